@@ -1,0 +1,115 @@
+"""Server settings: one typed object, read from defaults < config file < environment < CLI.
+
+Every field is documented because the README lists them; environment variables use the
+`COACH_` prefix and `__` for nesting (e.g. `COACH_LIMITS__MAX_SESSIONS=4`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+    YamlConfigSettingsSource,
+)
+
+from models.paths import REPO_ROOT
+
+
+# The config file of the settings being built; pydantic-settings sources are chosen per class,
+# so load_settings sets this for the duration of one construction.
+_CONFIG_FILE: Path | None = None
+
+Profile = Literal["embedded", "full"]
+
+
+class IceServer(BaseModel):
+    """A STUN or TURN server handed to aiortc (and to the browser through `/config`)."""
+
+    urls: list[str] | str
+    username: str | None = None
+    credential: str | None = None
+
+
+class Limits(BaseModel):
+    """Bounds that protect the server from clients."""
+
+    max_sessions: int = Field(8, ge=1, description="Concurrent sessions; beyond it /offer answers 503.")
+    max_sdp_bytes: int = Field(64 * 1024, description="Largest SDP body accepted (413 beyond).")
+    max_message_bytes: int = Field(16 * 1024, description="Largest client message (error beyond).")
+    ice_timeout_s: float = Field(30.0, description="A peer not connected after this is closed.")
+
+
+class MediaSettings(BaseModel):
+    """Media handling choices."""
+
+    ice_servers: list[IceServer] = Field(
+        default_factory=list, description="STUN/TURN servers; empty = host candidates only."
+    )
+    ice_loopback: bool = Field(
+        True,
+        description="Offer 127.0.0.1 as a host candidate (aioice leaves it out) so a browser on the "
+        "same machine, or one in a loopback-only namespace, can connect.",
+    )
+    video_start_kbps: int = Field(
+        1500, description="Start/min bitrate asked of Chrome so 640x480 holds from the first second."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything the server reads at start; see the README table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COACH_", env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    host: str = Field("127.0.0.1", description="Address to bind.")
+    port: int = Field(8080, description="HTTP port for signaling, websocket, metrics and the demo.")
+    profile: Profile = Field("embedded", description="Model profile: embedded (offline CPU) or full (GPU, Hub).")
+    log_level: str = Field("INFO", description="Python logging level.")
+    token: str | None = Field(
+        None, description="If set, /offer, /whip, /ws and /sessions require it (Bearer or ?token=)."
+    )
+    data_dir: Path = Field(REPO_ROOT / "data", description="SQLite session records live here.")
+    web_dir: Path = Field(REPO_ROOT / "web_demo", description="Static files of the browser demo.")
+    load_models: bool = Field(True, description="Load model families at start (off for signaling-only tests).")
+    limits: Limits = Field(default_factory=Limits)
+    media: MediaSettings = Field(default_factory=MediaSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _CONFIG_FILE
+        if path is not None:
+            if path.suffix in {".yaml", ".yml"}:
+                sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+            else:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from a config file (TOML or YAML), the environment and explicit overrides.
+
+    Overrides (the CLI flags) win over the environment, which wins over the file.
+    """
+    global _CONFIG_FILE
+    if config_file is not None and not config_file.is_file():
+        raise FileNotFoundError(f"config file not found: {config_file}")
+    _CONFIG_FILE = config_file
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    finally:
+        _CONFIG_FILE = None

@@ -1,0 +1,169 @@
+"""HTTP endpoints: signaling (/offer, WHIP), health, metrics, session records, the demo page.
+
+Every client mistake gets a status code and a sentence (400 malformed, 401 token, 413 too large,
+503 full); nothing a client sends can raise out of a handler.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from realtime.context import ServerContext
+from realtime.sessions import ServerBusy, SessionManager
+from realtime.signaling import OfferError, check_offer
+
+log = logging.getLogger(__name__)
+
+CTX = web.AppKey("ctx", ServerContext)
+SESSIONS = web.AppKey("sessions", SessionManager)
+
+_PROTECTED = ("/offer", "/whip", "/ws", "/sessions")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """With a token configured, protected paths need `Authorization: Bearer` or `?token=`."""
+    token = request.app[CTX].settings.token
+    if token and request.path.startswith(_PROTECTED) and request.method != "OPTIONS":
+        header = request.headers.get("Authorization", "")
+        given = header[7:] if header.startswith("Bearer ") else request.query.get("token", "")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return _error(401, "missing or wrong token")
+    return await handler(request)
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length,
+                                            text=json.dumps({"error": f"body over {limit} bytes"}),
+                                            content_type="application/json")
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body),
+                                            text=json.dumps({"error": f"body over {limit} bytes"}),
+                                            content_type="application/json")
+    return body
+
+
+def _client(request: web.Request) -> str:
+    return f"{request.remote} {request.headers.get('User-Agent', '')[:120]}"
+
+
+async def offer(request: web.Request) -> web.Response:
+    """JSON offer in, JSON answer out, with the new session's id."""
+    ctx = request.app[CTX]
+    body = await _read_body(request, ctx.settings.limits.max_sdp_bytes)
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError("body must be a JSON object")
+        sdp = check_offer(data.get("sdp"), data.get("type"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _error(400, str(exc) if isinstance(exc, OfferError) else f"invalid JSON body: {exc}")
+    try:
+        session, answer = await request.app[SESSIONS].open_webrtc(sdp, "webrtc", _client(request))
+    except ServerBusy as exc:
+        return _error(503, str(exc))
+    except OfferError as exc:
+        return _error(400, str(exc))
+    return web.json_response({"sdp": answer, "type": "answer", "session_id": session.id})
+
+
+async def whip_publish(request: web.Request) -> web.Response:
+    """WHIP (RFC 9725): `application/sdp` offer in, 201 with Location and the answer SDP out."""
+    ctx = request.app[CTX]
+    if request.content_type != "application/sdp":
+        return web.Response(status=415, text="WHIP needs Content-Type: application/sdp")
+    body = await _read_body(request, ctx.settings.limits.max_sdp_bytes)
+    try:
+        sdp = check_offer(body.decode("utf-8"))
+        session, answer = await request.app[SESSIONS].open_webrtc(sdp, "whip", _client(request))
+    except (OfferError, UnicodeDecodeError) as exc:
+        return web.Response(status=400, text=str(exc))
+    except ServerBusy as exc:
+        return web.Response(status=503, text=str(exc))
+    location = f"/whip/{session.id}"
+    return web.Response(status=201, text=answer, content_type="application/sdp",
+                        headers={"Location": location, "ETag": f'"{session.id}"'})
+
+
+async def whip_delete(request: web.Request) -> web.Response:
+    closed = await request.app[SESSIONS].close(request.match_info["session_id"], "WHIP DELETE")
+    return web.Response(status=200) if closed else web.Response(status=404, text="no such session")
+
+
+async def whip_patch(request: web.Request) -> web.Response:
+    """Trickle ICE and ICE restarts are not supported: the answer already holds every candidate."""
+    return web.Response(status=405, headers={"Allow": "DELETE"}, text="trickle ICE is not supported")
+
+
+async def health(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    families = {name: status.model_dump(exclude={"family"}) for name, status in ctx.health.snapshot().items()}
+    ready = all(s["state"] == "ready" for s in families.values())
+    return web.json_response({
+        "status": "ok" if ready else "degraded",
+        "profile": ctx.settings.profile,
+        "sessions": len(request.app[SESSIONS].sessions),
+        "models": families,
+    })
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[CTX].metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def session_record(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    session_id = request.match_info["session_id"]
+    record = await request.app.loop.run_in_executor(None, ctx.store.get, session_id)
+    if record is None:
+        return _error(404, f"no session {session_id!r}")
+    live = request.app[SESSIONS].sessions.get(session_id)
+    record["live"] = live is not None
+    if live is not None:
+        record["frames_received"] = live.frames_received
+        record["audio_seconds"] = round(live.audio_seconds, 3)
+    return web.json_response(record)
+
+
+async def client_config(request: web.Request) -> web.Response:
+    """What the browser needs before it makes its offer: ICE servers and the session limit."""
+    ctx = request.app[CTX]
+    servers = [s.model_dump(exclude_none=True) for s in ctx.settings.media.ice_servers]
+    return web.json_response({"iceServers": servers, "tokenRequired": bool(ctx.settings.token)})
+
+
+async def favicon(request: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(request.app[CTX].settings.web_dir / "index.html")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/offer", offer)
+    app.router.add_post("/whip", whip_publish)
+    app.router.add_delete("/whip/{session_id}", whip_delete)
+    app.router.add_patch("/whip/{session_id}", whip_patch)
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/sessions/{session_id}", session_record)
+    app.router.add_get("/config", client_config)
+    app.router.add_get("/", index)
+    app.router.add_get("/favicon.ico", favicon)
+    app.router.add_static("/static/", app[CTX].settings.web_dir, show_index=False)

@@ -1,0 +1,1 @@
+"""Media plumbing of a session: incoming video and audio, outgoing reply audio."""

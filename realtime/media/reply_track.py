@@ -1,0 +1,106 @@
+"""The coach's voice: an outgoing audio track of 20 ms, 48 kHz mono frames paced by the clock.
+
+The voice loop enqueues speech as it is synthesised; `recv()` (called by aiortc's sender) takes
+960 samples per frame, or silence when there is nothing to say, so the track never stalls.
+`flush()` empties it at once for barge-in. A segment can carry a callback that fires when its first
+sample leaves, which is how voice-to-voice latency is measured at the wire, not at the synthesiser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+SAMPLE_RATE = 48_000
+FRAME_SAMPLES = 960  # 20 ms
+_TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+
+
+class _Segment:
+    __slots__ = ("pcm", "offset", "on_first_sent")
+
+    def __init__(self, pcm: np.ndarray, on_first_sent: Callable[[], None] | None) -> None:
+        self.pcm = pcm
+        self.offset = 0
+        self.on_first_sent = on_first_sent
+
+
+class ReplyAudioTrack(MediaStreamTrack):
+    """Paced 48 kHz mono track fed from a thread-safe queue of int16 segments."""
+
+    kind = "audio"
+
+    def __init__(self, on_sent: Callable[[float], None] | None = None) -> None:
+        super().__init__()
+        self._segments: deque[_Segment] = deque()
+        self._lock = threading.Lock()
+        self._start: float | None = None
+        self._pts = 0
+        self._on_sent = on_sent
+
+    def enqueue(self, pcm: np.ndarray, on_first_sent: Callable[[], None] | None = None) -> None:
+        """Queue int16 mono 48 kHz samples; safe from any thread."""
+        if pcm.dtype != np.int16 or pcm.ndim != 1:
+            raise ValueError("reply audio must be 1-D int16 at 48 kHz")
+        if len(pcm) == 0 and on_first_sent is None:
+            return
+        with self._lock:
+            self._segments.append(_Segment(pcm, on_first_sent))
+
+    def flush(self) -> float:
+        """Drop everything not yet sent; returns the seconds of speech dropped."""
+        with self._lock:
+            pending = sum(len(s.pcm) - s.offset for s in self._segments)
+            self._segments.clear()
+        return pending / SAMPLE_RATE
+
+    @property
+    def pending_seconds(self) -> float:
+        with self._lock:
+            return sum(len(s.pcm) - s.offset for s in self._segments) / SAMPLE_RATE
+
+    def _take(self) -> tuple[np.ndarray, list[Callable[[], None]], int]:
+        out = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        callbacks: list[Callable[[], None]] = []
+        filled = 0
+        with self._lock:
+            while filled < FRAME_SAMPLES and self._segments:
+                seg = self._segments[0]
+                if seg.offset == 0 and seg.on_first_sent is not None:
+                    callbacks.append(seg.on_first_sent)
+                n = min(FRAME_SAMPLES - filled, len(seg.pcm) - seg.offset)
+                out[filled:filled + n] = seg.pcm[seg.offset:seg.offset + n]
+                seg.offset += n
+                filled += n
+                if seg.offset >= len(seg.pcm):
+                    self._segments.popleft()
+        return out, callbacks, filled
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            self._pts += FRAME_SAMPLES
+            wait = self._start + self._pts / SAMPLE_RATE - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        samples, callbacks, filled = self._take()
+        for callback in callbacks:
+            callback()
+        if filled and self._on_sent is not None:
+            self._on_sent(filled / SAMPLE_RATE)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = self._pts
+        frame.time_base = _TIME_BASE
+        return frame

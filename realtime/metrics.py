@@ -1,0 +1,53 @@
+"""Prometheus metrics: what `GET /metrics` exports.
+
+One registry per server instance (not the global default), so several servers in one test process
+do not collide and a test can read exact values.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Latency buckets in seconds: fine below 100 ms where real-time stages live, coarse above.
+_LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0,
+                    1.5, 2.0, 3.0, 5.0, 10.0)
+
+
+class ServerMetrics:
+    """All counters, gauges and histograms of one server."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.sessions_active = Gauge("coach_sessions_active", "Sessions open now", ["transport"], registry=r)
+        self.sessions_total = Counter("coach_sessions_total", "Sessions opened", ["transport"], registry=r)
+        self.sessions_rejected = Counter(
+            "coach_sessions_rejected_total", "Sessions refused", ["reason"], registry=r
+        )
+        self.frames_received = Counter("coach_video_frames_received_total", "Video frames received", registry=r)
+        self.frames_processed = Counter(
+            "coach_video_frames_processed_total", "Video frames analysed", registry=r
+        )
+        self.frames_dropped = Counter(
+            "coach_video_frames_dropped_total", "Video frames replaced by a newer one before analysis",
+            registry=r,
+        )
+        self.audio_seconds = Counter(
+            "coach_audio_received_seconds_total", "Seconds of microphone audio received", registry=r
+        )
+        self.reply_audio_seconds = Counter(
+            "coach_reply_audio_sent_seconds_total", "Seconds of reply speech sent", registry=r
+        )
+        self.messages_in = Counter("coach_messages_received_total", "Client messages", ["type"], registry=r)
+        self.message_errors = Counter(
+            "coach_message_errors_total", "Client messages refused", ["code"], registry=r
+        )
+        self.stage_latency = Histogram(
+            "coach_stage_latency_seconds",
+            "Latency of each pipeline stage (pose, analysis, frame_to_overlay, asr, llm_first_token, "
+            "tts_first_audio, voice_to_voice ...)",
+            ["stage"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.model_errors = Counter("coach_model_errors_total", "Model calls that raised", ["family"], registry=r)

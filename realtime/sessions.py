@@ -1,0 +1,99 @@
+"""The set of live sessions: admission, creation per transport, lookup and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from aiortc import RTCPeerConnection
+
+from realtime.channels import DataChannelSink, WebSocketSink
+from realtime.context import ServerContext
+from realtime.media.reply_track import ReplyAudioTrack
+from realtime.session import Session, Transport
+from realtime.signaling import apply_offer, create_answer, rtc_configuration
+
+log = logging.getLogger(__name__)
+
+
+class ServerBusy(RuntimeError):
+    """The session limit is reached; answered with 503."""
+
+
+class SessionManager:
+    """Creates sessions for each transport and closes them all on shutdown."""
+
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+        self.sessions: dict[str, Session] = {}
+
+    def _admit(self) -> None:
+        limit = self.ctx.settings.limits.max_sessions
+        if len(self.sessions) >= limit:
+            self.ctx.metrics.sessions_rejected.labels("busy").inc()
+            raise ServerBusy(f"the server is coaching {limit} sessions already (its limit); try again later")
+
+    def _register(self, session: Session) -> None:
+        self.sessions[session.id] = session
+        session.when_closed(lambda s: self.sessions.pop(s.id, None))
+
+    async def open_webrtc(self, sdp: str, transport: Transport, client: str | None) -> tuple[Session, str]:
+        """Answer an offer (from /offer or /whip); returns the session and the answer SDP."""
+        self._admit()
+        media = self.ctx.settings.media
+        pc = RTCPeerConnection(rtc_configuration(media))
+        sink = DataChannelSink()
+        session = Session(self.ctx, transport, sink, client)
+        session.pc = pc
+
+        @pc.on("track")
+        def on_track(track):  # noqa: ANN001 - aiortc callback
+            session.add_track(track)
+
+        @pc.on("datachannel")
+        def on_datachannel(channel):  # noqa: ANN001
+            sink.attach(channel)
+            channel.on("message", lambda raw: session.spawn(session.handle_raw(raw), "message"))
+            session.send(session.hello())
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            state = pc.connectionState
+            log.info("session %s: peer %s", session.id, state)
+            if state in ("failed", "closed"):
+                await session.close(f"peer {state}")
+
+        try:
+            await apply_offer(pc, sdp)
+            if any(t.kind == "audio" for t in pc.getTransceivers()):
+                session.reply_track = ReplyAudioTrack(on_sent=self.ctx.metrics.reply_audio_seconds.inc)
+                pc.addTrack(session.reply_track)
+            answer = await create_answer(pc, media)
+        except BaseException:
+            await session.close("offer refused")
+            raise
+        self._register(session)
+        session.spawn(self._ice_deadline(session, pc), "ice-deadline")
+        return session, answer
+
+    async def _ice_deadline(self, session: Session, pc: RTCPeerConnection) -> None:
+        await asyncio.sleep(self.ctx.settings.limits.ice_timeout_s)
+        if pc.connectionState != "connected":
+            await session.close("ICE timeout")
+
+    async def open_websocket(self, ws: web.WebSocketResponse, client: str | None) -> Session:
+        self._admit()
+        session = Session(self.ctx, "websocket", WebSocketSink(ws), client)
+        self._register(session)
+        return session
+
+    async def close(self, session_id: str, reason: str) -> bool:
+        session = self.sessions.get(session_id)
+        if session is None:
+            return False
+        await session.close(reason)
+        return True
+
+    async def close_all(self, reason: str = "server stopping") -> None:
+        await asyncio.gather(*(s.close(reason) for s in list(self.sessions.values())))

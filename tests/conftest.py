@@ -1,0 +1,69 @@
+"""Shared fixtures: a real server in-process on a free port, with its own data directory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from models.paths import pin_caches
+from realtime.config import Settings, load_settings
+from realtime.http_api import CTX, SESSIONS
+from realtime.session import Session
+from realtime.server import create_app
+
+pin_caches()
+
+
+class RunningServer:
+    """A live server on 127.0.0.1 and the app behind it (for inspecting sessions and metrics)."""
+
+    def __init__(self, app: web.Application, runner: web.AppRunner, port: int) -> None:
+        self.app = app
+        self.runner = runner
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+
+    @property
+    def sessions(self) -> dict[str, Session]:
+        return self.app[SESSIONS].sessions
+
+    @property
+    def ctx(self):  # noqa: ANN201 - ServerContext
+        return self.app[CTX]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: object) -> Settings:
+        overrides.setdefault("data_dir", tmp_path / "data")
+        overrides.setdefault("load_models", False)
+        return load_settings(None, **overrides)
+
+    return make
+
+
+@pytest.fixture
+async def start_server(make_settings: Callable[..., Settings]) -> AsyncIterator[Callable[..., object]]:
+    runners: list[web.AppRunner] = []
+
+    async def start(**overrides: object) -> RunningServer:
+        app = create_app(make_settings(**overrides))
+        runner = web.AppRunner(app, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runners.append(runner)
+        return RunningServer(app, runner, port)
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def server(start_server: Callable[..., object]) -> RunningServer:
+    return await start_server()  # type: ignore[misc]

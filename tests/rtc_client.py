@@ -1,0 +1,185 @@
+"""A pure-Python WebRTC client (aiortc) standing in for a mobile app in tests and benchmarks.
+
+It sends generated video and real or generated audio, opens a data channel, collects every
+message the server sends and records the reply audio it hears.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import av
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+VIDEO_TIME_BASE = fractions.Fraction(1, 90_000)
+
+
+class ArrayVideoTrack(MediaStreamTrack):
+    """Plays frames from a callable frame_index -> BGR ndarray at a fixed rate."""
+
+    kind = "video"
+
+    def __init__(self, make_frame: Callable[[int], np.ndarray], fps: float = 30.0) -> None:
+        super().__init__()
+        self._make = make_frame
+        self._fps = fps
+        self._index = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.VideoFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        target = self._start + self._index / self._fps
+        if (wait := target - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+        frame = av.VideoFrame.from_ndarray(self._make(self._index), format="bgr24")
+        frame.pts = int(self._index * 90_000 / self._fps)
+        frame.time_base = VIDEO_TIME_BASE
+        self._index += 1
+        return frame
+
+
+class ArrayAudioTrack(MediaStreamTrack):
+    """Plays int16 mono samples at `rate` in 20 ms frames, then silence (or loops)."""
+
+    kind = "audio"
+
+    def __init__(self, samples: np.ndarray, rate: int = 48_000, loop: bool = False) -> None:
+        super().__init__()
+        self._samples = samples.astype(np.int16)
+        self._rate = rate
+        self._loop = loop
+        self._pos = 0
+        self._start: float | None = None
+        self._sent = 0
+        self.speech_done_at: float | None = None
+
+    def play(self, samples: np.ndarray) -> None:
+        """Replace what is played next (e.g. speak a question now)."""
+        self._samples = samples.astype(np.int16)
+        self._pos = 0
+        self.speech_done_at = None
+
+    async def recv(self) -> av.AudioFrame:
+        n = self._rate // 50
+        if self._start is None:
+            self._start = time.monotonic()
+        target = self._start + self._sent / self._rate
+        if (wait := target - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+        chunk = self._samples[self._pos:self._pos + n]
+        self._pos += len(chunk)
+        if self._pos >= len(self._samples):
+            if self._loop:
+                self._pos = 0
+            elif self.speech_done_at is None and len(self._samples):
+                self.speech_done_at = time.monotonic()
+        if len(chunk) < n:
+            chunk = np.concatenate([chunk, np.zeros(n - len(chunk), np.int16)])
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = self._rate
+        frame.pts = self._sent
+        frame.time_base = fractions.Fraction(1, self._rate)
+        self._sent += n
+        return frame
+
+
+class RtcTestClient:
+    """Connects to /offer, keeps the messages and the received reply audio."""
+
+    def __init__(self, base_url: str, video: MediaStreamTrack | None = None,
+                 audio: MediaStreamTrack | None = None, channel_label: str = "coach",
+                 token: str | None = None) -> None:
+        self.base_url = base_url
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.video = video
+        self.audio = audio
+        self.channel_label = channel_label
+        self.token = token
+        self.messages: list[dict[str, Any]] = []
+        self.message_event = asyncio.Event()
+        self.received_audio: list[np.ndarray] = []
+        self.received_audio_times: list[float] = []
+        self.session_id: str | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.channel = None
+
+    async def connect(self, timeout: float = 10.0) -> None:
+        if self.video is not None:
+            self.pc.addTrack(self.video)
+        if self.audio is not None:
+            self.pc.addTrack(self.audio)
+        self.channel = self.pc.createDataChannel(self.channel_label)
+        self.channel.on("message", self._on_message)
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio":
+                self._tasks.append(asyncio.ensure_future(self._record(track)))
+
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{self.base_url}/offer", headers=headers, json={
+                "sdp": self.pc.localDescription.sdp, "type": "offer"}) as resp:
+                body = await resp.json()
+                if resp.status != 200:
+                    raise RuntimeError(f"offer refused: {resp.status} {body}")
+        self.session_id = body["session_id"]
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=body["sdp"], type="answer"))
+        deadline = time.monotonic() + timeout
+        while self.pc.connectionState != "connected":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not connected: {self.pc.connectionState}")
+            await asyncio.sleep(0.02)
+
+    def _on_message(self, raw: str) -> None:
+        self.messages.append(json.loads(raw))
+        self.message_event.set()
+
+    async def _record(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                pcm = frame.to_ndarray().reshape(-1, len(frame.layout.channels))[:, 0]
+                self.received_audio.append(pcm.copy())
+                self.received_audio_times.append(time.monotonic())
+        except MediaStreamError:
+            return
+
+    def send(self, message: dict[str, Any] | str) -> None:
+        assert self.channel is not None
+        self.channel.send(message if isinstance(message, str) else json.dumps(message))
+
+    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0) -> dict[str, Any]:
+        """The first message (already received or arriving) that satisfies `predicate`."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for message in self.messages[seen:]:
+                if predicate(message):
+                    return message
+            seen = len(self.messages)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching message in {timeout} s; got types "
+                                   f"{sorted({m.get('type') for m in self.messages})}")
+            self.message_event.clear()
+            try:
+                await asyncio.wait_for(self.message_event.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.pc.close()

@@ -1,0 +1,284 @@
+// Coach demo client: camera + microphone to the server over WebRTC, messages on a data channel.
+// No build step; protocol in docs/PROTOCOL.md. `window.coachState` is read by the browser tests.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const token = params.get("token");
+// Tests feed synthetic speech; the browser's echo cancellation would clip it. People keep it on.
+const rawAudio = params.get("raw_audio") === "1";
+
+// COCO-17 skeleton edges (pairs of keypoint indices).
+const EDGES = [[5, 7], [7, 9], [6, 8], [8, 10], [5, 6], [5, 11], [6, 12], [11, 12], [11, 13], [13, 15],
+               [12, 14], [14, 16], [0, 1], [0, 2], [1, 3], [2, 4]];
+
+const state = window.coachState = {
+  connection: "idle", sessionId: null, messages: 0, types: {}, lastPose: null, reps: 0,
+  transcripts: [], replies: {}, errors: [],
+};
+
+let pc = null, channel = null, localStream = null, guidanceTimer = null, faultTimer = null;
+
+function authHeaders() { return token ? { Authorization: `Bearer ${token}` } : {}; }
+
+function showError(text) {
+  const el = $("error");
+  el.textContent = text;
+  el.hidden = !text;
+  if (text) state.errors.push(text);
+}
+
+function setConnection(s, label) {
+  state.connection = s;
+  $("conn").dataset.state = s;
+  $("conn").textContent = label || s;
+}
+
+function setModels(models) {
+  const el = $("models");
+  el.replaceChildren(...Object.entries(models || {}).map(([family, st]) => {
+    const span = document.createElement("span");
+    span.textContent = ` ${family}${st === "ready" ? "" : ": " + st}`;
+    if (st !== "ready") span.className = "off";
+    return span;
+  }));
+}
+
+function send(msg) {
+  if (channel && channel.readyState === "open") channel.send(JSON.stringify(msg));
+}
+
+// ------------------------------------------------------------------ connecting
+
+async function start() {
+  showError("");
+  $("start").disabled = true;
+  setConnection("connecting", "starting camera…");
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } },
+      audio: { echoCancellation: !rawAudio, noiseSuppression: !rawAudio, autoGainControl: !rawAudio },
+    });
+  } catch (err) {
+    const why = err.name === "NotAllowedError" ? "Camera and microphone permission was refused. Allow them in the " +
+        "browser's site settings, then press Start again."
+      : err.name === "NotFoundError" ? "No camera or microphone was found on this device."
+      : `Could not open camera or microphone: ${err.message}`;
+    showError(why);
+    setConnection("failed", "no camera");
+    $("start").disabled = false;
+    return;
+  }
+  $("preview").srcObject = localStream;
+
+  let config;
+  try {
+    const r = await fetch("/config", { headers: authHeaders() });
+    config = await r.json();
+  } catch (err) {
+    return fail("The coaching server cannot be reached. Is it running?");
+  }
+  pc = new RTCPeerConnection({ iceServers: config.iceServers || [] });
+  localStream.getTracks().forEach((t) => pc.addTrack(t, localStream));
+  pc.ontrack = (ev) => { if (ev.track.kind === "audio") { $("reply").srcObject = new MediaStream([ev.track]); } };
+  pc.onconnectionstatechange = () => {
+    const s = pc && pc.connectionState;
+    if (s === "connected") setConnection("connected", "connected");
+    else if (s === "failed" || s === "disconnected") fail("The connection to the coach was lost.");
+  };
+  channel = pc.createDataChannel("coach");
+  channel.onopen = () => { $("chat-text").disabled = false; $("chat-send").disabled = false; sendPreferences(); };
+  channel.onmessage = (ev) => onMessage(JSON.parse(ev.data));
+
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGatheringComplete(pc);
+  let answer;
+  try {
+    const r = await fetch("/offer", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...authHeaders() },
+      body: JSON.stringify({ sdp: pc.localDescription.sdp, type: "offer" }),
+    });
+    answer = await r.json();
+    if (!r.ok) return fail(`The server refused the session: ${answer.error || r.status}`);
+  } catch (err) {
+    return fail("The coaching server cannot be reached. Is it running?");
+  }
+  state.sessionId = answer.session_id;
+  await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+  $("stop").disabled = false;
+}
+
+function iceGatheringComplete(peer) {
+  if (peer.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (peer.iceGatheringState === "complete") resolve(); };
+    peer.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 3000);  // answer with what we have rather than hang
+  });
+}
+
+function fail(text) {
+  showError(text);
+  stop("failed");
+}
+
+function stop(finalState = "idle") {
+  if (pc) { pc.close(); pc = null; }
+  channel = null;
+  if (localStream) { localStream.getTracks().forEach((t) => t.stop()); localStream = null; }
+  $("preview").srcObject = null;
+  setConnection(finalState, finalState === "failed" ? "disconnected" : "not connected");
+  $("start").disabled = false;
+  $("stop").disabled = true;
+  $("chat-text").disabled = true;
+  $("chat-send").disabled = true;
+  clearOverlay();
+}
+
+function sendPreferences() {
+  send({ type: "settings", voice: $("voice").checked, cue_verbosity: $("verbosity").value });
+  const ex = $("exercise").value;
+  if (ex !== "auto") send({ type: "exercise", exercise: ex });
+}
+
+// ------------------------------------------------------------------ messages
+
+function onMessage(msg) {
+  state.messages += 1;
+  state.types[msg.type] = (state.types[msg.type] || 0) + 1;
+  switch (msg.type) {
+    case "hello": onHello(msg); break;
+    case "pose": state.lastPose = msg; drawPose(msg); break;
+    case "event": onEvent(msg.event); break;
+    case "transcript": onTranscript(msg); break;
+    case "reply": onReply(msg); break;
+    case "status": if (msg.models) setModels(msg.models); break;
+    case "error": showError(msg.message); break;
+    default: break;
+  }
+}
+
+function onHello(msg) {
+  state.sessionId = msg.session_id;
+  setModels(msg.models);
+  const select = $("exercise");
+  const chosen = select.value;
+  select.replaceChildren(new Option("Recognise for me", "auto"),
+    ...msg.exercises.map((e) => new Option(e.replace(/_/g, " "), e)));
+  select.value = chosen;
+}
+
+function onEvent(ev) {
+  switch (ev.type) {
+    case "exercise_changed": $("stat-exercise").textContent = (ev.exercise || "–").replace(/_/g, " ");
+      $("stat-reps").textContent = "0"; break;
+    case "phase_changed": $("stat-phase").textContent = ev.phase; break;
+    case "rep_completed": state.reps = ev.rep; $("stat-reps").textContent = String(ev.rep); break;
+    case "hold_progress": $("stat-reps").textContent = `${Math.round(ev.seconds)} s`; break;
+    case "fault_detected": flash($("fault"), ev.cue, 4000, "fault"); break;
+    case "guidance": flash($("guidance"), ev.message, 4000, "guidance"); break;
+    default: break;
+  }
+}
+
+function flash(el, text, ms, which) {
+  el.textContent = text;
+  el.hidden = false;
+  const timer = which === "fault" ? faultTimer : guidanceTimer;
+  clearTimeout(timer);
+  const t = setTimeout(() => { el.hidden = true; }, ms);
+  if (which === "fault") faultTimer = t; else guidanceTimer = t;
+}
+
+function transcriptLine(id, cls) {
+  let li = document.getElementById(id);
+  if (!li) {
+    li = document.createElement("li");
+    li.id = id;
+    li.className = cls;
+    $("transcript").appendChild(li);
+  }
+  return li;
+}
+
+function onTranscript(msg) {
+  const li = transcriptLine(`user-${msg.turn}`, "user");
+  li.textContent = msg.text;
+  li.classList.toggle("partial", !msg.final);
+  if (msg.final) state.transcripts.push(msg.text);
+  li.scrollIntoView({ block: "end" });
+}
+
+function onReply(msg) {
+  const key = `${msg.kind}-${msg.turn}`;
+  const li = transcriptLine(`coach-${key}`, "coach");
+  state.replies[key] = (state.replies[key] || "") + msg.delta;
+  li.textContent = state.replies[key] + (msg.interrupted ? " …" : "");
+  if (msg.done && msg.citations && msg.citations.length) {
+    const src = document.createElement("div");
+    src.className = "sources";
+    src.textContent = "Sources: " + msg.citations.map((c) => c.title).join("; ");
+    li.appendChild(src);
+  }
+  li.scrollIntoView({ block: "end" });
+}
+
+// ------------------------------------------------------------------ overlay
+
+function videoRect() {
+  // Where the video is drawn inside its element (object-fit: contain letterboxes it).
+  const v = $("preview"), cw = v.clientWidth, ch = v.clientHeight;
+  const vw = v.videoWidth || 4, vh = v.videoHeight || 3;
+  const scale = Math.min(cw / vw, ch / vh);
+  return { x: (cw - vw * scale) / 2, y: (ch - vh * scale) / 2, w: vw * scale, h: vh * scale };
+}
+
+function clearOverlay() {
+  const c = $("overlay");
+  c.getContext("2d").clearRect(0, 0, c.width, c.height);
+}
+
+function drawPose(msg) {
+  const c = $("overlay"), v = $("preview");
+  if (c.width !== v.clientWidth || c.height !== v.clientHeight) { c.width = v.clientWidth; c.height = v.clientHeight; }
+  const g = c.getContext("2d");
+  g.clearRect(0, 0, c.width, c.height);
+  if (!msg.keypoints) return;
+  const r = videoRect();
+  const pt = (k) => [r.x + k[0] * r.w, r.y + k[1] * r.h];
+  g.lineWidth = 4;
+  g.strokeStyle = "#3ddc97";
+  for (const [a, b] of EDGES) {
+    const ka = msg.keypoints[a], kb = msg.keypoints[b];
+    if (ka[2] < 0.3 || kb[2] < 0.3) continue;
+    const [x1, y1] = pt(ka), [x2, y2] = pt(kb);
+    g.beginPath(); g.moveTo(x1, y1); g.lineTo(x2, y2); g.stroke();
+  }
+  g.fillStyle = "#ffffff";
+  for (const k of msg.keypoints) {
+    if (k[2] < 0.3) continue;
+    const [x, y] = pt(k);
+    g.beginPath(); g.arc(x, y, 4, 0, 2 * Math.PI); g.fill();
+  }
+}
+
+// ------------------------------------------------------------------ controls
+
+$("start").addEventListener("click", start);
+$("stop").addEventListener("click", () => stop());
+$("exercise").addEventListener("change", () => send({ type: "exercise", exercise: $("exercise").value }));
+$("voice").addEventListener("change", sendPreferences);
+$("verbosity").addEventListener("change", sendPreferences);
+$("chat").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const text = $("chat-text").value.trim();
+  if (!text) return;
+  send({ type: "chat", text });
+  const li = document.createElement("li");
+  li.className = "user";
+  li.textContent = text;
+  $("transcript").appendChild(li);
+  $("chat-text").value = "";
+});
+if (params.get("autostart") === "1") start();
