@@ -43,6 +43,10 @@ class Limits(BaseModel):
     max_sdp_bytes: int = Field(64 * 1024, description="Largest SDP body accepted (413 beyond).")
     max_message_bytes: int = Field(16 * 1024, description="Largest client message (error beyond).")
     ice_timeout_s: float = Field(30.0, description="A peer not connected after this is closed.")
+    media_timeout_s: float = Field(
+        10.0, description="A session whose camera or microphone sends nothing for this long is closed "
+        "(the client vanished); ICE consent alone would take 30 s to notice."
+    )
 
 
 class MediaSettings(BaseModel):

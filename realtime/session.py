@@ -119,11 +119,19 @@ class Session:
         elif track.kind == "audio":
             self.spawn(self._receive_audio(track), "audio-in")
 
+    async def _next_frame(self, track: MediaStreamTrack) -> Any:
+        """The track's next frame; a silent track for `media_timeout_s` means the client is gone."""
+        timeout = self.ctx.settings.limits.media_timeout_s
+        try:
+            return await asyncio.wait_for(track.recv(), timeout)
+        except asyncio.TimeoutError:
+            raise MediaStreamError(f"no {track.kind} for {timeout:g} s") from None
+
     async def _receive_video(self, track: MediaStreamTrack) -> None:
         metrics = self.ctx.metrics
         try:
             while True:
-                frame = await track.recv()
+                frame = await self._next_frame(track)
                 self.frames_received += 1
                 self.video_size = (frame.width, frame.height)
                 metrics.frames_received.inc()
@@ -131,21 +139,21 @@ class Session:
                 self.frames.put(frame, time.monotonic())
                 if self.frames.dropped != before:
                     metrics.frames_dropped.inc()
-        except MediaStreamError:
-            log.info("session %s: video track ended", self.id)
+        except MediaStreamError as exc:
+            await self.close(f"video ended: {exc or 'track closed'}")
 
     async def _receive_audio(self, track: MediaStreamTrack) -> None:
         resampler = MicrophoneResampler()
         try:
             while True:
-                frame = await track.recv()
+                frame = await self._next_frame(track)
                 pcm = resampler.convert(frame)
                 seconds = len(pcm) / 16_000
                 self.audio_seconds += seconds
                 self.ctx.metrics.audio_seconds.inc(seconds)
                 self.on_audio(pcm)
-        except MediaStreamError:
-            log.info("session %s: audio track ended", self.id)
+        except MediaStreamError as exc:
+            await self.close(f"audio ended: {exc or 'track closed'}")
 
     def on_audio(self, pcm16k: Any) -> None:
         """16 kHz mono float32 microphone audio; the voice loop subscribes here."""
