@@ -65,6 +65,25 @@ class MediaSettings(BaseModel):
     )
 
 
+class ModelSettings(BaseModel):
+    """Overrides of each model family's options on top of the profile's defaults.
+
+    Keys are the fields of the family's options class (documented there): models.pose.PoseOptions,
+    models.asr.AsrOptions, models.llm.LlmOptions, models.tts.TtsOptions (XttsOptions in the full
+    profile), models.embeddings.EmbeddingOptions, models.vad.VadOptions.
+    """
+
+    pose: dict[str, Any] = Field(default_factory=dict, description="e.g. {input_size: 480, threads: 2}")
+    vad: dict[str, Any] = Field(default_factory=dict, description="e.g. {min_silence_ms: 600}")
+    asr: dict[str, Any] = Field(default_factory=dict, description="e.g. {beam_size_final: 3}")
+    llm: dict[str, Any] = Field(default_factory=dict, description="e.g. {max_tokens: 120}")
+    llm_remote: dict[str, Any] | None = Field(
+        None, description="Use an OpenAI-compatible server instead of llama.cpp: {base_url, model, api_key}."
+    )
+    tts: dict[str, Any] = Field(default_factory=dict, description="e.g. {length_scale: 1.1}")
+    embeddings: dict[str, Any] = Field(default_factory=dict, description="e.g. {backend: scibert}")
+
+
 class Settings(BaseSettings):
     """Everything the server reads at start; see the README table."""
 
@@ -83,6 +102,7 @@ class Settings(BaseSettings):
     web_dir: Path = Field(REPO_ROOT / "web_demo", description="Static files of the browser demo.")
     load_models: bool = Field(True, description="Load model families at start (off for signaling-only tests).")
     limits: Limits = Field(default_factory=Limits)
+    models: ModelSettings = Field(default_factory=ModelSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
 
     @classmethod

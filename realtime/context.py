@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from coaching.exercises import EXERCISES
 from models.health import HealthRegistry
 from realtime.config import Settings
 from realtime.metrics import ServerMetrics
+from realtime.model_hub import ModelHub
 from realtime.store import SessionStore
 
 
@@ -16,11 +18,11 @@ class ServerContext:
     metrics: ServerMetrics
     store: SessionStore
     health: HealthRegistry = field(default_factory=HealthRegistry)
+    hub: ModelHub = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hub = ModelHub(self.settings, self.health)
 
     def exercises(self) -> list[str]:
-        """Exercises the analysis knows (empty until the coaching package provides them)."""
-        try:
-            from coaching.exercises import EXERCISES
-        except ImportError:
-            return []
+        """Exercises the analysis knows."""
         return sorted(EXERCISES)

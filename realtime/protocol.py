@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from coaching.events import Event
+
 PROTOCOL_VERSION = 1
 
 CueVerbosity = Literal["off", "low", "normal", "high"]
@@ -87,7 +89,7 @@ class CoachEvent(_Message):
     """An exercise, phase, rep, fault, hold or guidance event from the analysis."""
 
     type: Literal["event"] = "event"
-    event: dict[str, Any]
+    event: Event
 
 
 class Transcript(_Message):

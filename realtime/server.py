@@ -32,9 +32,16 @@ def create_app(settings: Settings) -> web.Application:
     app[SESSIONS] = SessionManager(ctx)
     add_routes(app)
     app.router.add_get("/ws", websocket_session)
+    app.on_startup.append(_start_models)
     app.on_shutdown.append(_close_sessions)
     app.on_cleanup.append(_close_store)
     return app
+
+
+async def _start_models(app: web.Application) -> None:
+    ctx = app[CTX]
+    if ctx.settings.load_models:
+        ctx.hub.start_loading()
 
 
 async def _close_sessions(app: web.Application) -> None:
@@ -42,6 +49,7 @@ async def _close_sessions(app: web.Application) -> None:
 
 
 async def _close_store(app: web.Application) -> None:
+    app[CTX].hub.close()
     app[CTX].store.close()
 
 

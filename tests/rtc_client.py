@@ -183,3 +183,34 @@ class RtcTestClient:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.pc.close()
+
+
+def load_video_frames(path: str, size: tuple[int, int] = (640, 480), max_frames: int | None = None,
+                      fps: float | None = None) -> list[np.ndarray]:
+    """Decode a video file into BGR frames letterboxed to `size` (for ArrayVideoTrack).
+
+    `fps` resamples the clip to that rate (a 60 fps file played as a 30 fps camera keeps its speed).
+    """
+    import cv2
+
+    frames: list[np.ndarray] = []
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        src_fps = float(stream.average_rate or 30)
+        step = src_fps / fps if fps else 1.0
+        next_index = 0.0
+        for i, frame in enumerate(container.decode(stream)):
+            if i + 1e-6 < next_index:
+                continue
+            next_index += step
+            image = frame.to_ndarray(format="bgr24")
+            h, w = image.shape[:2]
+            scale = min(size[0] / w, size[1] / h)
+            resized = cv2.resize(image, (int(w * scale), int(h * scale)))
+            canvas = np.zeros((size[1], size[0], 3), np.uint8)
+            y0, x0 = (size[1] - resized.shape[0]) // 2, (size[0] - resized.shape[1]) // 2
+            canvas[y0:y0 + resized.shape[0], x0:x0 + resized.shape[1]] = resized
+            frames.append(canvas)
+            if max_frames and len(frames) >= max_frames:
+                break
+    return frames

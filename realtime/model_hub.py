@@ -1,0 +1,151 @@
+"""The server's models: loaded once per process in the background, shared by every session.
+
+The server answers HTTP at once; families load one after another on a loader thread and report
+loading / ready / unavailable (with the reason) to the health registry, so a session started early
+gets vision or voice as soon as they are there and the demo shows what is missing. Model calls
+are blocking and CPU-bound: each family gets its own small worker pool so pose never waits behind
+an LLM reply, and none of them ever runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from models.health import FamilyStatus, HealthRegistry, ModelState
+from models.paths import weights_dir
+from realtime.config import Settings
+
+log = logging.getLogger(__name__)
+
+# Load order: what a session needs first (cheap and visible) before the big LLM.
+FAMILIES = ("pose", "vad", "tts", "asr", "knowledge", "llm")
+
+
+class ModelHub:
+    """Holds one instance per family (None until ready) and the worker pools that run them."""
+
+    def __init__(self, settings: Settings, health: HealthRegistry) -> None:
+        self.settings = settings
+        self.health = health
+        self.pose: Any = None
+        self.vad: Any = None
+        self.asr: Any = None
+        self.tts: Any = None
+        self.llm: Any = None
+        self.knowledge: Any = None
+        self.recognition: Any = None
+        self.vision_pool = ThreadPoolExecutor(1, thread_name_prefix="vision")
+        self.asr_pool = ThreadPoolExecutor(1, thread_name_prefix="asr")
+        self.llm_pool = ThreadPoolExecutor(1, thread_name_prefix="llm")
+        self.tts_pool = ThreadPoolExecutor(1, thread_name_prefix="tts")
+        self._loader: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def start_loading(self, families: tuple[str, ...] = FAMILIES) -> None:
+        for family in families:
+            self.health.set(FamilyStatus(family=family, state=ModelState.LOADING))
+        self._loader = threading.Thread(target=self._load_all, args=(families,), name="model-loader",
+                                        daemon=True)
+        self._loader.start()
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Block until the loader is done (tests and benchmarks); True if it finished."""
+        if self._loader is None:
+            return True
+        self._loader.join(timeout)
+        return not self._loader.is_alive()
+
+    def _load_all(self, families: tuple[str, ...]) -> None:
+        loaders: dict[str, Callable[[], tuple[Any, str, str]]] = {
+            "pose": self._load_pose, "vad": self._load_vad, "asr": self._load_asr, "tts": self._load_tts,
+            "knowledge": self._load_knowledge, "llm": self._load_llm,
+        }
+        for family in families:
+            if self._stopping.is_set():
+                return
+            t0 = time.monotonic()
+            try:
+                instance, backend, source = loaders[family]()
+            except Exception as exc:  # a family that cannot load is reported, never fatal
+                reason = f"{type(exc).__name__}: {exc}"
+                log.warning("model family %s unavailable: %s", family, reason)
+                self.health.set(FamilyStatus(family=family, state=ModelState.UNAVAILABLE, reason=reason))
+                continue
+            setattr(self, family, instance)
+            self.health.set(FamilyStatus(family=family, state=ModelState.READY, backend=backend, source=source))
+            log.info("model family %s ready: %s (%s) in %.1f s", family, backend, source, time.monotonic() - t0)
+
+    # ------------------------------------------------------------------ one loader per family
+
+    @property
+    def _full(self) -> bool:
+        return self.settings.profile == "full"
+
+    def _load_pose(self) -> tuple[Any, str, str]:
+        from models.pose import PoseOptions, PosePipeline
+
+        base = PoseOptions.for_profile(self.settings.profile)
+        options = PoseOptions.model_validate({**base.model_dump(), **self.settings.models.pose})
+        pipeline = PosePipeline(use_fallback=options.backend == "rtmpose", options=options)
+        return pipeline, f"{pipeline.backend} {options.model}", pipeline.source
+
+    def _load_vad(self) -> tuple[Any, str, str]:
+        from models.vad import SileroVad, embedded_model_path
+
+        path = embedded_model_path(weights_dir())
+        return SileroVad(path), "silero-vad v6 (onnxruntime)", str(path)
+
+    def _load_asr(self) -> tuple[Any, str, str]:
+        from models.asr import AsrOptions, FasterWhisperRecognizer, embedded_options, full_options
+
+        base = full_options(weights_dir()) if self._full else embedded_options(weights_dir())
+        options = AsrOptions.model_validate({**base.model_dump(), **self.settings.models.asr})
+        return FasterWhisperRecognizer(options), f"faster-whisper {options.compute_type}", options.model
+
+    def _load_tts(self) -> tuple[Any, str, str]:
+        if self._full:
+            from models.tts import XttsOptions, XttsSynthesizer
+
+            xtts = XttsOptions.model_validate(self.settings.models.tts)
+            return XttsSynthesizer(xtts), "xtts-v2 (coqui-tts)", xtts.model_name
+        from models.tts import PiperSynthesizer, TtsOptions, embedded_options
+
+        base = embedded_options(weights_dir())
+        options = TtsOptions.model_validate({**base.model_dump(), **self.settings.models.tts})
+        return PiperSynthesizer(options), "piper", str(options.model_path)
+
+    def _load_knowledge(self) -> tuple[Any, str, str]:
+        from models.embeddings import EmbeddingOptions
+        from rag_index.retriever import Retriever
+
+        embedding = EmbeddingOptions.model_validate(self.settings.models.embeddings)
+        retriever = Retriever(embedding=embedding)
+        return retriever, f"hybrid MiniLM + BM25, {retriever.size} passages", retriever.manifest.model_id
+
+    def _load_llm(self) -> tuple[Any, str, str]:
+        remote = self.settings.models.llm_remote
+        if remote is not None:
+            from models.llm import OpenAICompatibleChat, RemoteChatOptions
+
+            options = RemoteChatOptions.model_validate(remote)
+            return OpenAICompatibleChat(options), "openai-compatible", f"{options.base_url} {options.model}"
+        from models.llm import LlamaCppChat, LlmOptions, embedded_options, full_options
+
+        base = full_options(weights_dir()) if self._full else embedded_options(weights_dir())
+        options = LlmOptions.model_validate({**base.model_dump(), **self.settings.models.llm})
+        source = str(options.model_path or f"{options.hub_repo}/{options.hub_filename}")
+        return LlamaCppChat(options), "llama.cpp", source
+
+    def make_recognizer(self) -> Any:
+        """A fresh per-session exercise recogniser, or None while its model is not loaded."""
+        return None if self.recognition is None else self.recognition.new_session()
+
+    def close(self) -> None:
+        self._stopping.set()
+        for pool in (self.vision_pool, self.asr_pool, self.llm_pool, self.tts_pool):
+            pool.shutdown(wait=False, cancel_futures=True)

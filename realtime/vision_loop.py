@@ -1,0 +1,159 @@
+"""Frames of one session through pose, subject tracking and exercise analysis, off the event loop.
+
+The loop takes the newest frame from the session's latest-frame slot, runs decode + pose + tracking
++ analysis on the vision worker pool, and sends the overlay and events when it is done. Whatever
+arrived meanwhile replaced older frames in the slot (counted as dropped), so when the CPU is busy
+the analysed frame rate falls instead of a backlog building up, and latency stays flat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import av
+import numpy as np
+
+from coaching.coach import Coach
+from coaching.events import Event
+from coaching.tracking import SubjectTracker
+from realtime.media.frame_slot import Stamped
+from realtime.protocol import CoachEvent, ErrorMessage, PoseOverlay, Status
+
+if TYPE_CHECKING:
+    from realtime.session import Session
+
+log = logging.getLogger(__name__)
+
+# Analysis events kept in the session record, under these kinds (see store.py's grouping).
+_RECORDED = {"rep_completed": "rep", "set_completed": "set", "fault_detected": "fault",
+             "exercise_changed": "exercise"}
+_ERROR_REPORT_EVERY_S = 5.0
+
+
+@dataclass
+class FrameResult:
+    """What one processed frame produced, with the time each stage took (seconds)."""
+
+    width: int
+    height: int
+    keypoints: list[tuple[float, float, float]] | None
+    subject: int | None
+    people: int
+    events: list[Event]
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+class VisionLoop:
+    """Per-session analysis state (tracker, coach) and the task that feeds it frames."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.hub = session.ctx.hub
+        self.tracker = SubjectTracker()
+        self.coach = Coach(exercise=session.prefs.exercise, recognizer=self.hub.make_recognizer())
+        self._lock = threading.Lock()  # coach state: written by the vision thread, read by the responder
+        self._pending_choice: str | None = None
+        self._t0 = time.monotonic()
+        self._last_error = 0.0
+        self._told_unavailable = False
+
+    def choose_exercise(self, name: str) -> None:
+        """The person picked an exercise; applied before the next frame is analysed."""
+        self._pending_choice = name
+
+    def measured(self) -> tuple[list[str], str | None, list[str]]:
+        """Fact lines, current exercise and active faults for the responder (any thread)."""
+        with self._lock:
+            facts = self.coach.facts()
+            return self.coach.summary_lines(), facts["exercise"], list(facts["faults_this_set"])
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        metrics = self.session.ctx.metrics
+        while (stamped := await self.session.frames.get()) is not None:
+            if self.hub.pose is None:
+                self._tell_unavailable()
+                await asyncio.sleep(0.2)  # frames keep arriving into the slot; only the newest waits
+                continue
+            try:
+                result = await loop.run_in_executor(self.hub.vision_pool, self._process, stamped)
+            except Exception as exc:  # a model that throws on a frame: reported, the loop goes on
+                metrics.model_errors.labels("pose").inc()
+                if time.monotonic() - self._last_error > _ERROR_REPORT_EVERY_S:
+                    self._last_error = time.monotonic()
+                    log.exception("session %s: frame analysis failed", self.session.id)
+                    self.session.send(ErrorMessage(code="pose_failed", message=f"frame analysis failed: {exc}"))
+                continue
+            metrics.frames_processed.inc()
+            for stage, seconds in result.stages.items():
+                metrics.stage_latency.labels(stage).observe(seconds)
+            latency = time.monotonic() - stamped.arrived
+            metrics.stage_latency.labels("frame_to_overlay").observe(latency)
+            self.session.send(PoseOverlay(frame=stamped.seq, width=result.width, height=result.height,
+                                          keypoints=result.keypoints, subject=result.subject,
+                                          people=result.people, latency_ms=round(latency * 1000, 1)))
+            for event in result.events:
+                self._publish(event)
+
+    def _tell_unavailable(self) -> None:
+        if self._told_unavailable:
+            return
+        self._told_unavailable = True
+        status = self.session.ctx.health.get("pose")
+        state = status.state.value if status else "not loaded"
+        reason = f": {status.reason}" if status and status.reason else ""
+        self.session.send(Status(state="pose", message=f"pose model {state}{reason}"))
+
+    def _process(self, stamped: Stamped[av.VideoFrame]) -> FrameResult:
+        """Decode, pose, track, analyse one frame (on the vision worker thread)."""
+        t_start = time.perf_counter()
+        image = stamped.item.to_ndarray(format="bgr24")
+        height, width = image.shape[:2]
+        t_decoded = time.perf_counter()
+        people = self.hub.pose.infer_2d(image)
+        t_posed = time.perf_counter()
+        t = stamped.arrived - self._t0
+        subject = self.tracker.update(people, t, (width, height))
+        t_tracked = time.perf_counter()
+        with self._lock:
+            events: list[Event] = []
+            if (choice := self._pending_choice) is not None:
+                self._pending_choice = None
+                events += self.coach.choose(choice, t)
+            events += self.coach.update(None if subject is None else subject.keypoints, width, height, t)
+        t_analysed = time.perf_counter()
+        keypoints = None
+        if subject is not None:
+            k = subject.keypoints
+            scale = np.array([1.0 / width, 1.0 / height], np.float32)
+            xy = np.nan_to_num(k[:, :2] * scale, nan=0.0)
+            conf = np.where(np.isnan(k[:, 0]), 0.0, np.nan_to_num(k[:, 2], nan=0.0))
+            keypoints = [(round(float(x), 4), round(float(y), 4), round(float(c), 3))
+                         for (x, y), c in zip(xy, conf, strict=True)]
+        return FrameResult(width, height, keypoints, None if subject is None else subject.track_id, len(people),
+                           events, {"decode": t_decoded - t_start, "pose": t_posed - t_decoded,
+                                    "tracking": t_tracked - t_posed, "analysis": t_analysed - t_tracked})
+
+    def _publish(self, event: Event) -> None:
+        session = self.session
+        session.send(CoachEvent(event=event))
+        payload: dict[str, Any] = event.model_dump(mode="json")
+        if (kind := _RECORDED.get(event.type)) is not None:
+            session.ctx.store.record(session.id, kind, payload)
+        session.conversation.on_coach_event(payload)
+        if event.type == "set_completed":
+            session.spawn(session.conversation.summarise_set(), "set-summary")
+
+    def finish(self) -> None:
+        """Close the set in progress so the record has it (session ending)."""
+        with self._lock:
+            events = self.coach.finish(time.monotonic() - self._t0)
+        for event in events:
+            if (kind := _RECORDED.get(event.type)) is not None:
+                self.session.ctx.store.record(self.session.id, kind, event.model_dump(mode="json"))
+

@@ -1,0 +1,378 @@
+"""The conversation of one session: listen, understand, answer, speak, and stop when interrupted.
+
+Microphone audio (16 kHz) goes through the VAD on the event loop (a 32 ms window costs ~0.1 ms).
+While the person speaks, greedy partial transcripts are made at an interval; at the end of the turn
+a beam-search final one. The answer streams from the LLM, grounded in the measured facts and the
+retrieved coaching notes; its text deltas go to the client as they come and its sentences go to
+TTS as soon as each is complete. When the person starts speaking over the coach (barge-in), the
+reply track is flushed and the LLM and TTS work is stopped at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
+from realtime.voice.cues import CuePolicy
+from realtime.voice.responder import SUMMARY_REQUEST, HistoryTurn, build_messages
+from realtime.voice.speaker import Speaker
+from realtime.voice.turn_timer import TurnTimer
+
+if TYPE_CHECKING:
+    from realtime.session import Session
+
+log = logging.getLogger(__name__)
+
+ReplyKind = Literal["answer", "cue", "summary"]
+PARTIAL_INTERVAL_S = 0.7
+MAX_HISTORY = 8
+# Each passage costs ~80 prompt tokens (~0.6 s on 2 cores): two is the balance of grounding and speed.
+PASSAGES_PER_TURN = 2
+
+
+@dataclass
+class _ActiveReply:
+    """A reply in flight: its task, the event that stops its worker threads, and what was said."""
+
+    turn: int
+    kind: ReplyKind
+    stop: threading.Event = field(default_factory=threading.Event)
+    task: asyncio.Task[None] | None = None
+    speaker: Speaker | None = None
+    text: str = ""
+
+
+class _TrackSink:
+    """Reply speech onto the WebRTC reply track (48 kHz); stamps the first frame on the wire."""
+
+    sample_rate = 48_000
+
+    def __init__(self, session: Session, on_first_sent: Callable[[], None]) -> None:
+        self._track = session.reply_track
+        self._on_first_sent = on_first_sent
+
+    def write(self, pcm: np.ndarray, first: bool) -> None:
+        assert self._track is not None
+        self._track.enqueue(pcm, on_first_sent=self._on_first_sent if first else None)
+
+
+class _WebSocketSink:
+    """Reply speech as binary PCM16 websocket frames at the synthesiser's own rate."""
+
+    def __init__(self, session: Session, rate: int, loop: asyncio.AbstractEventLoop,
+                 on_first_sent: Callable[[], None]) -> None:
+        self.sample_rate = rate
+        self._session = session
+        self._loop = loop
+        self._on_first_sent = on_first_sent
+
+    def write(self, pcm: np.ndarray, first: bool) -> None:
+        data = pcm.astype("<i2").tobytes()
+        self._loop.call_soon_threadsafe(self._session.channel.send_audio, data, self.sample_rate)
+        if first:
+            self._loop.call_soon_threadsafe(self._on_first_sent)
+
+
+class Conversation:
+    """Voice and text turns of one session, and the coach's own cues."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.hub = session.ctx.hub
+        self.turn = 0
+        self.history: list[HistoryTurn] = []
+        self.cues = CuePolicy()
+        self.active: _ActiveReply | None = None
+        self._segmenter: Any = None
+        self._stream_clock: tuple[float, float] | None = None  # (wall, stream seconds) at last push
+        self._partial_busy = False
+        self._last_partial = 0.0
+        self._user_turn_started = False
+
+    # ------------------------------------------------------------------ listening
+
+    def push_audio(self, pcm16k: np.ndarray) -> None:
+        """Microphone audio from the session's audio track (on the event loop)."""
+        if self.hub.vad is None or self.hub.asr is None:
+            return
+        if self._segmenter is None:
+            from models.vad import Segmenter, VadOptions
+
+            self._segmenter = Segmenter(self.hub.vad, VadOptions.model_validate(self.session.ctx.settings.models.vad))
+            self._stream_time = 0.0
+        self._stream_time += len(pcm16k) / 16_000
+        self._stream_clock = (time.monotonic(), self._stream_time)
+        for event in self._segmenter.push(pcm16k):
+            if type(event).__name__ == "SpeechStarted":
+                self._on_speech_started()
+            else:
+                self._on_utterance(event)
+        if self._segmenter.in_speech and not self._partial_busy and \
+                time.monotonic() - self._last_partial >= PARTIAL_INTERVAL_S:
+            self._start_partial()
+
+    @property
+    def person_speaking(self) -> bool:
+        return self._segmenter is not None and self._segmenter.in_speech
+
+    def _wall_time(self, stream_t: float) -> float:
+        """Monotonic wall time of a point in the microphone stream."""
+        assert self._stream_clock is not None
+        wall, stream = self._stream_clock
+        return wall - (stream - stream_t)
+
+    def _on_speech_started(self) -> None:
+        if not self._user_turn_started:
+            self.turn += 1
+            self._user_turn_started = True
+        self._last_partial = time.monotonic()
+        if self.active is not None:
+            self.interrupt("barge-in")
+
+    def _start_partial(self) -> None:
+        audio = self._segmenter.current_audio()
+        if audio is None or len(audio) < 8000:
+            return
+        self._partial_busy = True
+        self._last_partial = time.monotonic()
+        turn = self.turn
+        self.session.spawn(self._partial(audio, turn), "asr-partial")
+
+    async def _partial(self, audio: np.ndarray, turn: int) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, False)
+            if result.text and turn == self.turn and self._user_turn_started:
+                self.session.send(Transcript(turn=turn, text=result.text, final=False))
+        finally:
+            self._partial_busy = False
+
+    def _on_utterance(self, event: Any) -> None:
+        self._user_turn_started = False
+        timer = TurnTimer(self.turn, speech_end=self._wall_time(event.t_end))
+        self.session.spawn(self._final(event.audio, timer), "asr-final")
+
+    async def _final(self, audio: np.ndarray, timer: TurnTimer) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, True)
+        except Exception as exc:
+            self._model_failed("asr", exc)
+            return
+        timer.stamp("final_transcript")
+        self.session.ctx.metrics.stage_latency.labels("asr_final").observe(result.compute_s)
+        if not result.text:
+            log.info("session %s: utterance dropped (%s)", self.session.id, result.dropped or "empty")
+            return
+        self.session.send(Transcript(turn=timer.turn, text=result.text, final=True))
+        self.session.ctx.store.record(self.session.id, "turn", {
+            "turn": timer.turn, "role": "user", "text": result.text, "via": "voice",
+            "audio_s": round(len(audio) / 16_000, 2)})
+        await self.respond(result.text, timer, speak=self.session.prefs.voice)
+
+    # ------------------------------------------------------------------ answering
+
+    async def answer_text(self, text: str, want_audio: bool) -> None:
+        """A typed question (data channel or websocket)."""
+        self.turn += 1
+        timer = TurnTimer(self.turn)
+        self.session.ctx.store.record(self.session.id, "turn", {
+            "turn": self.turn, "role": "user", "text": text, "via": "text"})
+        speak = self.session.prefs.voice and (self.session.reply_track is not None or want_audio)
+        await self.respond(text, timer, speak=speak)
+
+    async def summarise_set(self) -> None:
+        """The coach's spoken summary at the end of a set."""
+        if self.person_speaking or self.hub.llm is None:
+            return
+        self.turn += 1
+        await self.respond(SUMMARY_REQUEST, TurnTimer(self.turn), speak=self.session.prefs.voice,
+                           kind="summary")
+
+    async def respond(self, request: str, timer: TurnTimer, speak: bool, kind: ReplyKind = "answer") -> None:
+        """Start a reply (interrupting any reply in flight) and wait for it to finish."""
+        if self.hub.llm is None:
+            self.session.send(ErrorMessage(code="llm_unavailable", message=self._unavailable("llm")))
+            return
+        if self.active is not None:
+            self.interrupt("new turn")
+        reply = _ActiveReply(turn=timer.turn, kind=kind)
+        self.active = reply
+        reply.task = asyncio.current_task()  # type: ignore[assignment]
+        try:
+            await self._reply(request, timer, reply, speak)
+        except asyncio.CancelledError:
+            pass  # barge-in: interrupt() has already flushed and recorded it
+        finally:
+            if self.active is reply:
+                self.active = None
+
+    async def _reply(self, request: str, timer: TurnTimer, reply: _ActiveReply, speak: bool) -> None:
+        session, loop = self.session, asyncio.get_running_loop()
+        facts, exercise, faults = session.measured_facts()
+        passages = []
+        if self.hub.knowledge is not None:
+            query = request if reply.kind != "summary" else "end of set summary"
+            passages = await loop.run_in_executor(self.hub.llm_pool, self.hub.knowledge.search, query,
+                                                  exercise, faults, PASSAGES_PER_TURN)
+            timer.stamp("retrieval")
+        citations = [Citation(id=p.doc_id, title=p.title) for p in passages]
+        messages = build_messages(request, facts, passages, self.history)
+
+        if speak and self.hub.tts is not None:
+            reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, self._sink(timer), reply.stop,
+                                    on_first_audio=lambda: timer.stamp("tts_first_audio"))
+        from models.tts import SentenceChunker
+
+        chunker = SentenceChunker()
+        deltas: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
+
+        def generate() -> None:
+            try:
+                for delta in self.hub.llm.stream(messages, stop_event=reply.stop):
+                    loop.call_soon_threadsafe(deltas.put_nowait, delta)
+            except Exception as exc:  # the model threw: reported, the session goes on
+                loop.call_soon_threadsafe(deltas.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(deltas.put_nowait, None)
+
+        generation = loop.run_in_executor(self.hub.llm_pool, generate)
+        failed: BaseException | None = None
+        while (delta := await deltas.get()) is not None:
+            if isinstance(delta, BaseException):
+                failed = delta
+                continue
+            if timer.stamp("llm_first_token"):
+                session.ctx.metrics.stage_latency.labels("llm_first_token").observe(
+                    timer.stamps["llm_first_token"] / 1000)
+            reply.text += delta
+            session.send(Reply(turn=reply.turn, delta=delta, kind=reply.kind))
+            for sentence in chunker.push(delta):
+                timer.stamp("first_sentence")
+                if reply.speaker:
+                    reply.speaker.say(sentence)
+        await generation
+        for sentence in chunker.flush():
+            timer.stamp("first_sentence")
+            if reply.speaker:
+                reply.speaker.say(sentence)
+        if failed is not None:
+            self._model_failed("llm", failed)
+        elif not reply.text:
+            session.send(ErrorMessage(code="llm_no_answer",
+                                      message="the language model gave no answer in time; please ask again"))
+        session.send(Reply(turn=reply.turn, done=True, kind=reply.kind, citations=citations))
+        self._remember(request, reply, interrupted=False, citations=citations)
+        if reply.speaker:
+            await reply.speaker.finish()
+        # With speech queued but not yet on the wire, the first frame's callback reports instead.
+        if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer.stamps:
+            self._report(timer)
+
+    def _sink(self, timer: TurnTimer) -> Any:
+        def first_sent() -> None:
+            if timer.stamp("first_reply_frame"):
+                self.session.ctx.metrics.stage_latency.labels("voice_to_voice").observe(
+                    timer.stamps["first_reply_frame"] / 1000)
+                if self.active is None or self.active.turn != timer.turn:
+                    self._report(timer)  # the reply finished before its first frame went out
+
+        if self.session.reply_track is not None:
+            return _TrackSink(self.session, first_sent)
+        return _WebSocketSink(self.session, self.hub.tts.sample_rate, asyncio.get_running_loop(), first_sent)
+
+    def interrupt(self, reason: str) -> None:
+        """Barge-in: silence the coach now, stop its LLM and TTS work, remember it was cut off."""
+        reply, self.active = self.active, None
+        if reply is None:
+            return
+        reply.stop.set()
+        dropped = self.session.reply_track.flush() if self.session.reply_track is not None else 0.0
+        if reply.speaker is not None:
+            reply.speaker.cancel()
+        if reply.task is not None and reply.task is not asyncio.current_task():
+            reply.task.cancel()
+        self.session.send(Reply(turn=reply.turn, done=True, interrupted=True, kind=reply.kind))
+        if reply.kind != "cue":
+            self._remember(None, reply, interrupted=True, citations=[])
+        log.info("session %s: reply %d interrupted (%s), %.2f s of speech dropped", self.session.id,
+                 reply.turn, reason, dropped)
+
+    # ------------------------------------------------------------------ cues
+
+    def on_coach_event(self, event: dict[str, Any]) -> None:
+        """An analysis event: maybe a spoken cue (templates, no LLM), never over the person."""
+        self.cues.verbosity = self.session.prefs.cue_verbosity
+        if self.person_speaking or self.active is not None:
+            return
+        text = self.cues.cue_for(event)
+        if text is None:
+            return
+        self.session.send(Reply(turn=self.turn, delta=text, done=True, kind="cue"))
+        if self.session.prefs.voice and self.hub.tts is not None and self.session.reply_track is not None:
+            self.session.spawn(self._speak_cue(text), "cue")
+
+    async def _speak_cue(self, text: str) -> None:
+        reply = _ActiveReply(turn=self.turn, kind="cue", text=text)
+        self.active = reply
+        reply.task = asyncio.current_task()  # type: ignore[assignment]
+        started = time.monotonic()
+
+        def first_sent() -> None:
+            self.session.ctx.metrics.stage_latency.labels("cue_to_audio").observe(time.monotonic() - started)
+
+        reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, _TrackSink(self.session, first_sent), reply.stop)
+        try:
+            reply.speaker.say(text)
+            await reply.speaker.finish()
+        except asyncio.CancelledError:
+            pass
+        finally:
+            if self.active is reply:
+                self.active = None
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _remember(self, request: str | None, reply: _ActiveReply, interrupted: bool,
+                  citations: list[Citation]) -> None:
+        if request is not None and reply.kind == "answer":
+            self.history.append(HistoryTurn("user", request))
+        if reply.text:
+            self.history.append(HistoryTurn("assistant", reply.text, interrupted=interrupted))
+        del self.history[:-MAX_HISTORY]
+        self.session.ctx.store.record(self.session.id, "turn", {
+            "turn": reply.turn, "role": "assistant", "kind": reply.kind, "text": reply.text,
+            "interrupted": interrupted, "citations": [c.model_dump() for c in citations]})
+
+    def _report(self, timer: TurnTimer) -> None:
+        if timer.reported:
+            return
+        timer.reported = True
+        stages = timer.stages_ms()
+        self.session.send(TurnMetrics(turn=timer.turn, stages=stages))
+        self.session.ctx.store.record(self.session.id, "latency", {"turn": timer.turn, **stages})
+
+    def _unavailable(self, family: str) -> str:
+        status = self.session.ctx.health.get(family)
+        if status is None:
+            return f"the {family} model is not loaded on this server"
+        return f"the {family} model is {status.state.value}" + (f": {status.reason}" if status.reason else "")
+
+    def _model_failed(self, family: str, exc: BaseException) -> None:
+        log.error("session %s: %s failed: %s", self.session.id, family, exc, exc_info=exc)
+        self.session.ctx.metrics.model_errors.labels(family).inc()
+        self.session.send(ErrorMessage(code=f"{family}_failed", message=f"the {family} model failed: {exc}"))
+
+    def close(self) -> None:
+        if self.active is not None:
+            self.active.stop.set()
+            if self.active.speaker is not None:
+                self.active.speaker.cancel()

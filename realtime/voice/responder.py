@@ -1,0 +1,67 @@
+"""Builds what the LLM sees for one turn: persona, measured facts, retrieved passages, history.
+
+The system prompt is fixed text so llama.cpp keeps it in its KV cache across turns; everything that
+changes per turn (facts, passages, the question) goes after the history, so a turn pays only for
+its new tokens. The model is told to use the facts for every number: a small model answers "how
+many reps did I do?" correctly only when the answer is in front of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+SYSTEM_PROMPT = (
+    "You are Coach, a warm, expert strength and fitness coach. You speak out loud to a person who is "
+    "training in front of a camera; a computer-vision system measures their movement and gives you "
+    "the facts. Rules: answer in one to three short spoken sentences, plain words, no lists, no "
+    "markdown, no emoji. Use only the measured facts for numbers (reps, angles, times); if the facts "
+    "do not say, say you could not see it. Use the coaching notes for advice and stay consistent with "
+    "them. Never diagnose an injury: if the person mentions sharp pain, tell them to stop and see a "
+    "professional."
+)
+
+SUMMARY_REQUEST = (
+    "The set just ended. Give a short spoken summary: how many reps, the main thing that went well, "
+    "and the one thing to fix next set, using the facts."
+)
+
+
+class PassageLike(Protocol):
+    doc_id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class HistoryTurn:
+    role: Literal["user", "assistant"]
+    text: str
+    interrupted: bool = False
+
+
+def format_facts(facts: Sequence[str]) -> str:
+    if not facts:
+        return ("Measured facts:\n- No exercise has been seen yet this session: 0 reps counted, no form "
+                "measured.")
+    return "Measured facts:\n" + "\n".join(f"- {line}" for line in facts)
+
+
+def format_passages(passages: Sequence[PassageLike], max_chars: int = 320) -> str:
+    if not passages:
+        return "Coaching notes: none relevant."
+    blocks = [f"[{p.doc_id}] {p.title}: {p.text.strip()[:max_chars]}" for p in passages]
+    return "Coaching notes:\n" + "\n".join(blocks)
+
+
+def build_messages(request: str, facts: Sequence[str], passages: Sequence[PassageLike],
+                   history: Sequence[HistoryTurn], max_history: int = 6) -> list[dict[str, str]]:
+    """OpenAI-style messages for one turn; `request` is the person's words or a summary request."""
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for turn in list(history)[-max_history:]:
+        text = turn.text + (" (interrupted)" if turn.interrupted else "")
+        messages.append({"role": turn.role, "content": text})
+    context = f"{format_facts(facts)}\n\n{format_passages(passages)}"
+    messages.append({"role": "user", "content": f"{context}\n\nThe person says: {request}"})
+    return messages

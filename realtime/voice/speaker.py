@@ -1,0 +1,88 @@
+"""Speaks text into a session: TTS on its worker pool, resampled, handed to the reply audio sink.
+
+Sentences are synthesised in order as they arrive, so the first clause is heard while the LLM is
+still writing the rest. Setting the stop event (barge-in) ends synthesis after the current chunk;
+the sink is flushed by the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Protocol
+
+import numpy as np
+
+from models.audio import StreamResampler
+
+log = logging.getLogger(__name__)
+
+
+class AudioSink(Protocol):
+    """Where reply speech goes; called from the TTS worker thread."""
+
+    sample_rate: int
+
+    def write(self, pcm: np.ndarray, first: bool) -> None:
+        """Queue int16 mono samples at `sample_rate`; `first` marks the turn's first audio."""
+        ...
+
+
+class Speaker:
+    """One reply's (or cue's) speech; `say` sentences, then `finish`."""
+
+    def __init__(self, tts: object, pool: Executor, sink: AudioSink, stop: threading.Event,
+                 on_first_audio: Callable[[], None] | None = None) -> None:
+        self._tts = tts
+        self._pool = pool
+        self._sink = sink
+        self._stop = stop
+        self._on_first_audio = on_first_audio
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._first = True
+        self._resampler: StreamResampler | None = None
+        self._task = asyncio.get_running_loop().create_task(self._work(), name="speaker")
+        self.spoken: list[str] = []
+
+    @property
+    def produced_audio(self) -> bool:
+        return not self._first
+
+    def say(self, text: str) -> None:
+        self._queue.put_nowait(text)
+
+    async def finish(self) -> None:
+        """Wait until every sentence said so far is synthesised (and queued for sending)."""
+        self._queue.put_nowait(None)
+        await self._task
+
+    def cancel(self) -> None:
+        self._stop.set()
+        self._task.cancel()
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while (text := await self._queue.get()) is not None:
+            if self._stop.is_set():
+                return
+            await loop.run_in_executor(self._pool, self._synthesise, text, loop)
+            self.spoken.append(text)
+
+    def _synthesise(self, text: str, loop: asyncio.AbstractEventLoop) -> None:
+        for chunk in self._tts.synthesize(text):  # type: ignore[attr-defined]
+            if self._stop.is_set():
+                return
+            samples = chunk.samples
+            if chunk.sample_rate != self._sink.sample_rate:
+                if self._resampler is None or self._resampler.in_rate != chunk.sample_rate:
+                    self._resampler = StreamResampler(chunk.sample_rate, self._sink.sample_rate)
+                samples = self._resampler.push(samples)
+            if samples.size == 0:
+                continue
+            if self._first and self._on_first_audio is not None:
+                loop.call_soon_threadsafe(self._on_first_audio)
+            self._sink.write(samples, self._first)
+            self._first = False
