@@ -1,0 +1,57 @@
+"""Whisper settings for the two profiles, with the trade-offs measured on the 2-core CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from models.asr.prepare import embedded_model_dir
+
+FITNESS_PROMPT = "A workout coach and an athlete talk about squats, lunges, push-ups, planks, reps, sets and depth."
+"""Biases Whisper toward gym words it otherwise mishears ("squat" -> "swap")."""
+
+FULL_MODEL = "large-v3"
+"""faster-whisper resolves this to the Hub repo `Systran/faster-whisper-large-v3`."""
+
+
+class AsrOptions(BaseModel):
+    """faster-whisper model and decoding options.
+
+    Finals use beam search (beam 5 heard "How is my squat depth?" where greedy heard "how is my
+    swap step"); partials use greedy decoding because they are redone every few hundred ms and only
+    steer the UI. A single temperature (no fallback) keeps the latency bounded: the fallback re-decodes
+    noise up to six times.
+    """
+
+    model: str = Field(..., description="CTranslate2 model directory, faster-whisper size name, or Hub id.")
+    device: str = Field("cpu", description="'cpu', 'cuda' or 'auto'.")
+    compute_type: str = Field("int8", description="int8 on CPU; float16 on CUDA.")
+    cpu_threads: int = Field(2, description="Threads per transcription (the machine has 2 cores).")
+    num_workers: int = Field(1, description="Concurrent transcriptions CTranslate2 runs in parallel.")
+    language: str | None = Field("en", description="Fixed language (tiny.en is English only); None detects.")
+    beam_size_final: int = 5
+    beam_size_partial: int = 1
+    temperature: float = 0.0
+    initial_prompt: str | None = Field(FITNESS_PROMPT, description="Domain vocabulary prompt; None to disable.")
+    no_speech_threshold: float = Field(0.6, description="No-speech probability above which, together with ...")
+    log_prob_threshold: float = Field(-1.0, description="... an average log-probability below this, a text is silence.")
+    compression_ratio_threshold: float = Field(2.4, description="gzip ratio above which a text is a repetition loop.")
+    min_rms: float = Field(0.002, description="Audio quieter than this (float RMS) is silence: Whisper is not run.")
+    download_root: Path | None = Field(None, description="Hub cache for the full profile (models/weights/hf).")
+
+
+def embedded_options(weights: Path) -> AsrOptions:
+    """Whisper tiny.en, int8, 2 threads, from `weights/asr/whisper-tiny.en` (see prepare_embedded)."""
+    return AsrOptions(model=str(embedded_model_dir(weights)))
+
+
+def full_options(weights: Path) -> AsrOptions:
+    """Whisper large-v3 on CUDA float16 from the Hub (cached under `weights/hf`)."""
+    return AsrOptions(
+        model=FULL_MODEL,
+        device="cuda",
+        compute_type="float16",
+        language=None,
+        download_root=weights / "hf",
+    )

@@ -1,0 +1,74 @@
+"""Cuts streamed LLM text into pieces worth synthesising.
+
+Piper needs a whole sentence before it can make a sound, and the LLM produces ~24 tokens a second
+here, so waiting for the first full stop would add a second or more of silence. The chunker emits
+the first clause early (at a comma, colon, semicolon or dash once it has `first_clause_words`
+words), then whole sentences; a run-on without punctuation is cut at a clause mark or, at worst, at a
+space after `max_words` words. A fenced code block stays in one piece (the normaliser drops it). Decimals ("2.5 kg") and common abbreviations ("e.g.") do not end a
+sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n+")
+_CLAUSE_END = re.compile(r"[,;:]+(?=\s)|\s[-–—]+(?=\s)")
+_ABBREVIATIONS = frozenset({"e.g.", "i.e.", "etc.", "vs.", "dr.", "mr.", "mrs.", "ms.", "st.", "approx.", "min.", "sec."})
+
+
+class SentenceChunker:
+    """Per reply; not thread-safe. `push` text deltas, then `flush` once the stream has ended."""
+
+    def __init__(self, first_clause_words: int = 4, max_words: int = 30) -> None:
+        self.first_clause_words = first_clause_words
+        self.max_words = max_words
+        self._buffer = ""
+        self._emitted = 0
+
+    def push(self, delta: str) -> list[str]:
+        """Add a delta; return the pieces that are complete now (possibly none)."""
+        self._buffer += delta
+        pieces: list[str] = []
+        while (piece := self._next_piece()) is not None:
+            if piece:
+                pieces.append(piece)
+                self._emitted += 1
+        return pieces
+
+    def flush(self) -> list[str]:
+        """The rest of the text, at the end of the reply."""
+        rest, self._buffer = self._buffer.strip(), ""
+        if rest:
+            self._emitted += 1
+            return [rest]
+        return []
+
+    def _next_piece(self) -> str | None:
+        for match in _SENTENCE_END.finditer(self._buffer):
+            if self._outside_code(match.end()) and not self._is_abbreviation(match.start()):
+                return self._cut(match.end())
+        words = len(self._buffer.split())
+        if (self._emitted == 0 and words > self.first_clause_words) or words > self.max_words:
+            for match in _CLAUSE_END.finditer(self._buffer):
+                enough = len(self._buffer[: match.start()].split()) >= self.first_clause_words
+                if enough and self._outside_code(match.end()):
+                    return self._cut(match.end())
+        if words > self.max_words:
+            last_space = max(m.start() for m in re.finditer(r"\s", self._buffer.rstrip()))
+            if self._outside_code(last_space):
+                return self._cut(last_space)
+        return None
+
+    def _outside_code(self, pos: int) -> bool:
+        """A cut inside a ``` fence would hand the code to TTS line by line; keep the block whole."""
+        return self._buffer[:pos].count("```") % 2 == 0
+
+    def _cut(self, end: int) -> str:
+        piece, self._buffer = self._buffer[:end].strip(), self._buffer[end:].lstrip()
+        return piece
+
+    def _is_abbreviation(self, dot: int) -> bool:
+        words = self._buffer[: dot + 1].split()
+        token = words[-1].lower() if words else ""
+        return token in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.", token) is not None

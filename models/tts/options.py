@@ -1,0 +1,37 @@
+"""Voice settings for the speech synthesizers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class TtsOptions(BaseModel):
+    """Piper (embedded) voice and synthesis options.
+
+    The voice's own scales (from its .onnx.json) are used unless overridden. Per-sentence peak
+    normalisation (Piper's default) is off: it makes every sentence equally loud, so a short "Good!"
+    would blast; the raw model output is already at a steady level (peak about -4 dBFS for joe).
+    """
+
+    model_path: Path = Field(..., description="Piper voice .onnx")
+    config_path: Path | None = Field(None, description="Voice .onnx.json (default: model_path + '.json').")
+    threads: int = Field(1, description="onnxruntime threads; 1 leaves a core to the LLM generating meanwhile.")
+    length_scale: float | None = Field(None, description="> 1 speaks slower; None keeps the voice's value.")
+    noise_scale: float | None = None
+    noise_w_scale: float | None = None
+    volume: float = Field(1.0, description="Gain applied to the model output (clipped).")
+    sentence_pause_ms: int = Field(120, description="Silence appended to each chunk, a natural gap between sentences.")
+    use_cuda: bool = False
+
+
+class XttsOptions(BaseModel):
+    """XTTS-v2 (coqui-tts) for the full profile: multilingual, optional voice cloning."""
+
+    model_name: str = "tts_models/multilingual/multi-dataset/xtts_v2"
+    device: str = Field("cuda", description="'cuda' or 'cpu' (CPU is far from real time).")
+    language: str = "en"
+    speaker_wav: Path | None = Field(None, description="A 6-30 s clean reference clip to clone; None uses `speaker`.")
+    speaker: str = Field("Claribel Dervla", description="A built-in XTTS-v2 speaker, used without a reference clip.")
+    stream_chunk_size: int = Field(20, description="GPT tokens per streamed chunk: smaller starts sooner.")

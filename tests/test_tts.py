@@ -1,0 +1,158 @@
+"""Piper TTS heard back through Whisper, the text normaliser, the sentence chunker and the resampler."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from models import asr
+from models.audio import StreamResampler, int16_to_float32, resample
+from models.paths import weights_dir
+from models.tts import (
+    PiperSynthesizer,
+    SentenceChunker,
+    XttsOptions,
+    XttsSynthesizer,
+    embedded_options,
+    normalize_for_speech,
+    prepare_embedded,
+)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+@pytest.fixture(scope="module")
+def tts() -> PiperSynthesizer:
+    prepare_embedded(weights_dir())
+    return PiperSynthesizer(embedded_options(weights_dir()))
+
+
+@pytest.fixture(scope="module")
+def whisper() -> asr.FasterWhisperRecognizer:
+    asr.prepare_embedded(weights_dir())
+    return asr.FasterWhisperRecognizer(asr.embedded_options(weights_dir()))
+
+
+def hear(tts: PiperSynthesizer, whisper: asr.FasterWhisperRecognizer, text: str) -> str:
+    pcm = np.concatenate([chunk.samples for chunk in tts.synthesize(text)])
+    return whisper.transcribe(resample(int16_to_float32(pcm), tts.sample_rate, 16_000), final=True).text
+
+
+def test_piper_speech_is_understood_by_whisper(tts: PiperSynthesizer, whisper: asr.FasterWhisperRecognizer) -> None:
+    text = "Keep your chest up and push your knees out."
+    chunks = list(tts.synthesize(text))
+    assert chunks and all(c.samples.dtype == np.int16 and c.sample_rate == 22_050 for c in chunks)
+    assert 1.5 < sum(c.duration for c in chunks) < 5.0
+    assert words(hear(tts, whisper, text)) == words(text)
+
+
+def test_markdown_and_emoji_are_not_read_out(tts: PiperSynthesizer, whisper: asr.FasterWhisperRecognizer) -> None:
+    heard = words(hear(tts, whisper, "**Great job!** 💪 You did 7 reps. Details: https://example.com/squat"))
+    assert heard[:2] == ["great", "job"] and ("7" in heard or "seven" in heard)
+    assert not {"asterisk", "https", "example", "com"} & set(heard)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "💪🔥🏋️", "https://example.com/a?b=c", "```\nx = 1\n```", "***"])
+def test_unspeakable_text_yields_nothing(tts: PiperSynthesizer, text: str) -> None:
+    assert list(tts.synthesize(text)) == []
+
+
+def test_streams_sentence_by_sentence(tts: PiperSynthesizer) -> None:
+    started = time.perf_counter()
+    stream = tts.synthesize("Nice depth. Now stand up tall. Breathe out at the top. Three more reps.")
+    first = next(stream)
+    first_at = time.perf_counter() - started
+    rest = list(stream)
+    total = time.perf_counter() - started
+    assert len(rest) == 3 and first.duration < 2.0
+    assert first_at < total / 2  # the first chunk came before the others were made
+    print(f"\nPiper first chunk {first_at * 1000:.0f} ms, whole reply {total * 1000:.0f} ms")
+
+
+def test_two_threads_at_once(tts: PiperSynthesizer) -> None:
+    durations: dict[int, float] = {}
+
+    def speak(i: int) -> None:
+        durations[i] = sum(c.duration for c in tts.synthesize(f"Set number {i + 1} is done, well done."))
+
+    threads = [threading.Thread(target=speak, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(durations) == 3 and all(d > 1.0 for d in durations.values())
+
+
+def test_xtts_is_clearly_unavailable_without_coqui() -> None:
+    try:
+        import TTS  # noqa: F401
+    except ImportError:
+        with pytest.raises(RuntimeError, match="coqui-tts"):
+            XttsSynthesizer(XttsOptions())
+    else:
+        pytest.skip("coqui-tts is installed here")
+
+
+@pytest.mark.parametrize(
+    ("raw", "spoken"),
+    [
+        ("**Keep** your `chest` up! 🏋️ See [the guide](http://a.b).", "Keep your chest up! See the guide."),
+        ("Use 60% & go to 90°.", "Use 60 percent and go to 90 degrees."),
+        ("# Tips\n- Brace\n- Breathe", "Tips. Brace. Breathe"),
+        ("Email me at coach@example.com 😀", "Email me at"),
+        ("Here:\n```python\nprint(1)\n```\nDone.", "Here: Done."),
+        ("👍", ""),
+        ("", ""),
+    ],
+)
+def test_normalize_for_speech(raw: str, spoken: str) -> None:
+    assert normalize_for_speech(raw) == spoken
+
+
+def stream_through(chunker: SentenceChunker, text: str, step: int = 3) -> list[str]:
+    pieces = []
+    for i in range(0, len(text), step):
+        pieces += chunker.push(text[i : i + step])
+    return pieces + chunker.flush()
+
+
+def test_chunker_emits_the_first_clause_early() -> None:
+    chunker = SentenceChunker()
+    text = "Your knees caved in on rep five, so push them out. Keep going, you are close."
+    assert stream_through(chunker, text) == [
+        "Your knees caved in on rep five,",
+        "so push them out.",
+        "Keep going, you are close.",  # only the first piece is cut at a comma
+    ]
+    assert SentenceChunker().push("Great set, keep") == []  # under 4 words before the comma: wait
+
+
+def test_chunker_keeps_decimals_abbreviations_and_code_together() -> None:
+    text = "Add 2.5 kg, e.g. next week. Try this:\n```\nx = 1\ny = 2\n```\nDone!"
+    pieces = stream_through(SentenceChunker(), text)
+    assert pieces == ["Add 2.5 kg, e.g. next week.", "Try this:", "```\nx = 1\ny = 2\n```", "Done!"]
+
+
+def test_chunker_cuts_run_on_text_and_loses_nothing() -> None:
+    text = " ".join(f"word{i}" for i in range(70))
+    pieces = stream_through(SentenceChunker(max_words=30), text)
+    assert all(len(p.split()) <= 31 for p in pieces) and len(pieces) >= 3
+    assert " ".join(pieces).split() == text.split()
+
+
+def test_stream_resampler_to_48k_keeps_pitch_and_length() -> None:
+    rate = 22_050
+    t = np.arange(rate) / rate
+    tone = (0.5 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
+    resampler = StreamResampler(rate, 48_000)
+    out = np.concatenate([resampler.push(tone[i : i + 2205]) for i in range(0, rate, 2205)] + [resampler.flush()])
+    assert abs(out.size - 48_000) <= 64
+    spectrum = np.abs(np.fft.rfft(out[4800:-4800].astype(np.float32)))
+    peak_hz = np.argmax(spectrum) * 48_000 / (out.size - 9600)
+    assert peak_hz == pytest.approx(440, abs=3)
