@@ -51,11 +51,18 @@ def prepare(only: list[str] | None = None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", choices=["embedded"], default="embedded",
-                        help="the full profile loads from the Hub at run time and needs no preparing")
+    parser.add_argument("--profile", choices=["embedded", "full"], default="embedded",
+                        help="full: fetch the pose models from the Hub (needs the internet); the other full-"
+                        "profile families download through their libraries on first load")
     parser.add_argument("--only", nargs="*", choices=list(EMBEDDED_STEPS), help="prepare only these")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.profile == "full":
+        from models.pose import prepare_full
+
+        pin_caches()
+        prepare_full(weights_dir())
+        return 0
     failed = prepare(args.only)
     if failed:
         print(f"could not prepare: {', '.join(failed)} (the server reports them as unavailable)",

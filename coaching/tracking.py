@@ -1,0 +1,235 @@
+"""Which of the people in view is the one being coached, frame after frame.
+
+Every person in view gets a track, matched frame to frame by box overlap (IoU) and keypoint
+similarity (COCO's OKS) against where the track is predicted to be (constant velocity). Keeping
+tracks for everyone, not just the subject, is what keeps the subject's id through a crossing:
+the passer-by's own track claims the passer-by. The subject is chosen once (largest and most
+central person), kept while it is seen or hidden briefly, and released after `reacquire_after_s`
+unseen, when the best person then in view becomes the new subject under a new id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from coaching.smoothing import KeypointSmoother
+
+# COCO keypoint sigmas (per-joint localisation spread), as the OKS metric uses them.
+_COCO_SIGMAS = np.array(
+    [0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89]
+) / 10.0
+_MAX_PREDICTION_S = 0.5  # beyond this, a constant-velocity guess is worse than standing still
+
+
+class PersonLike(Protocol):
+    """What the tracker reads from a detection (models.pose.Person fits; coaching never imports it)."""
+
+    @property
+    def keypoints(self) -> np.ndarray:
+        """(17, 3) x, y, confidence in frame pixels."""
+        ...
+
+    @property
+    def box(self) -> np.ndarray:
+        """(4,) x1, y1, x2, y2."""
+        ...
+
+    @property
+    def score(self) -> float: ...
+
+
+@dataclass(slots=True)
+class TrackedSubject:
+    """The coached person in this frame.
+
+    keypoints: (17, 3) smoothed x, y and raw confidence; x, y NaN for joints not visible now.
+    raw_keypoints: (17, 3) as detected this frame.
+    """
+
+    track_id: int
+    keypoints: np.ndarray
+    raw_keypoints: np.ndarray
+    box: np.ndarray
+    score: float
+    t: float
+
+
+@dataclass(slots=True)
+class _Track:
+    track_id: int
+    box: np.ndarray
+    keypoints: np.ndarray
+    velocity: np.ndarray  # px/s of the box centre
+    last_seen: float
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two x1, y1, x2, y2 boxes."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _covered(inner: np.ndarray, outer: np.ndarray, share: float = 0.8) -> bool:
+    """Whether at least `share` of `inner`'s area lies inside `outer`."""
+    w = min(inner[2], outer[2]) - max(inner[0], outer[0])
+    h = min(inner[3], outer[3]) - max(inner[1], outer[1])
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return w > 0 and h > 0 and area > 0 and w * h >= share * area
+
+
+def keypoint_similarity(a: np.ndarray, b: np.ndarray, area: float, min_confidence: float) -> float | None:
+    """OKS between two (17, 3) poses over joints confident in both; None when fewer than 3 are."""
+    both = (a[:, 2] >= min_confidence) & (b[:, 2] >= min_confidence)
+    if both.sum() < 3 or area <= 0:
+        return None
+    d2 = ((a[both, :2] - b[both, :2]) ** 2).sum(axis=1)
+    k2 = (2.0 * _COCO_SIGMAS[both]) ** 2
+    return float(np.exp(-d2 / (2.0 * area * k2)).mean())
+
+
+class SubjectTracker:
+    """Follows one subject through the per-frame detections and smooths its keypoints.
+
+    reacquire_after_s: a subject unseen this long is released and a new one chosen.
+    min_similarity: below this blend of IoU and OKS a detection is not the same person.
+    min_confidence: joints below it count as not visible (matching and smoothing).
+    """
+
+    def __init__(
+        self,
+        reacquire_after_s: float = 2.0,
+        min_similarity: float = 0.3,
+        min_confidence: float = 0.3,
+        smoother: KeypointSmoother | None = None,
+    ) -> None:
+        self.reacquire_after_s = reacquire_after_s
+        self.min_similarity = min_similarity
+        self.min_confidence = min_confidence
+        self.smoother = smoother or KeypointSmoother(min_confidence=min_confidence)
+        self._tracks: list[_Track] = []
+        self._next_id = 1
+        self.subject_id: int | None = None
+
+    def reset(self) -> None:
+        """Forget everyone (new session or camera)."""
+        self._tracks.clear()
+        self.subject_id = None
+        self.smoother.reset()
+
+    def update(
+        self, persons: Sequence[PersonLike], t: float, frame_size: tuple[int, int] | None = None
+    ) -> TrackedSubject | None:
+        """Feed one frame's detections at time `t` (seconds); the subject if it is seen in this frame.
+
+        frame_size: (width, height), so the first choice can prefer the most central person;
+        without it the largest wins.
+        """
+        self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self.reacquire_after_s]
+        if self.subject_id is not None and all(tr.track_id != self.subject_id for tr in self._tracks):
+            self.subject_id = None
+            self.smoother.reset()
+
+        seen = self._associate(persons, t)
+        if self.subject_id is None and seen:
+            self.subject_id = max(seen, key=lambda tid: _prominence(seen[tid].box, frame_size))
+            self.smoother.reset()
+        if self.subject_id not in seen:
+            return None
+        person = seen[self.subject_id]
+        raw = np.asarray(person.keypoints, dtype=np.float32)
+        return TrackedSubject(
+            track_id=self.subject_id,
+            keypoints=self.smoother(raw, t),
+            raw_keypoints=raw,
+            box=np.asarray(person.box, dtype=np.float32),
+            score=float(person.score),
+            t=t,
+        )
+
+    def _associate(self, persons: Sequence[PersonLike], t: float) -> dict[int, PersonLike]:
+        """Match detections to tracks greedily, best similarity first; new tracks for the rest.
+
+        First against where each track is predicted to be (this separates people who cross),
+        then, for what is left, against where it was last seen (a jumping or stopping person
+        whose velocity estimate overshot).
+        """
+        seen: dict[int, PersonLike] = {}
+        used_tracks: set[int] = set()
+        used_persons: set[int] = set()
+        for predict in (True, False):
+            pairs = [
+                (self._similarity(track, person, t, predict), ti, pi)
+                for ti, track in enumerate(self._tracks)
+                if ti not in used_tracks
+                for pi, person in enumerate(persons)
+                if pi not in used_persons
+            ]
+            for similarity, ti, pi in sorted(pairs, key=lambda pair: pair[0], reverse=True):
+                if similarity < self.min_similarity or ti in used_tracks or pi in used_persons:
+                    continue
+                used_tracks.add(ti)
+                used_persons.add(pi)
+                self._move(self._tracks[ti], persons[pi], t)
+                seen[self._tracks[ti].track_id] = persons[pi]
+
+        # Unmatched detections start tracks, best first, except a second box on someone already
+        # seen: YOLO sometimes adds an upper-body box inside a full-body one, and a track for it
+        # would later claim that person from their own track.
+        for pi in sorted(set(range(len(persons))) - used_persons, key=lambda i: -float(persons[i].score)):
+            box = np.asarray(persons[pi].box, dtype=np.float64)
+            if any(_covered(box, np.asarray(other.box)) for other in seen.values()):
+                continue
+            track = _Track(
+                track_id=self._next_id,
+                box=box.copy(),
+                keypoints=np.asarray(persons[pi].keypoints, dtype=np.float64).copy(),
+                velocity=np.zeros(2),
+                last_seen=t,
+            )
+            self._next_id += 1
+            self._tracks.append(track)
+            seen[track.track_id] = persons[pi]
+        return seen
+
+    def _similarity(self, track: _Track, person: PersonLike, t: float, predict: bool) -> float:
+        """Blend of box IoU and OKS between a detection and a track (moved on at its velocity if `predict`)."""
+        shift = track.velocity * min(t - track.last_seen, _MAX_PREDICTION_S) if predict else np.zeros(2)
+        box = track.box + np.tile(shift, 2)
+        keypoints = track.keypoints.copy()
+        keypoints[:, :2] += shift
+        area = float((box[2] - box[0]) * (box[3] - box[1]))
+        iou = box_iou(box, np.asarray(person.box))
+        oks = keypoint_similarity(keypoints, np.asarray(person.keypoints), area, self.min_confidence)
+        return iou if oks is None else 0.5 * (iou + oks)
+
+    @staticmethod
+    def _move(track: _Track, person: PersonLike, t: float) -> None:
+        box = np.asarray(person.box, dtype=np.float64)
+        dt = t - track.last_seen
+        if dt > 0:
+            step = ((box[:2] + box[2:]) - (track.box[:2] + track.box[2:])) / 2.0 / dt
+            track.velocity = 0.5 * track.velocity + 0.5 * step
+        track.box = box.copy()
+        track.keypoints = np.asarray(person.keypoints, dtype=np.float64).copy()
+        track.last_seen = t
+
+
+def _prominence(box: np.ndarray, frame_size: tuple[int, int] | None) -> float:
+    """How much a person looks like the one to coach: big, and near the centre when the frame is known."""
+    box = np.asarray(box, dtype=np.float64)
+    area = max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
+    if frame_size is None:
+        return float(area)
+    width, height = frame_size
+    centre = (box[:2] + box[2:]) / 2.0
+    offset = np.linalg.norm((centre - (width / 2.0, height / 2.0)) / (width / 2.0, height / 2.0)) / np.sqrt(2.0)
+    return float(area * max(1.0 - offset, 0.05))

@@ -1,0 +1,68 @@
+"""The pose family's entry point, keeping the seed's call: `PosePipeline(use_fallback=False).infer_2d(image)`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from models.paths import weights_dir
+from models.pose.base import Person, PoseEstimator, PoseModelUnavailable
+from models.pose.options import PoseOptions
+from models.pose.prepare import INT8_SUFFIX, extract_onnx, pose_dir, rtmpose_path
+from models.pose.rtmpose import RtmPose
+from models.pose.yolo import YoloPose
+
+
+def yolo_model_path(options: PoseOptions, weights: Path) -> Path:
+    """An explicit .onnx path, or NAME.onnx (NAME-int8.onnx for INT8) under <weights>/pose/."""
+    if options.model.endswith(".onnx"):
+        return Path(options.model).expanduser()
+    return pose_dir(weights) / f"{options.model}{INT8_SUFFIX if options.int8 else ''}.onnx"
+
+
+class PosePipeline:
+    """2D pose for every person in a frame, from the backend the options (or `use_fallback`) pick.
+
+    Raises PoseModelUnavailable when the chosen backend's weights are not on this machine; it
+    never downloads: setup (`prepare_embedded` / `prepare_full`) does that.
+    """
+
+    def __init__(
+        self, use_fallback: bool = False, options: PoseOptions | None = None, weights: Path | None = None
+    ) -> None:
+        self.options = options or PoseOptions()
+        root = weights or weights_dir()
+        self.backend = "rtmpose" if use_fallback else self.options.backend
+        yolo_path = yolo_model_path(self.options, root)
+        self.estimator: PoseEstimator
+        if self.backend == "yolo":
+            if not yolo_path.exists():
+                raise PoseModelUnavailable(
+                    f"YOLO pose graph {yolo_path} is missing: run the setup step (models.pose.prepare_embedded, "
+                    "or prepare_full for yolov8s-pose)"
+                )
+            self.estimator = YoloPose(yolo_path, self.options)
+            self.source = str(yolo_path)
+        else:
+            rtm_path = _prepared_rtmpose(self.options.rtmpose_model, root)
+            detector = YoloPose(yolo_path, self.options) if yolo_path.exists() else None
+            self.estimator = RtmPose(rtm_path, self.options, detector)
+            self.source = str(rtm_path)
+
+    def infer_2d(self, image: np.ndarray) -> list[Person]:
+        """Every person in `image` (gray, BGR or BGRA, any size), keypoints in its pixels; [] if none."""
+        return self.estimator.infer_2d(image)
+
+
+def _prepared_rtmpose(source: str, weights: Path) -> Path:
+    path = rtmpose_path(source, weights)
+    local_zip = Path(source).expanduser()
+    if not path.exists() and local_zip.suffix == ".zip" and local_zip.exists():
+        extract_onnx(local_zip, path)
+    if not path.exists():
+        raise PoseModelUnavailable(
+            f"RTMPose weights unavailable: {source} has not been prepared into {path} "
+            "(prepare_full downloads it from OpenMMLab, which needs the internet)"
+        )
+    return path
