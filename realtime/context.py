@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from coaching.exercises import EXERCISES
 from models.health import HealthRegistry
@@ -17,11 +17,15 @@ class ServerContext:
     settings: Settings
     metrics: ServerMetrics
     store: SessionStore
-    health: HealthRegistry = field(default_factory=HealthRegistry)
-    hub: ModelHub = field(init=False)
+    hub: ModelHub | None = None
 
     def __post_init__(self) -> None:
-        self.hub = ModelHub(self.settings, self.health)
+        if self.hub is None:
+            self.hub = ModelHub(self.settings, HealthRegistry())
+
+    @property
+    def health(self) -> HealthRegistry:
+        return self.hub.health
 
     def exercises(self) -> list[str]:
         """Exercises the analysis knows."""

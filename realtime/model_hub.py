@@ -19,6 +19,7 @@ from typing import Any
 from models.health import FamilyStatus, HealthRegistry, ModelState
 from models.paths import weights_dir
 from realtime.config import Settings
+from realtime.voice.responder import build_messages
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,10 @@ class ModelHub:
         base = full_options(weights_dir()) if self._full else embedded_options(weights_dir())
         options = LlmOptions.model_validate({**base.model_dump(), **self.settings.models.llm})
         source = str(options.model_path or f"{options.hub_repo}/{options.hub_filename}")
-        return LlamaCppChat(options), "llama.cpp", source
+        chat = LlamaCppChat(options)
+        # The fixed system prompt goes into the KV cache now, not on the first person's first question.
+        chat.warm_up(build_messages("", [], [], []))
+        return chat, "llama.cpp", source
 
     def make_recognizer(self) -> Any:
         """A fresh per-session exercise recogniser, or None while its model is not loaded."""

@@ -13,6 +13,7 @@ from realtime.config import Settings
 from realtime.context import ServerContext
 from realtime.http_api import CTX, SESSIONS, add_routes, auth_middleware
 from realtime.metrics import ServerMetrics
+from realtime.model_hub import ModelHub
 from realtime.sessions import SessionManager
 from realtime.signaling import enable_loopback_candidates
 from realtime.store import SessionStore
@@ -21,18 +22,25 @@ from realtime.websocket import websocket_session
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The whole server as an aiohttp app (tests run it in-process on a random port)."""
+def create_app(settings: Settings, hub: ModelHub | None = None) -> web.Application:
+    """The whole server as an aiohttp app (tests run it in-process on a random port).
+
+    `hub`: models already loaded (tests and benchmarks share one across servers); by default the
+    app makes its own and, with `load_models`, loads it in the background at startup.
+    """
     if settings.media.ice_loopback:
         enable_loopback_candidates()
     ctx = ServerContext(settings=settings, metrics=ServerMetrics(),
-                        store=SessionStore(settings.data_dir / "sessions.sqlite3"))
+                        store=SessionStore(settings.data_dir / "sessions.sqlite3"), hub=hub)
+    owns_hub = hub is None
     app = web.Application(middlewares=[auth_middleware], client_max_size=settings.limits.max_sdp_bytes)
     app[CTX] = ctx
     app[SESSIONS] = SessionManager(ctx)
     add_routes(app)
     app.router.add_get("/ws", websocket_session)
-    app.on_startup.append(_start_models)
+    if owns_hub:
+        app.on_startup.append(_start_models)
+        app.on_cleanup.append(_close_models)
     app.on_shutdown.append(_close_sessions)
     app.on_cleanup.append(_close_store)
     return app
@@ -44,12 +52,15 @@ async def _start_models(app: web.Application) -> None:
         ctx.hub.start_loading()
 
 
+async def _close_models(app: web.Application) -> None:
+    app[CTX].hub.close()
+
+
 async def _close_sessions(app: web.Application) -> None:
     await app[SESSIONS].close_all()
 
 
 async def _close_store(app: web.Application) -> None:
-    app[CTX].hub.close()
     app[CTX].store.close()
 
 

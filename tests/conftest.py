@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from models.health import HealthRegistry
 from models.paths import pin_caches
 from realtime.config import Settings, load_settings
 from realtime.http_api import CTX, SESSIONS
+from realtime.model_hub import ModelHub
 from realtime.session import Session
 from realtime.server import create_app
 
@@ -49,8 +51,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 async def start_server(make_settings: Callable[..., Settings]) -> AsyncIterator[Callable[..., object]]:
     runners: list[web.AppRunner] = []
 
-    async def start(**overrides: object) -> RunningServer:
-        app = create_app(make_settings(**overrides))
+    async def start(hub: ModelHub | None = None, **overrides: object) -> RunningServer:
+        app = create_app(make_settings(**overrides), hub=hub)
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -67,3 +69,16 @@ async def start_server(make_settings: Callable[..., Settings]) -> AsyncIterator[
 @pytest.fixture
 async def server(start_server: Callable[..., object]) -> RunningServer:
     return await start_server()  # type: ignore[misc]
+
+
+@pytest.fixture(scope="session")
+def loaded_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelHub]:
+    """Every embedded model, loaded once for the whole test run (about 10 s) and shared by servers."""
+    settings = load_settings(None, data_dir=tmp_path_factory.mktemp("hub"))
+    hub = ModelHub(settings, HealthRegistry())
+    hub.start_loading()
+    hub.wait_loaded()
+    missing = {f: s.reason for f, s in hub.health.snapshot().items() if s.state.value != "ready"}
+    assert not missing, f"embedded models missing (run scripts/setup.sh): {missing}"
+    yield hub
+    hub.close()

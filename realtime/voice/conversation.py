@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from models.vad import SpeechStarted, UtteranceEnded
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
 from realtime.voice.cues import CuePolicy
 from realtime.voice.responder import SUMMARY_REQUEST, HistoryTurn, build_messages
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 ReplyKind = Literal["answer", "cue", "summary"]
 PARTIAL_INTERVAL_S = 0.7
+# After this much silence the final transcript is started speculatively; the VAD confirms the end of
+# the turn later (min_silence_ms), and by then the transcript is usually ready.
+SPECULATIVE_FINAL_AFTER_S = 0.2
 MAX_HISTORY = 8
 # Each passage costs ~80 prompt tokens (~0.6 s on 2 cores): two is the balance of grounding and speed.
 PASSAGES_PER_TURN = 2
@@ -92,10 +96,15 @@ class Conversation:
         self.cues = CuePolicy()
         self.active: _ActiveReply | None = None
         self._segmenter: Any = None
+        self._vad_options: Any = None
+        self._stream_time = 0.0
         self._stream_clock: tuple[float, float] | None = None  # (wall, stream seconds) at last push
         self._partial_busy = False
         self._last_partial = 0.0
         self._user_turn_started = False
+        self._silent_s = 0.0
+        self._speculative: asyncio.Future[Any] | None = None
+        self._prefilled: tuple[int, list[str], list[Any]] | None = None  # (turn, doc ids, passages)
 
     # ------------------------------------------------------------------ listening
 
@@ -106,18 +115,26 @@ class Conversation:
         if self._segmenter is None:
             from models.vad import Segmenter, VadOptions
 
-            self._segmenter = Segmenter(self.hub.vad, VadOptions.model_validate(self.session.ctx.settings.models.vad))
-            self._stream_time = 0.0
+            self._vad_options = VadOptions.model_validate(self.session.ctx.settings.models.vad)
+            self._segmenter = Segmenter(self.hub.vad, self._vad_options)
         self._stream_time += len(pcm16k) / 16_000
         self._stream_clock = (time.monotonic(), self._stream_time)
         for event in self._segmenter.push(pcm16k):
-            if type(event).__name__ == "SpeechStarted":
+            if isinstance(event, SpeechStarted):
                 self._on_speech_started()
             else:
                 self._on_utterance(event)
-        if self._segmenter.in_speech and not self._partial_busy and \
-                time.monotonic() - self._last_partial >= PARTIAL_INTERVAL_S:
-            self._start_partial()
+        if not self._segmenter.in_speech:
+            return
+        if self._segmenter.last_probability < self._vad_options.silence_threshold:
+            self._silent_s += len(pcm16k) / 16_000
+            if self._silent_s >= SPECULATIVE_FINAL_AFTER_S and self._speculative is None:
+                self._start_speculative_final()
+        else:
+            self._silent_s = 0.0
+            self._speculative = None  # speech went on: a transcript of the shorter audio is stale
+            if not self._partial_busy and time.monotonic() - self._last_partial >= PARTIAL_INTERVAL_S:
+                self._start_partial()
 
     @property
     def person_speaking(self) -> bool:
@@ -133,7 +150,10 @@ class Conversation:
         if not self._user_turn_started:
             self.turn += 1
             self._user_turn_started = True
+            self._prefilled = None
         self._last_partial = time.monotonic()
+        self._silent_s = 0.0
+        self._speculative = None
         if self.active is not None:
             self.interrupt("barge-in")
 
@@ -143,8 +163,7 @@ class Conversation:
             return
         self._partial_busy = True
         self._last_partial = time.monotonic()
-        turn = self.turn
-        self.session.spawn(self._partial(audio, turn), "asr-partial")
+        self.session.spawn(self._partial(audio, self.turn), "asr-partial")
 
     async def _partial(self, audio: np.ndarray, turn: int) -> None:
         try:
@@ -152,18 +171,47 @@ class Conversation:
             result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, False)
             if result.text and turn == self.turn and self._user_turn_started:
                 self.session.send(Transcript(turn=turn, text=result.text, final=False))
+                await self._prefill(result.text, turn)
         finally:
             self._partial_busy = False
 
-    def _on_utterance(self, event: Any) -> None:
+    async def _prefill(self, partial_text: str, turn: int) -> None:
+        """While the person is still talking, retrieve for what they said so far and put the facts and
+        passages into the LLM's KV cache, so at the end of the turn only their words are left to read."""
+        if self.hub.llm is None or not hasattr(self.hub.llm, "warm_up"):
+            return
+        loop = asyncio.get_running_loop()
+        facts, exercise, faults = self.session.measured_facts()
+        passages = await self._retrieve(partial_text, exercise, faults)
+        ids = [p.doc_id for p in passages]
+        if self._prefilled is not None and self._prefilled[0] == turn and self._prefilled[1] == ids:
+            return
+        self._prefilled = (turn, ids, passages)
+        messages = build_messages("", facts, passages, self.history)
+        await loop.run_in_executor(self.hub.llm_pool, self.hub.llm.warm_up, messages)
+
+    def _start_speculative_final(self) -> None:
+        """Silence has begun: start the final transcript now, used if the person does not go on."""
+        audio = self._segmenter.current_audio()
+        if audio is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._speculative = loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, True)
+
+    def _on_utterance(self, event: UtteranceEnded) -> None:
         self._user_turn_started = False
         timer = TurnTimer(self.turn, speech_end=self._wall_time(event.t_end))
-        self.session.spawn(self._final(event.audio, timer), "asr-final")
+        speculative, self._speculative = self._speculative, None
+        self._silent_s = 0.0
+        self.session.spawn(self._final(event.audio, timer, speculative), "asr-final")
 
-    async def _final(self, audio: np.ndarray, timer: TurnTimer) -> None:
+    async def _final(self, audio: np.ndarray, timer: TurnTimer, speculative: asyncio.Future[Any] | None) -> None:
         loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, True)
+            if speculative is not None:
+                result = await speculative
+            else:
+                result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, True)
         except Exception as exc:
             self._model_failed("asr", exc)
             return
@@ -218,12 +266,12 @@ class Conversation:
     async def _reply(self, request: str, timer: TurnTimer, reply: _ActiveReply, speak: bool) -> None:
         session, loop = self.session, asyncio.get_running_loop()
         facts, exercise, faults = session.measured_facts()
-        passages = []
-        if self.hub.knowledge is not None:
-            query = request if reply.kind != "summary" else "end of set summary"
-            passages = await loop.run_in_executor(self.hub.llm_pool, self.hub.knowledge.search, query,
-                                                  exercise, faults, PASSAGES_PER_TURN)
-            timer.stamp("retrieval")
+        if self._prefilled is not None and self._prefilled[0] == reply.turn and reply.kind == "answer":
+            passages = self._prefilled[2]  # what the KV cache already holds: reuse, do not re-read
+        else:
+            query = request if reply.kind != "summary" else "how did my set go, what to fix next set"
+            passages = await self._retrieve(query, exercise, faults)
+        timer.stamp("retrieval")
         citations = [Citation(id=p.doc_id, title=p.title) for p in passages]
         messages = build_messages(request, facts, passages, self.history)
 
@@ -276,6 +324,13 @@ class Conversation:
         # With speech queued but not yet on the wire, the first frame's callback reports instead.
         if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer.stamps:
             self._report(timer)
+
+    async def _retrieve(self, query: str, exercise: str | None, faults: list[str]) -> list[Any]:
+        if self.hub.knowledge is None:
+            return []
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.hub.knowledge.search, query, exercise, faults,
+                                          PASSAGES_PER_TURN)
 
     def _sink(self, timer: TurnTimer) -> Any:
         def first_sent() -> None:

@@ -1,0 +1,152 @@
+"""The voice loop with the real embedded models over real aiortc sessions and websockets.
+
+Speech comes from Piper (a different voice than a person's, but real speech Whisper has to hear);
+video is a generated pattern so the vision loop runs alongside, as in a real session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import numpy as np
+import pytest
+import websockets
+
+from models.audio import resample
+from tests.coaching_sequences import generate
+from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient
+from tests.speech import pad, piper_speech, white_noise
+from tests.test_webrtc_client import moving_square
+
+pytestmark = pytest.mark.slow
+
+
+def speech48k(text: str) -> np.ndarray:
+    """Piper speech as 48 kHz int16, the way a browser microphone would deliver it."""
+    return (np.clip(resample(piper_speech(text), 16_000, 48_000), -1, 1) * 32767).astype(np.int16)
+
+
+async def voice_client(server) -> tuple[RtcTestClient, ArrayAudioTrack]:  # noqa: ANN001
+    mic = ArrayAudioTrack(np.zeros(0, np.int16))
+    client = RtcTestClient(server.url, video=ArrayVideoTrack(lambda i: moving_square(i, 320, 240)), audio=mic)
+    await client.connect()
+    await client.wait_for(lambda m: m["type"] == "hello")
+    return client, mic
+
+
+def reply_text(client: RtcTestClient, turn: int) -> str:
+    return "".join(m["delta"] for m in client.messages
+                   if m["type"] == "reply" and m["turn"] == turn and m["kind"] == "answer")
+
+
+def loud_frames_after(client: RtcTestClient, t: float) -> int:
+    return sum(1 for pcm, at in zip(client.received_audio, client.received_audio_times)
+               if at >= t and np.abs(pcm).max() > 500)
+
+
+async def test_spoken_question_gets_transcript_answer_and_audible_reply(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    client, mic = await voice_client(server)
+    try:
+        mic.play(np.concatenate([np.zeros(9600, np.int16), speech48k("How should I breathe during a squat?"),
+                                 np.zeros(48000, np.int16)]))
+        final = await client.wait_for(lambda m: m["type"] == "transcript" and m["final"], timeout=30)
+        assert "breathe" in final["text"].lower() and "squat" in final["text"].lower(), final
+        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
+                                     timeout=60)
+        assert len(reply_text(client, done["turn"])) > 10
+        assert any("breath" in c["title"].lower() for c in done["citations"]), done["citations"]
+        metrics = await client.wait_for(lambda m: m["type"] == "metrics", timeout=30)
+        stages = metrics["stages"]
+        assert 0 < stages["final_transcript"] < stages["llm_first_token"] < stages["first_reply_frame"]
+        await asyncio.sleep(1.0)
+        assert loud_frames_after(client, mic.speech_done_at) > 25, "the reply must be heard (>0.5 s of speech)"
+        server.ctx.store.flush()
+        record = server.ctx.store.get(client.session_id)
+        roles = [t["role"] for t in record["turns"]]
+        assert roles == ["user", "assistant"] and record["latency"][0]["turn"] == done["turn"]
+    finally:
+        await client.close()
+
+
+async def test_silence_and_noise_are_not_turns(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    client, mic = await voice_client(server)
+    try:
+        noise = white_noise(2.0, level=0.05, rate=48_000)
+        mic.play(np.concatenate([np.zeros(48_000, np.int16), (noise * 32767).astype(np.int16),
+                                 np.zeros(48_000, np.int16)]))
+        await asyncio.sleep(5.0)
+        assert not [m for m in client.messages if m["type"] in ("transcript", "reply")]
+    finally:
+        await client.close()
+
+
+async def test_answer_uses_the_measured_rep_count(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    client, _ = await voice_client(server)
+    try:
+        session = server.sessions[client.session_id]
+        await asyncio.sleep(0.5)
+        session.vision.choose_exercise("squat")
+        sequence = generate("squat", reps=7, view="side", seed=3)
+        with session.vision._lock:  # feed the analysis directly: no video of seven real squats exists here
+            coach = session.vision.coach
+            coach.choose("squat", 0.0)
+            for keypoints, t in sequence:
+                coach.update(keypoints, sequence.width, sequence.height, float(t))
+        client.send({"type": "chat", "text": "How many squats have I done so far?"})
+        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"], timeout=60)
+        text = reply_text(client, done["turn"]).lower()
+        assert re.search(r"\b(7|seven)\b", text), text
+    finally:
+        await client.close()
+
+
+async def test_barge_in_flushes_the_reply_and_marks_it_interrupted(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    client, mic = await voice_client(server)
+    try:
+        session = server.sessions[client.session_id]
+        client.send({"type": "chat", "text": "Explain step by step how to do a perfect squat, with every cue."})
+        await client.wait_for(lambda m: m["type"] == "metrics" or (
+            m["type"] == "reply" and m["delta"]), timeout=60)
+        for _ in range(300):  # wait until the coach is audibly speaking
+            if session.reply_track.pending_seconds > 0.5:
+                break
+            await asyncio.sleep(0.05)
+        assert session.reply_track.pending_seconds > 0.5
+        mic.play(np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)]))
+        interrupted = await client.wait_for(lambda m: m["type"] == "reply" and m["interrupted"], timeout=10)
+        assert session.reply_track.pending_seconds < 0.1
+        assert interrupted["done"]
+        server.ctx.store.flush()
+        record = server.ctx.store.get(client.session_id)
+        assert any(t.get("interrupted") for t in record["turns"] if t["role"] == "assistant")
+    finally:
+        await client.close()
+
+
+async def test_websocket_chat_streams_text_and_pcm_audio(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws") as ws:
+        json.loads(await ws.recv())
+        await ws.send(json.dumps({"type": "chat", "text": "What is a good rest time between sets?",
+                                  "audio": True}))
+        deltas, audio = [], bytearray()
+        while True:
+            message = await asyncio.wait_for(ws.recv(), 60)
+            if isinstance(message, bytes):
+                assert message[:4] == b"PCM1"
+                assert int.from_bytes(message[4:8], "little") == 22050
+                audio += message[8:]
+                continue
+            data = json.loads(message)
+            if data["type"] == "reply":
+                deltas.append(data["delta"])
+            if data["type"] == "metrics":
+                break
+        assert len("".join(deltas)) > 10
+        assert len(audio) / 2 / 22050 > 0.5  # more than half a second of speech
