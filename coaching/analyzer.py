@@ -1,0 +1,338 @@
+"""Per-exercise analysis: frames of keypoints in, coaching events out.
+
+`ExerciseAnalyzer(spec).update(keypoints, width, height, t)` is called once per processed frame
+of the tracked subject (keypoints None when nobody is seen). It picks the phase driver valid for
+the current camera view, runs the rep state machine, judges fault rules at the end of each rep
+(or continuously during a hold), ends a set after a pause, and says what the camera cannot see.
+Everything it returns is an event model (coaching.events), ready to serialise.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import replace
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from coaching.events import (
+    Depth,
+    Event,
+    FaultDetected,
+    Guidance,
+    PhaseChanged,
+    PhaseTiming,
+    RangeOfMotion,
+    RepCompleted,
+    SetCompleted,
+    Tempo,
+    r2,
+)
+from coaching.faults import FrameMeasures, judge_rep
+from coaching.geometry import Pose
+from coaching.guidance import GuidanceGate
+from coaching.holds import HoldTimer
+from coaching.measures import MEASURES, measure_all
+from coaching.phases import PhaseMachine, RepTiming, Step
+from coaching.signal import median_filter
+from coaching.spec import ExerciseSpec, PhaseDriver
+from coaching.view import View, ViewEstimator, hidden_parts
+
+PARTIAL_FAULT = "partial_rep"
+_MIN_JOINTS = 5  # fewer visible joints than this is not a person we can coach
+_DRIVER_PATIENCE_S = 0.5  # a driver unseen this long gives way to the next valid one
+
+
+class AnalyzerOptions(BaseModel):
+    """Tuning that is not part of an exercise's definition.
+
+    min_confidence: keypoints below it count as not visible.
+    set_rest_s: seconds without a rep that end a set (None: the exercise's own setting).
+    lost_after_s: unseen this long before "I can't see you" becomes a candidate.
+    guidance_after_s / guidance_repeat_s / guidance_gap_s: see coaching.guidance.GuidanceGate.
+    hold_fault_window_s: a hold fault is judged on the median of this many last seconds.
+    hold_fault_repeat_s: the same hold fault is cued at most this often.
+    baseline_decay_per_s: how fast the running maximum of relative drivers forgets (a person
+        stepping back from the camera looks smaller).
+    """
+
+    min_confidence: float = Field(0.3, ge=0, le=1)
+    set_rest_s: float | None = None
+    lost_after_s: float = 1.0
+    guidance_after_s: float = 1.0
+    guidance_repeat_s: float = 20.0
+    guidance_gap_s: float = 4.0
+    hold_fault_window_s: float = 1.0
+    hold_fault_repeat_s: float = 6.0
+    baseline_decay_per_s: float = 0.03
+
+
+class _RunningMax:
+    """A maximum that slowly forgets, fed with 3-frame medians so one spike cannot set it."""
+
+    def __init__(self, decay_per_s: float) -> None:
+        self.decay = decay_per_s
+        self.value: float | None = None
+        self._t = 0.0
+        self._recent: deque[float] = deque(maxlen=3)
+
+    def update(self, v: float | None, t: float) -> float | None:
+        if v is not None:
+            self._recent.append(v)
+            m = float(np.median(self._recent))
+            if self.value is None:
+                self.value = m
+            else:
+                self.value = max(m, self.value * max(0.0, 1.0 - self.decay * (t - self._t)))
+            self._t = t
+        return self.value
+
+
+class ExerciseAnalyzer:
+    """Counts reps (or times a hold), judges faults and guides the person for one exercise."""
+
+    def __init__(self, spec: ExerciseSpec, options: AnalyzerOptions | None = None) -> None:
+        self.spec = spec
+        self.options = options or AnalyzerOptions()
+        self.set_rest_s = self.options.set_rest_s if self.options.set_rest_s is not None else spec.set_rest_s
+        self._measures = sorted(spec.measures())
+        self._views = ViewEstimator()
+        self._gate = GuidanceGate(self.options.guidance_after_s, self.options.guidance_repeat_s,
+                                  self.options.guidance_gap_s)
+        self._maxima = {d.measure: _RunningMax(self.options.baseline_decay_per_s)
+                        for d in spec.drivers if d.relative}
+        self._driver: PhaseDriver | None = None
+        self._driver_seen = float("-inf")
+        self._phase_said: str | None = None
+        self._machine: PhaseMachine | None = None
+        self._rep_frames: list[FrameMeasures] = []
+        self._rest_frames: deque[FrameMeasures] = deque(maxlen=60)
+        self._baselines: dict[str, float] = {}
+        self._last_seen = float("-inf")
+        self._started_t: float | None = None
+        self.reps = 0
+        self._set_number = 1
+        self.reps_in_set = 0
+        self._set_start_t: float | None = None
+        self._last_rep_t: float | None = None
+        self._set_faults: Counter[str] = Counter()
+        self._hold = HoldTimer(spec, self.options.hold_fault_window_s, self.options.hold_fault_repeat_s) \
+            if spec.kind == "hold" else None
+
+    # ---- public -------------------------------------------------------------------------------
+
+    @property
+    def view(self) -> View:
+        return self._views.view
+
+    @property
+    def phase(self) -> str | None:
+        """The current phase name from the spec (None before the start position is first seen)."""
+        if self._hold is not None:
+            return "hold" if self._hold.holding else None
+        if self._machine is None or self._machine.phase is None:
+            return None
+        return getattr(self.spec.phases, self._machine.phase)
+
+    @property
+    def set_number(self) -> int:
+        """The set in progress (1-based)."""
+        return self._hold.set_number if self._hold is not None else self._set_number
+
+    @property
+    def hold_seconds(self) -> float:
+        """Seconds held in the hold in progress (0 when not holding)."""
+        return self._hold.seconds if self._hold is not None else 0.0
+
+    def update(self, keypoints: np.ndarray | None, width: int, height: int, t: float) -> list[Event]:
+        """Feed one frame at time `t` (seconds); keypoints (17, 3) or None when nobody is seen."""
+        if self._started_t is None:
+            self._started_t = t
+        pose = None if keypoints is None else Pose(keypoints, width, height, self.options.min_confidence)
+        if pose is not None and pose.count_visible() < _MIN_JOINTS:
+            pose = None
+        if pose is not None:
+            self._last_seen = t
+        view = self._views.update(pose, t)
+        values = measure_all(pose, self._measures) if pose is not None else dict.fromkeys(self._measures)
+        frame = FrameMeasures(t, view, values)
+
+        events = self._hold.update(frame) if self._hold is not None else self._reps_update(frame)
+        return events + self._guidance(pose, view, t)
+
+    def finish(self, t: float) -> list[Event]:
+        """End the set in progress now (exercise changed, session over): its SetCompleted, if any."""
+        if self._hold is not None:
+            return self._hold.finish(t)
+        events: list[Event] = []
+        if self._machine is not None:
+            rep = self._machine.flush()
+            if rep is not None and self._rep_frames:
+                events += self._rep_done(rep, self._rep_frames[-1])
+            self._rep_frames = []
+        return events + (self._end_set(t) if self.reps_in_set else [])
+
+    # ---- reps ---------------------------------------------------------------------------------
+
+    def _driver_value(self, driver: PhaseDriver, frame: FrameMeasures) -> float | None:
+        v = frame.values.get(driver.measure)
+        if driver.relative:
+            top = self._maxima[driver.measure].value
+            return None if v is None or not top or top <= 0 else v / top
+        return v
+
+    def _choose_driver(self, frame: FrameMeasures) -> None:
+        """Pick the first driver valid from this view, between reps only.
+
+        The current driver is kept while it is valid for the view and was seen lately: a joint
+        missed for a frame must not swap the measure (and restart the phases).
+        """
+        if self._machine is not None and self._machine.busy:
+            return
+        current = self._driver
+        if current is not None and frame.view in current.views and \
+                frame.t - self._driver_seen <= _DRIVER_PATIENCE_S:
+            return
+        for driver in self.spec.drivers:
+            if frame.view in driver.views and self._driver_value(driver, frame) is not None:
+                if driver is not current:
+                    self._driver = driver
+                    self._driver_seen = frame.t
+                    self._machine = PhaseMachine(driver, self.spec.min_rep_s, self.spec.max_rep_s)
+                return
+
+    def _reps_update(self, frame: FrameMeasures) -> list[Event]:
+        for measure, running in self._maxima.items():
+            running.update(frame.values.get(measure), frame.t)
+        self._choose_driver(frame)
+        events: list[Event] = []
+        machine = self._machine
+        if machine is not None and self._driver is not None:
+            value = self._driver_value(self._driver, frame)
+            if value is not None:
+                self._driver_seen = frame.t
+                frame = replace(frame, drive=value if self._driver.rest_high else -value)
+            was_busy = machine.busy
+            step = machine.update(value, frame.t)
+            if was_busy or machine.busy:
+                self._rep_frames.append(frame)
+            if step.rep is not None:
+                events += self._rep_done(step.rep, frame)
+            if ("rest", "away") in step.transitions:
+                self._baselines = self._rest_baselines()
+                self._rep_frames = [frame]
+            events += self._phase_events(step, frame)
+            if not machine.busy:
+                self._rep_frames = []
+                if machine.phase == "rest":
+                    self._rest_frames.append(frame)
+        if self.reps_in_set and self._last_rep_t is not None and frame.t - self._last_rep_t >= self.set_rest_s \
+                and not (machine is not None and machine.busy):
+            events += self._end_set(frame.t)
+        return events
+
+    def _phase_events(self, step: Step, frame: FrameMeasures) -> list[Event]:
+        events: list[Event] = []
+        for _, after in step.transitions:
+            phase = getattr(self.spec.phases, after)
+            if phase != self._phase_said:  # a new driver starting at rest is not a new phase
+                events.append(PhaseChanged(t=frame.t, exercise=self.spec.name, phase=phase,
+                                           previous=self._phase_said, rep=self.reps + 1))
+                self._phase_said = phase
+        if step.partial and self.spec.partial_cue:
+            self._set_faults[PARTIAL_FAULT] += 1
+            events.append(FaultDetected(t=frame.t, exercise=self.spec.name, fault=PARTIAL_FAULT,
+                                        cue=self.spec.partial_cue, rep=None))
+        return events
+
+    def _rest_baselines(self) -> dict[str, float]:
+        """Median of each measure over the start position just left (heels before the squat)."""
+        out = {}
+        for name in self._measures:
+            vals = [f.values[name] for f in self._rest_frames if f.values.get(name) is not None]
+            if vals:
+                out[name] = float(np.median(vals))
+        self._rest_frames.clear()
+        return out
+
+    def _rep_done(self, rep: RepTiming, frame: FrameMeasures) -> list[Event]:
+        self.reps += 1
+        self.reps_in_set += 1
+        if self._set_start_t is None:
+            self._set_start_t = rep.start_t
+        self._last_rep_t = rep.end_t
+        verdicts = judge_rep(self.spec.faults, self._rep_frames, self._baselines)
+        for v in verdicts:
+            self._set_faults[v.rule.id] += 1
+        driver = self._driver
+        assert driver is not None
+        away = rep.extreme_t - rep.start_t
+        back = rep.end_t - rep.extreme_t
+        ecc, con = (away, back) if self.spec.eccentric == "away" else (back, away)
+        names = self.spec.phases
+        unit = "fraction of start" if driver.relative else MEASURES[driver.measure].unit
+        views = Counter(f.view for f in self._rep_frames)
+        done = RepCompleted(
+            t=frame.t, exercise=self.spec.name, rep=self.reps, set=self._set_number, rep_in_set=self.reps_in_set,
+            duration_s=r2(rep.duration_s),
+            phases=[PhaseTiming(phase=getattr(names, p), seconds=r2(s)) for p, s in rep.phase_seconds.items()],
+            rom=RangeOfMotion(measure=driver.measure, min=r2(rep.lowest), max=r2(rep.highest), unit=unit),
+            depth=self._depth(),
+            tempo=Tempo(eccentric_s=r2(ecc), concentric_s=r2(con)),
+            faults=[v.rule.id for v in verdicts],
+            view=views.most_common(1)[0][0] if views else frame.view,
+        )
+        events: list[Event] = [done]
+        events += [FaultDetected(t=frame.t, exercise=self.spec.name, fault=v.rule.id, cue=v.rule.cue,
+                                 rep=self.reps, value=r2(v.value), threshold=r2(v.rule.threshold))
+                   for v in verdicts]
+        return events
+
+    def _depth(self) -> Depth | None:
+        """The spec's depth number over the rep's frames seen from a view where it is true."""
+        spec = self.spec.depth
+        if spec is None:
+            return None
+        vals = [f.values.get(spec.measure) for f in self._rep_frames if f.view in spec.views]
+        seen = np.array([v for v in vals if v is not None], dtype=float)
+        if len(seen) < max(1, len(self._rep_frames) // 2):
+            return None
+        smooth = median_filter(seen)
+        value = smooth.min() if spec.aggregate == "min" else smooth.max()
+        return Depth(measure=spec.measure, value=r2(value), unit=MEASURES[spec.measure].unit)
+
+    def _end_set(self, t: float) -> list[Event]:
+        start = self._set_start_t if self._set_start_t is not None else t
+        end = self._last_rep_t if self._last_rep_t is not None else t
+        event = SetCompleted(t=t, exercise=self.spec.name, set=self._set_number, reps=self.reps_in_set,
+                             duration_s=r2(end - start), faults=dict(self._set_faults))
+        self._set_number += 1
+        self.reps_in_set = 0
+        self._set_start_t = None
+        self._last_rep_t = None
+        self._set_faults = Counter()
+        return [event]
+
+    # ---- guidance -----------------------------------------------------------------------------
+
+    def _guidance(self, pose: Pose | None, view: View, t: float) -> list[Event]:
+        active: list[tuple[str, str]] = []
+        if pose is None:
+            unseen_since = self._last_seen if self._last_seen > float("-inf") else self._started_t
+            if unseen_since is not None and t - unseen_since >= self.options.lost_after_s:
+                active.append(("I can't see you. Step into the frame", "not_visible"))
+        else:
+            hidden = hidden_parts(pose, self.spec.needs_parts)
+            if hidden:
+                active.append((f"Step back so I can see your {_join(hidden)}", "parts_hidden"))
+            elif view != "unknown" and view not in self.spec.preferred_views and self.spec.view_guidance:
+                active.append((self.spec.view_guidance, "wrong_view"))
+        message = self._gate.due([m for m, _ in active], t)
+        if message is None:
+            return []
+        reason = dict(active)[message]
+        return [Guidance(t=t, exercise=self.spec.name, message=message, reason=reason)]  # type: ignore[arg-type]
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

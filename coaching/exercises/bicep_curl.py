@@ -1,0 +1,27 @@
+"""Standing dumbbell or barbell biceps curl."""
+
+from coaching.spec import DepthMeasure, ExerciseSpec, FaultRule, PhaseDriver, PhaseNames
+
+SPEC = ExerciseSpec(
+    name="bicep_curl",
+    title="Biceps curl",
+    drivers=(
+        PhaseDriver(measure="elbow_angle", views=("side",), rest=145, turn=95, hysteresis=8),
+        # Head-on the forearm points at the camera; the hand's height over the elbow still shows the curl.
+        PhaseDriver(measure="forearm_raise", rest=-0.6, turn=0.1, hysteresis=0.1),
+    ),
+    phases=PhaseNames(rest="down", away="curling", turn="up", back="lowering"),
+    eccentric="back",
+    faults=(
+        FaultRule(id="elbow_drift", title="elbows drifting forward", measure="upper_arm_forward",
+                  aggregate="max", above=20, views=("side",), cue="Keep your elbows pinned to your sides"),
+        FaultRule(id="partial_range", title="not curling all the way up", measure="elbow_angle",
+                  aggregate="min", above=65, views=("side",), cue="Curl all the way up"),
+    ),
+    preferred_views=("side",),
+    view_guidance="Turn sideways so I can see your elbows",
+    needs_parts=("shoulders", "elbows", "hands"),
+    partial_cue="Curl all the way up",
+    depth=DepthMeasure(measure="elbow_angle", aggregate="min"),
+    min_rep_s=0.6,
+)

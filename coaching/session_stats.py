@@ -1,0 +1,182 @@
+"""The session's measured facts, for the voice responder and the end-of-set summary.
+
+Fed with the analysis events, it keeps what a coach would quote: the exercise, reps this set
+and in total, the last rep's depth and tempo, which faults showed up and how often, hold times.
+`facts()` is a JSON-ready dict; `summary_lines()` says the same in short sentences that go into
+the LLM prompt as "Measured facts", so the model quotes numbers instead of inventing them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from coaching.analyzer import PARTIAL_FAULT
+from coaching.events import (
+    Event,
+    ExerciseChanged,
+    FaultDetected,
+    HoldProgress,
+    RepCompleted,
+    SetCompleted,
+)
+from coaching.exercises import EXERCISES
+from coaching.measures import MEASURES
+
+_UNIT_WORDS = {"deg": "degrees"}
+
+
+@dataclass
+class _Totals:
+    reps: int = 0
+    sets: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    best_hold_s: float = 0.0
+
+
+def fault_title(exercise: str | None, fault: str) -> str:
+    """Readable name of a fault id ("knees caving in")."""
+    if fault == PARTIAL_FAULT:
+        return "stopping short of a full rep"
+    spec = EXERCISES.get(exercise or "")
+    rule = spec.fault(fault) if spec else None
+    return rule.title if rule else fault.replace("_", " ")
+
+
+def _title(exercise: str | None) -> str:
+    spec = EXERCISES.get(exercise or "")
+    return spec.title.lower() if spec else (exercise or "")
+
+
+class SessionStats:
+    """Running facts of one session across exercises and sets."""
+
+    def __init__(self) -> None:
+        self.exercise: str | None = None
+        self.set_number = 1
+        self.reps_in_set = 0
+        self.set_faults: Counter[str] = Counter()
+        self.hold_s = 0.0
+        self.last_rep: RepCompleted | None = None
+        self.last_set: SetCompleted | None = None
+        self._totals: dict[str, _Totals] = {}
+
+    def _tot(self, exercise: str) -> _Totals:
+        return self._totals.setdefault(exercise, _Totals())
+
+    def observe(self, events: Iterable[Event]) -> None:
+        for e in events:
+            self._observe(e)
+
+    def _observe(self, e: Event) -> None:
+        if isinstance(e, ExerciseChanged):
+            self.exercise = e.exercise
+            self.set_number = self._tot(e.exercise).sets + 1
+            self.reps_in_set = 0
+            self.set_faults = Counter()
+            self.hold_s = 0.0
+            self.last_rep = None
+            return
+        if self.exercise is None:
+            self.exercise = e.exercise
+        tot = self._tot(e.exercise)
+        if isinstance(e, RepCompleted):
+            self.last_rep = e
+            self.set_number = e.set
+            self.reps_in_set = e.rep_in_set
+            tot.reps += 1
+            self.set_faults.update(e.faults)
+            tot.faults.update(e.faults)
+        elif isinstance(e, FaultDetected) and e.rep is None:  # holds and partial reps (reps count above)
+            self.set_faults[e.fault] += 1
+            tot.faults[e.fault] += 1
+        elif isinstance(e, HoldProgress):
+            self.hold_s = e.seconds if e.in_position else 0.0
+            tot.best_hold_s = max(tot.best_hold_s, e.seconds)
+        elif isinstance(e, SetCompleted):
+            self.last_set = e
+            tot.sets += 1
+            self.set_number = e.set + 1
+            self.reps_in_set = 0
+            self.set_faults = Counter()
+            self.hold_s = 0.0
+
+    # ---- read-outs ----------------------------------------------------------------------------
+
+    def facts(self) -> dict[str, Any]:
+        """Everything measured so far, JSON-ready."""
+        ex = self.exercise
+        tot = self._totals.get(ex or "", _Totals())
+        return {
+            "exercise": ex,
+            "set": self.set_number,
+            "reps_this_set": self.reps_in_set,
+            "reps_total": tot.reps,
+            "sets_completed": tot.sets,
+            "hold_seconds": self.hold_s,
+            "best_hold_seconds": tot.best_hold_s,
+            "last_rep": None if self.last_rep is None else self.last_rep.model_dump(
+                mode="json", include={"rep", "depth", "rom", "tempo", "faults", "duration_s", "view"}),
+            "faults_this_set": dict(self.set_faults),
+            "faults_total": dict(tot.faults),
+            "last_set": None if self.last_set is None else self.last_set.model_dump(
+                mode="json", exclude={"type", "t"}),
+            "totals": {name: {"reps": t.reps, "sets": t.sets, "best_hold_seconds": t.best_hold_s}
+                       for name, t in self._totals.items()},
+        }
+
+    def summary_lines(self) -> list[str]:
+        """Short sentences of measured facts (empty when nothing has been measured)."""
+        ex = self.exercise
+        if ex is None:
+            return []
+        tot = self._totals.get(ex, _Totals())
+        spec = EXERCISES.get(ex)
+        lines = [f"Exercise: {_title(ex)}."]
+        if spec is not None and spec.kind == "hold":
+            if self.hold_s:
+                lines.append(f"Holding now for {self.hold_s:.0f} seconds.")
+            if tot.best_hold_s:
+                lines.append(f"Longest hold this session: {tot.best_hold_s:.0f} seconds.")
+        else:
+            lines.append(f"Set {self.set_number}: {self.reps_in_set} reps so far; "
+                         f"{tot.reps} {_title(ex)} reps in total, {tot.sets} {'set' if tot.sets == 1 else 'sets'} finished.")
+            if self.last_rep is not None:
+                lines.append(self._rep_line(self.last_rep))
+        if self.set_faults:
+            lines.append("Faults this set: " + self._fault_list(ex, self.set_faults, self.reps_in_set) + ".")
+        if self.last_set is not None and self.last_set.exercise == ex:
+            s = self.last_set
+            what = f"held {s.hold_s:.0f} seconds" if s.hold_s is not None else f"{s.reps} reps in {s.duration_s:.0f} seconds"
+            faults = self._fault_list(ex, Counter(s.faults), s.reps) if s.faults else "no faults seen"
+            lines.append(f"Last finished set (set {s.set}): {what}; {faults}.")
+        others = [f"{_title(n)}: {t.reps} reps" if EXERCISES.get(n) and EXERCISES[n].kind == "reps"
+                  else f"{_title(n)}: best hold {t.best_hold_s:.0f} seconds"
+                  for n, t in self._totals.items() if n != ex and (t.reps or t.best_hold_s)]
+        if others:
+            lines.append("Earlier this session: " + "; ".join(others) + ".")
+        return lines
+
+    def _rep_line(self, rep: RepCompleted) -> str:
+        if rep.depth is not None:
+            m = MEASURES[rep.depth.measure]
+            depth = f"{m.label} at the turning point {rep.depth.value:.0f} {_UNIT_WORDS.get(m.unit, m.unit)}"
+        elif rep.rom.unit == "fraction of start":
+            label = MEASURES[rep.rom.measure].label
+            depth = f"{label} at the turning point {100 * rep.rom.min:.0f}% of the start position"
+        else:
+            m = MEASURES[rep.rom.measure]
+            depth = f"{m.label} from {rep.rom.min:.0f} to {rep.rom.max:.0f} {_UNIT_WORDS.get(m.unit, m.unit)}"
+        tempo = f"{rep.tempo.eccentric_s:.1f} s lowering, {rep.tempo.concentric_s:.1f} s lifting"
+        faults = ", ".join(fault_title(rep.exercise, f) for f in rep.faults) or "no faults"
+        return f"Last rep (rep {rep.rep}): {depth}; {tempo}; {faults}."
+
+    def _fault_list(self, ex: str, faults: Counter[str], reps: int) -> str:
+        """"knees caving in 2 of 5 reps" for rep faults; "... 3 times" for cues during holds and partials."""
+        parts = []
+        for f, n in faults.most_common():
+            how = f"in {n} of {reps} reps" if reps and f != PARTIAL_FAULT else f"{n} {'time' if n == 1 else 'times'}"
+            parts.append(f"{fault_title(ex, f)} {how}")
+        return ", ".join(parts)

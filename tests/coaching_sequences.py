@@ -1,0 +1,426 @@
+"""Kinematic COCO-17 keypoint sequences for tests and benchmarks of the coaching logic.
+
+A simple 3D body (segment lengths of an adult, metres) is posed per frame by one progress value
+p in [0, 1] (0 = start position, 1 = turning point of the rep), then projected orthographically
+onto a 640x480 image from the side (camera yaw +-90 degrees) or the front (yaw 0). Projection from
+3D keeps side and front views of the same movement consistent, including the foreshortening
+that makes 2D knee angles useless from the front. Faults are injected as pose parameters
+(shallow depth, knees caving, sagging hips ...). Pixel jitter, dropped (NaN) joints and
+low-confidence far-side joints imitate a real detector.
+
+World axes: x = the person's left, y = up, z = the direction the person faces. Ground at y = 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coaching.skeleton import Joint
+
+FPS = 30.0
+WIDTH, HEIGHT = 640, 480
+
+# Segment lengths (m)
+SHOULDER_HALF = 0.19
+HIP_HALF = 0.12
+TORSO = 0.52
+UPPER_ARM = 0.30
+FOREARM = 0.27
+THIGH = 0.44
+SHANK = 0.43
+ANKLE_Y = 0.08
+LEG = THIGH + SHANK
+
+J = Joint
+X, Y, Z = np.eye(3)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v)
+    return v / n if n > 1e-9 else v
+
+
+def _rot_x(v: np.ndarray, deg: float) -> np.ndarray:
+    """Rotate about the x axis (a sagittal-plane rotation: +deg tips 'up' toward 'forward')."""
+    a = math.radians(deg)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([v[0], c * v[1] - s * v[2], s * v[1] + c * v[2]])
+
+
+def two_link(start: np.ndarray, end: np.ndarray, l1: float, l2: float, hint: np.ndarray) -> np.ndarray:
+    """Middle joint of a two-segment limb from start to end, bending toward `hint` (analytic IK)."""
+    d = end - start
+    dist = float(np.linalg.norm(d))
+    axis = _unit(d)
+    if dist >= l1 + l2 - 1e-6:
+        return start + axis * l1  # fully straight; the end is out of reach
+    a = (l1 * l1 - l2 * l2 + dist * dist) / (2 * dist)
+    h = math.sqrt(max(l1 * l1 - a * a, 0.0))
+    perp = _unit(hint - np.dot(hint, axis) * axis)
+    return start + axis * a + perp * h
+
+
+@dataclass
+class Body:
+    """Joint positions in world metres, filled by the pose functions."""
+
+    pts: np.ndarray = field(default_factory=lambda: np.zeros((17, 3)))
+
+    def set(self, j: Joint, p: np.ndarray) -> None:
+        self.pts[j] = p
+
+    def trunk(self, hip_centre: np.ndarray, lean_deg: float, head_tilt: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Hips, shoulders and head from the hip centre and a forward lean of the trunk (degrees)."""
+        up = _rot_x(Y, lean_deg)
+        fwd = _rot_x(Z, lean_deg)
+        shoulder_c = hip_centre + up * TORSO
+        self.set(J.LEFT_HIP, hip_centre + X * HIP_HALF)
+        self.set(J.RIGHT_HIP, hip_centre - X * HIP_HALF)
+        self.set(J.LEFT_SHOULDER, shoulder_c + X * SHOULDER_HALF)
+        self.set(J.RIGHT_SHOULDER, shoulder_c - X * SHOULDER_HALF)
+        hup, hfwd = _rot_x(up, head_tilt), _rot_x(fwd, head_tilt)
+        nose = shoulder_c + hup * 0.24 + hfwd * 0.10
+        self.set(J.NOSE, nose)
+        self.set(J.LEFT_EYE, nose + hup * 0.035 + X * 0.032 - hfwd * 0.02)
+        self.set(J.RIGHT_EYE, nose + hup * 0.035 - X * 0.032 - hfwd * 0.02)
+        self.set(J.LEFT_EAR, nose + hup * 0.02 + X * 0.075 - hfwd * 0.10)
+        self.set(J.RIGHT_EAR, nose + hup * 0.02 - X * 0.075 - hfwd * 0.10)
+        return up, fwd
+
+    def arm(self, side: float, shoulder: np.ndarray, elbow_dir: np.ndarray, forearm_dir: np.ndarray) -> None:
+        left = side > 0
+        elbow = shoulder + _unit(elbow_dir) * UPPER_ARM
+        self.set(J.LEFT_ELBOW if left else J.RIGHT_ELBOW, elbow)
+        self.set(J.LEFT_WRIST if left else J.RIGHT_WRIST, elbow + _unit(forearm_dir) * FOREARM)
+
+    def leg(self, side: float, hip: np.ndarray, ankle: np.ndarray, knee_hint: np.ndarray,
+            knee_shift: np.ndarray | None = None) -> None:
+        left = side > 0
+        knee = two_link(hip, ankle, THIGH, SHANK, knee_hint)
+        if knee_shift is not None:
+            knee = knee + knee_shift
+        self.set(J.LEFT_KNEE if left else J.RIGHT_KNEE, knee)
+        self.set(J.LEFT_ANKLE if left else J.RIGHT_ANKLE, ankle)
+
+    def shoulder(self, side: float) -> np.ndarray:
+        return self.pts[J.LEFT_SHOULDER if side > 0 else J.RIGHT_SHOULDER]
+
+    def hip(self, side: float) -> np.ndarray:
+        return self.pts[J.LEFT_HIP if side > 0 else J.RIGHT_HIP]
+
+
+def _hanging_arms(b: Body, fwd_deg: float = 5.0) -> None:
+    for s in (1.0, -1.0):
+        d = _rot_x(-Y, -fwd_deg) + X * s * 0.12
+        b.arm(s, b.shoulder(s), d, d)
+
+
+# --- exercises: each maps progress p (0 start .. 1 turning point) and fault parameters to a Body ---
+
+def squat(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Back squat. depth: thigh angle from vertical at the bottom (90 = parallel); lean: trunk
+    lean at the bottom; cave: knees moving inwards (m); heel: heel rise (m)."""
+    b = Body()
+    depth, lean = f.get("depth", 100.0), f.get("lean", 35.0)
+    heel, cave = f.get("heel", 0.0), f.get("cave", 0.0)
+    shank_lean = 35.0 * p
+    thigh_tilt = depth * p  # thigh angle from vertical, tilting back
+    for s in (1.0, -1.0):
+        ankle = np.array([s * 0.16, ANKLE_Y + heel * p, 0.0])
+        knee = ankle + _rot_x(Y, shank_lean) * SHANK + X * s * (0.03 * p - cave * p)
+        b.set(J.LEFT_KNEE if s > 0 else J.RIGHT_KNEE, knee)
+        b.set(J.LEFT_ANKLE if s > 0 else J.RIGHT_ANKLE, ankle)
+    knee_c = (b.pts[J.LEFT_KNEE] + b.pts[J.RIGHT_KNEE]) / 2
+    knee_c[0] = 0.0
+    hip_c = knee_c + _rot_x(Y, -thigh_tilt) * THIGH
+    _, fwd = b.trunk(hip_c, lean * p)
+    for s in (1.0, -1.0):  # arms held forward for balance, more as the squat deepens
+        d = _rot_x(-Y, -(20 + 60 * p) - lean * p)
+        b.arm(s, b.shoulder(s), d, d)
+    return b
+
+
+def push_up(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Push-up on the toes. bottom: shoulder height above the floor at the bottom (m);
+    sag: hips below the shoulder-ankle line (m, negative = piked)."""
+    b = Body()
+    bottom, sag = f.get("bottom", 0.30), f.get("sag", 0.0)
+    top_h, ankle_c, length = 0.595, np.array([0.0, 0.10, 0.0]), LEG + TORSO
+    elev = math.asin((top_h + (bottom - top_h) * p - ankle_c[1]) / length)
+    axis = np.array([0.0, math.sin(elev), math.cos(elev)])  # feet to head
+    down = np.array([0.0, -math.cos(elev), math.sin(elev)])  # toward the floor, across the body
+    hip_c = ankle_c + axis * LEG + down * sag
+    shoulder_c = ankle_c + axis * length
+    nose = shoulder_c + axis * 0.24 + down * 0.05
+    b.set(J.NOSE, nose)
+    wrist_z = math.cos(math.asin((top_h - ankle_c[1]) / length)) * length
+    for s, (eye, ear) in ((1.0, (J.LEFT_EYE, J.LEFT_EAR)), (-1.0, (J.RIGHT_EYE, J.RIGHT_EAR))):
+        b.set(eye, nose - down * 0.035 + X * s * 0.032 - axis * 0.02)
+        b.set(ear, nose - down * 0.02 + X * s * 0.075 - axis * 0.10)
+        b.set(J.LEFT_HIP if s > 0 else J.RIGHT_HIP, hip_c + X * s * HIP_HALF)
+        shoulder = shoulder_c + X * s * SHOULDER_HALF
+        b.set(J.LEFT_SHOULDER if s > 0 else J.RIGHT_SHOULDER, shoulder)
+        b.leg(s, b.hip(s), ankle_c + X * s * 0.10, -down)
+        wrist = np.array([s * 0.24, 0.03, wrist_z])
+        elbow = two_link(shoulder, wrist, UPPER_ARM, FOREARM, -Z + Y * 0.3 + X * s * 0.6)
+        b.set(J.LEFT_ELBOW if s > 0 else J.RIGHT_ELBOW, elbow)
+        b.set(J.LEFT_WRIST if s > 0 else J.RIGHT_WRIST, wrist)
+    return b
+
+
+def plank(p: float, rep: int, f: dict[str, float]) -> Body:
+    """High plank held still (p only adds a little sway). sag as for push_up."""
+    return push_up(0.05 * p, rep, {"sag": f.get("sag", 0.0)})
+
+
+def lunge(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Forward lunge, lead leg alternating each rep. forward: extra hip travel forward at the
+    bottom (m; knee past the toes); cave: front knee inwards (m); lean: trunk lean (deg)."""
+    b = Body()
+    lead = 1.0 if rep % 2 == 0 else -1.0
+    forward, cave, lean = f.get("forward", 0.0), f.get("cave", 0.0), f.get("lean", 5.0)
+    step = min(1.0, p / 0.35)
+    front_ankle = np.array([lead * 0.13, ANKLE_Y + 0.08 * math.sin(math.pi * step) * (p < 0.35), 0.8 * step])
+    back_ankle = np.array([-lead * 0.13, ANKLE_Y + 0.08 * step, -0.15 * step])
+    hip_y = (ANKLE_Y + LEG) + (0.56 - (ANKLE_Y + LEG)) * p
+    hip_c = np.array([0.0, hip_y, (0.35 + forward) * step])
+    b.trunk(hip_c, lean * p)
+    b.leg(lead, b.hip(lead), front_ankle, Z + Y * 0.2, X * -lead * cave * p)
+    b.leg(-lead, b.hip(-lead), back_ankle, Z - Y * 0.5)
+    _hanging_arms(b)
+    return b
+
+
+def bicep_curl(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Standing dumbbell curl, both arms. top: elbow angle at the top (deg); drift: upper arm
+    swinging forward at the top (deg)."""
+    b = Body()
+    top, drift = f.get("top", 40.0), f.get("drift", 5.0)
+    b.trunk(np.array([0.0, ANKLE_Y + LEG, 0.0]), 0.0)
+    elbow_angle = 170.0 + (top - 170.0) * p
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * 0.14, ANKLE_Y, 0.0]), Z)
+        upper = _rot_x(-Y, -drift * p) + X * s * 0.05
+        fore = _rot_x(-Y, -(drift * p + 180.0 - elbow_angle)) + X * s * 0.05
+        b.arm(s, b.shoulder(s), upper, fore)
+    return b
+
+
+def shoulder_press(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Standing dumbbell press from the rack (p=0) to lockout (p=1). lockout: elbow angle at the
+    top (deg); arch: backward trunk lean at the top (deg)."""
+    b = Body()
+    lockout, arch = f.get("lockout", 175.0), f.get("arch", 2.0)
+    b.trunk(np.array([0.0, ANKLE_Y + LEG, 0.0]), -arch * p)
+    abduction = 85.0 + (168.0 - 85.0) * p
+    elbow = 85.0 + (lockout - 85.0) * p
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * 0.15, ANKLE_Y, 0.0]), Z)
+
+        def arm_dir(angle_from_down: float) -> np.ndarray:
+            a = math.radians(angle_from_down)
+            out = X * s * math.sin(a) - Y * math.cos(a)
+            return _rot_x(out, -arch * p) + Z * 0.25 * math.sin(a)
+
+        b.arm(s, b.shoulder(s), arm_dir(abduction), arm_dir(abduction + 180.0 - elbow))
+    return b
+
+
+def jumping_jack(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Jumping jack: arms from the sides to overhead, feet from together to wide.
+    arms: arm angle from the body at the top (deg); feet: ankle half-spread at the top (m)."""
+    b = Body()
+    arms, feet = f.get("arms", 165.0), f.get("feet", 0.42)
+    half = 0.10 + (feet - 0.10) * p
+    hop = 0.06 * math.sin(math.pi * p)
+    hip_y = ANKLE_Y + math.sqrt(LEG ** 2 - (half - HIP_HALF) ** 2) + hop
+    b.trunk(np.array([0.0, hip_y, 0.0]), 0.0)
+    angle = 12.0 + (arms - 12.0) * p
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * half, ANKLE_Y + hop, 0.0]), Z)
+        a = math.radians(angle)
+        d = X * s * math.sin(a) - Y * math.cos(a)
+        b.arm(s, b.shoulder(s), d, d)
+    return b
+
+
+def standing(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Standing still, arms hanging."""
+    b = Body()
+    b.trunk(np.array([0.0, ANKLE_Y + LEG, 0.0]), 0.0)
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * 0.14, ANKLE_Y, 0.0]), Z)
+    _hanging_arms(b)
+    return b
+
+
+POSES: dict[str, Callable[[float, int, dict[str, float]], Body]] = {
+    "squat": squat, "push_up": push_up, "plank": plank, "lunge": lunge, "bicep_curl": bicep_curl,
+    "shoulder_press": shoulder_press, "jumping_jack": jumping_jack, "standing": standing,
+}
+
+# Seconds: away (start -> turning point), pause at the turning point, back, pause at the start.
+DEFAULT_TEMPO: dict[str, tuple[float, float, float, float]] = {
+    "squat": (1.2, 0.3, 1.0, 0.6), "push_up": (1.0, 0.2, 0.8, 0.5), "lunge": (1.2, 0.3, 1.0, 0.7),
+    "bicep_curl": (1.0, 0.3, 1.2, 0.5), "shoulder_press": (1.0, 0.3, 1.2, 0.5),
+    "jumping_jack": (0.35, 0.05, 0.35, 0.1), "plank": (1.0, 0.0, 1.0, 0.0), "standing": (1.0, 0.0, 1.0, 0.0),
+}
+VIEW_YAW = {"side": -90.0, "side_left": 90.0, "front": 0.0}
+
+
+@dataclass
+class Sequence:
+    """frames: (T, 17, 3) x, y pixels and confidence; times: (T,) seconds; progress: (T,) p per frame."""
+
+    exercise: str
+    view: str
+    frames: np.ndarray
+    times: np.ndarray
+    reps: int
+    width: int = WIDTH
+    height: int = HEIGHT
+    faults: dict[str, float] = field(default_factory=dict)
+    progress: np.ndarray | None = None
+
+    def __iter__(self):
+        return iter(zip(self.frames, self.times))
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+def _ease(x: float) -> float:
+    return 0.5 - 0.5 * math.cos(math.pi * min(max(x, 0.0), 1.0))
+
+
+def progress_track(reps: int, tempo: tuple[float, float, float, float], lead_in_s: float, tail_s: float,
+                   fps: float, rng: np.random.Generator, tempo_jitter: float = 0.0
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """p(t) and rep index per frame for `reps` cycles, with still lead-in and tail."""
+    segments: list[tuple[float, float, float, int]] = [(lead_in_s, 0.0, 0.0, 0)]
+    for r in range(reps):
+        away, pause, back, rest = (max(0.05, x * (1 + tempo_jitter * rng.uniform(-1, 1))) for x in tempo)
+        segments += [(away, 0.0, 1.0, r), (pause, 1.0, 1.0, r), (back, 1.0, 0.0, r), (rest, 0.0, 0.0, r)]
+    segments.append((tail_s, 0.0, 0.0, max(reps - 1, 0)))
+    total = sum(s[0] for s in segments)
+    times = np.arange(0.0, total, 1.0 / fps)
+    ps, idx = np.zeros(len(times)), np.zeros(len(times), dtype=int)
+    starts = np.cumsum([0.0] + [s[0] for s in segments])
+    k = 0
+    for i, t in enumerate(times):
+        while k < len(segments) - 1 and t >= starts[k + 1]:
+            k += 1
+        dur, p0, p1, r = segments[k]
+        x = (t - starts[k]) / dur if dur > 0 else 1.0
+        ps[i] = p0 + (p1 - p0) * _ease(x)
+        idx[i] = r
+    return ps, idx
+
+
+def project(world: np.ndarray, yaw_deg: float, scale: float, width: int = WIDTH, height: int = HEIGHT,
+            centre_z: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Orthographic camera circling the person by yaw (0 = in front): (17, 2) pixels and depth toward it."""
+    a = math.radians(yaw_deg)
+    right = np.array([math.cos(a), 0.0, -math.sin(a)])
+    toward = np.array([math.sin(a), 0.0, math.cos(a)])
+    shifted = world - np.array([0.0, 0.0, centre_z])
+    u = width / 2 + scale * (shifted @ right)
+    v = height * 0.95 - scale * shifted[:, 1]
+    return np.stack([u, v], axis=1), shifted @ toward
+
+
+def generate(exercise: str, reps: int = 5, view: str = "side", *, faults: dict[str, float] | None = None,
+             tempo: tuple[float, float, float, float] | None = None, tempo_jitter: float = 0.1,
+             noise_px: float = 2.0, drop_prob: float = 0.02, lead_in_s: float = 1.5, tail_s: float = 1.5,
+             yaw: float | None = None, fps: float = FPS, seed: int = 0, scale: float | None = None,
+             t0: float = 0.0) -> Sequence:
+    """A sequence of `reps` repetitions of `exercise` seen from `view` ("side", "side_left", "front").
+
+    noise_px: uniform jitter of every coordinate, +- pixels. drop_prob: chance per joint and
+    frame that the detector loses it (NaN, confidence 0).
+    """
+    rng = np.random.default_rng(seed)
+    faults = dict(faults or {})
+    pose = POSES[exercise]
+    ps, idx = progress_track(reps, tempo or DEFAULT_TEMPO[exercise], lead_in_s, tail_s, fps, rng, tempo_jitter)
+    yaw_deg = VIEW_YAW[view] if yaw is None else yaw
+    lying = exercise in ("push_up", "plank")
+    scale = scale or (300.0 if lying else 195.0)
+    centre_z = 0.75 if lying else (0.35 if exercise == "lunge" else 0.0)
+    worlds = [pose(float(p), int(r), faults).pts for p, r in zip(ps, idx)]
+    frames = render(worlds, yaw_deg, scale, centre_z, rng, noise_px, drop_prob)
+    return Sequence(exercise, view, frames, np.arange(len(ps)) / fps + t0, reps, faults=faults, progress=ps)
+
+
+def render(worlds: list[np.ndarray], yaw_deg: float, scale: float, centre_z: float, rng: np.random.Generator,
+           noise_px: float, drop_prob: float) -> np.ndarray:
+    """Project world poses to (T, 17, 3) detector output: jitter, dropped joints, a dimmer far side."""
+    frames = np.zeros((len(worlds), 17, 3))
+    for i, world in enumerate(worlds):
+        xy, depth = project(world, yaw_deg, scale, centre_z=centre_z)
+        conf = np.full(17, 0.9)
+        if abs(math.sin(math.radians(yaw_deg))) > 0.7:  # profile: the far side is half hidden
+            conf[depth < np.median(depth) - 0.05] = 0.55
+        conf += rng.uniform(-0.05, 0.05, 17)
+        xy = xy + rng.uniform(-noise_px, noise_px, xy.shape)
+        dropped = rng.random(17) < drop_prob
+        xy[dropped] = np.nan
+        conf[dropped] = 0.0
+        frames[i, :, :2] = xy
+        frames[i, :, 2] = conf
+    return frames
+
+
+def walk(seconds: float = 8.0, view: str = "side", *, stride_s: float = 0.55, noise_px: float = 2.0,
+         drop_prob: float = 0.02, yaw: float | None = None, seed: int = 0, scale: float = 195.0,
+         fps: float = FPS) -> Sequence:
+    """Walking back and forth across the view (turning at the ends): moving, but no exercise."""
+    rng = np.random.default_rng(seed)
+    times = np.arange(0.0, seconds, 1.0 / fps)
+    travel = 1.2  # metres either side of the centre
+    worlds = []
+    for t in times:
+        z = travel * math.sin(2 * math.pi * t / 8.0)
+        heading = 1.0 if math.cos(2 * math.pi * t / 8.0) >= 0 else -1.0
+        phase = 2 * math.pi * t / (2 * stride_s)
+        b = Body()
+        b.trunk(np.array([0.0, ANKLE_Y + LEG - 0.02 * abs(math.sin(phase)), 0.0]), 4.0)
+        for s in (1.0, -1.0):
+            swing = s * math.sin(phase)
+            hip = b.hip(s)
+            thigh = _rot_x(-Y, -25.0 * swing)
+            knee = hip + thigh * THIGH
+            shank = _rot_x(-Y, -25.0 * swing + 35.0 * max(0.0, -math.cos(phase) * s))
+            ankle = knee + shank * SHANK
+            b.set(J.LEFT_KNEE if s > 0 else J.RIGHT_KNEE, knee)
+            b.set(J.LEFT_ANKLE if s > 0 else J.RIGHT_ANKLE, ankle)
+            arm = _rot_x(-Y, 20.0 * swing) + X * s * 0.08
+            b.arm(s, b.shoulder(s), arm, _rot_x(arm, -15.0))
+        pts = b.pts.copy()
+        pts[:, 2] *= heading  # turned around: mirror the body front to back
+        pts[:, 0] *= heading
+        pts[:, 2] += z
+        worlds.append(pts)
+    frames = render(worlds, VIEW_YAW[view] if yaw is None else yaw, scale, 0.0, rng, noise_px, drop_prob)
+    return Sequence("walk", view, frames, times, 0, progress=np.zeros(len(times)))
+
+
+def still(seconds: float = 6.0, view: str = "front", **kwargs: object) -> Sequence:
+    """Standing still (with jitter) for `seconds`."""
+    return generate("standing", reps=0, view=view, lead_in_s=seconds, tail_s=0.0, **kwargs)  # type: ignore[arg-type]
+
+
+def concat(*seqs: Sequence) -> Sequence:
+    """Play sequences one after another on one clock."""
+    frames, times, t = [], [], 0.0
+    for s in seqs:
+        frames.append(s.frames)
+        times.append(s.times - s.times[0] + t)
+        t = times[-1][-1] + 1.0 / FPS
+    return Sequence("+".join(s.exercise for s in seqs), "+".join(s.view for s in seqs),
+                    np.concatenate(frames), np.concatenate(times), sum(s.reps for s in seqs),
+                    progress=np.concatenate([s.progress if s.progress is not None else np.zeros(len(s)) for s in seqs]))

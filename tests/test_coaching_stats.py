@@ -1,0 +1,122 @@
+"""Events as JSON, session statistics and the Coach facade."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from coaching.coach import Coach
+from coaching.recognition import Recognition
+from coaching.events import (
+    Event,
+    ExerciseChanged,
+    RepCompleted,
+    SetCompleted,
+    event_from_json,
+    event_to_json,
+)
+from coaching.exercises import EXERCISES
+from tests.coaching_sequences import Sequence, concat, generate, still
+
+
+def play(coach: Coach, seq: Sequence, t0: float = 0.0) -> list[Event]:
+    events: list[Event] = []
+    for kp, t in seq:
+        events += coach.update(kp, seq.width, seq.height, t0 + t)
+    return events
+
+
+def test_events_round_trip_as_plain_json() -> None:
+    coach = Coach("squat")
+    events = play(coach, concat(generate("squat", reps=2, view="side", faults={"depth": 60}, seed=1),
+                                still(9.0, "side", seed=2)))
+    kinds = {e.type for e in events}
+    assert {"phase_changed", "rep_completed", "fault_detected", "set_completed"} <= kinds
+    for e in events:
+        data = event_to_json(e)
+        text = json.dumps(data)  # no numpy scalars anywhere
+        assert event_from_json(json.loads(text)) == e
+        assert data["type"] == e.type and isinstance(data["t"], float)
+
+
+def test_facts_and_summary_after_two_sets() -> None:
+    coach = Coach("squat")
+    seq = concat(generate("squat", reps=3, view="side", faults={"depth": 60}, seed=3), still(10.0, "side", seed=4),
+                 generate("squat", reps=2, view="side", seed=5))
+    play(coach, seq)
+    facts = coach.facts()
+    assert facts["exercise"] == "squat" and facts["mode"] == "manual" and facts["view"] == "side"
+    assert facts["set"] == 2 and facts["reps_this_set"] == 2 and facts["reps_total"] == 5
+    assert facts["sets_completed"] == 1
+    assert facts["last_set"]["reps"] == 3 and facts["last_set"]["faults"] == {"depth": 3}
+    assert facts["faults_total"] == {"depth": 3} and facts["faults_this_set"] == {}
+    assert facts["last_rep"]["depth"]["measure"] == "knee_angle" and facts["last_rep"]["depth"]["value"] < 60
+    json.dumps(facts)
+    lines = coach.summary_lines()
+    assert lines[0] == "Exercise: squat."
+    assert "Set 2: 2 reps so far; 5 squat reps in total, 1 set finished." in lines
+    assert any(line.startswith("Last rep (rep 5): knee angle") and "degrees" in line for line in lines)
+    assert "Last finished set (set 1): 3 reps in 8 seconds; depth above parallel in 3 of 3 reps." in lines
+
+
+def test_summary_is_empty_before_anything_happens() -> None:
+    coach = Coach()
+    assert coach.summary_lines() == [] and coach.facts()["exercise"] is None
+    assert coach.update(None, 640, 480, 0.0) == []  # auto mode, nobody yet: nothing to analyse
+
+
+def test_user_switches_exercise_mid_session() -> None:
+    coach = Coach("squat")
+    events = play(coach, generate("squat", reps=3, view="side", seed=6, tail_s=0.5))
+    t = 20.0
+    switch = coach.choose("push_up", t)
+    assert [type(e) for e in switch] == [SetCompleted, ExerciseChanged]
+    assert switch[0].reps == 3 and switch[1].previous == "squat" and switch[1].source == "user"
+    events += play(coach, generate("push_up", reps=4, view="side", seed=7), t0=t)
+    assert coach.exercise == "push_up" and coach.analyzer is not None and coach.analyzer.reps == 4
+    facts = coach.facts()
+    assert facts["reps_total"] == 4 and facts["totals"]["squat"]["reps"] == 3
+    assert "Earlier this session: squat: 3 reps." in coach.summary_lines()
+    with pytest.raises(ValueError):
+        coach.choose("cartwheel", t)
+
+
+class ScriptedRecognizer:
+    """Test double: announces exercises at given times."""
+
+    def __init__(self, script: dict[float, str]) -> None:
+        self.script = dict(script)
+        self.resets = 0
+
+    def update(self, keypoints: np.ndarray | None, width: int, height: int, t: float) -> Recognition | None:
+        for when in sorted(self.script):
+            if t >= when:
+                return Recognition(exercise=self.script.pop(when), confidence=0.9)
+        return None
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def test_auto_mode_follows_the_recogniser() -> None:
+    rec = ScriptedRecognizer({0.5: "squat", 12.0: "jumping_jack"})
+    coach = Coach(recognizer=rec)
+    seq = concat(generate("squat", reps=3, view="side", seed=8, tail_s=0.5), still(1.0, "front"),
+                 generate("jumping_jack", reps=5, view="front", seed=9))
+    events = play(coach, seq)
+    changes = [e for e in events if isinstance(e, ExerciseChanged)]
+    assert [(c.exercise, c.previous, c.source) for c in changes] == [("squat", None, "recognizer"),
+                                                                    ("jumping_jack", "squat", "recognizer")]
+    assert sum(isinstance(e, RepCompleted) and e.exercise == "squat" for e in events) == 3
+    assert coach.facts()["totals"]["squat"]["reps"] == 3
+    coach.choose("auto", 30.0)
+    assert rec.resets == 1 and coach.mode == "auto"
+
+
+def test_every_exercise_is_registered_with_cues() -> None:
+    assert set(EXERCISES) == {"squat", "push_up", "lunge", "jumping_jack", "bicep_curl", "shoulder_press", "plank"}
+    for spec in EXERCISES.values():
+        assert spec.faults and all(f.cue and len(f.cue.split()) <= 10 for f in spec.faults)
+        json.dumps(spec.model_dump(mode="json"))
