@@ -39,13 +39,16 @@ class ModelHub:
         self.tts: Any = None
         self.llm: Any = None
         self.knowledge: Any = None
-        self.recognition: Any = None
         self.vision_pool = ThreadPoolExecutor(1, thread_name_prefix="vision")
         self.asr_pool = ThreadPoolExecutor(1, thread_name_prefix="asr")
         self.llm_pool = ThreadPoolExecutor(1, thread_name_prefix="llm")
         self.tts_pool = ThreadPoolExecutor(1, thread_name_prefix="tts")
         self._loader: threading.Thread | None = None
         self._stopping = threading.Event()
+        # Voice has priority on a small CPU: conversations raise these while they need the cores,
+        # and every session's vision loop backs off (see VisionLoop.wait_for_cpu).
+        self.voice_answering = 0
+        self.voice_listening = 0
 
     def start_loading(self, families: tuple[str, ...] = FAMILIES) -> None:
         for family in families:
@@ -144,10 +147,6 @@ class ModelHub:
         # The fixed system prompt goes into the KV cache now, not on the first person's first question.
         chat.warm_up(build_messages("", [], [], []))
         return chat, "llama.cpp", source
-
-    def make_recognizer(self) -> Any:
-        """A fresh per-session exercise recogniser, or None while its model is not loaded."""
-        return None if self.recognition is None else self.recognition.new_session()
 
     def close(self) -> None:
         self._stopping.set()

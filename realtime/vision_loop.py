@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 _RECORDED = {"rep_completed": "rep", "set_completed": "set", "fault_detected": "fault",
              "exercise_changed": "exercise"}
 _ERROR_REPORT_EVERY_S = 5.0
+# CPU policy (2 cores): while some conversation is answering (end of speech to first reply sound),
+# analysis pauses, at most this long; while someone is speaking it runs at most at LISTENING_FPS.
+MAX_PAUSE_FOR_VOICE_S = 3.0
+LISTENING_FPS = 10.0
 
 
 @dataclass
@@ -55,7 +59,7 @@ class VisionLoop:
         self.session = session
         self.hub = session.ctx.hub
         self.tracker = SubjectTracker()
-        self.coach = Coach(exercise=session.prefs.exercise, recognizer=self.hub.make_recognizer())
+        self.coach = Coach(exercise=session.prefs.exercise)
         self._lock = threading.Lock()  # coach state: written by the vision thread, read by the responder
         self._pending_choice: str | None = None
         self._t0 = time.monotonic()
@@ -75,7 +79,10 @@ class VisionLoop:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         metrics = self.session.ctx.metrics
+        last_frame = 0.0
         while (stamped := await self.session.frames.get()) is not None:
+            await self.wait_for_cpu(last_frame)
+            last_frame = time.monotonic()
             if self.hub.pose is None:
                 self._tell_unavailable()
                 await asyncio.sleep(0.2)  # frames keep arriving into the slot; only the newest waits
@@ -99,6 +106,16 @@ class VisionLoop:
                                           people=result.people, latency_ms=round(latency * 1000, 1)))
             for event in result.events:
                 self._publish(event)
+
+    async def wait_for_cpu(self, last_frame: float) -> None:
+        """Give the voice loop the cores it needs: the reply's latency matters more than a few frames."""
+        paused = time.monotonic()
+        while self.hub.voice_answering > 0 and time.monotonic() - paused < MAX_PAUSE_FOR_VOICE_S:
+            await asyncio.sleep(0.02)
+        if self.hub.voice_listening > 0:
+            wait = last_frame + 1.0 / LISTENING_FPS - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
 
     def _tell_unavailable(self) -> None:
         if self._told_unavailable:
@@ -146,6 +163,8 @@ class VisionLoop:
         if (kind := _RECORDED.get(event.type)) is not None:
             session.ctx.store.record(session.id, kind, payload)
         session.conversation.on_coach_event(payload)
+        if event.type == "rep_completed":
+            session.conversation.refresh_context()
         if event.type == "set_completed":
             session.spawn(session.conversation.summarise_set(), "set-summary")
 

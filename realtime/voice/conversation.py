@@ -38,8 +38,9 @@ PARTIAL_INTERVAL_S = 0.7
 # the turn later (min_silence_ms), and by then the transcript is usually ready.
 SPECULATIVE_FINAL_AFTER_S = 0.2
 MAX_HISTORY = 8
-# Each passage costs ~80 prompt tokens (~0.6 s on 2 cores): two is the balance of grounding and speed.
-PASSAGES_PER_TURN = 2
+# Reading the prompt is the slow part on 2 cores (~40-120 tokens/s, measured in benchmarks/voice.py):
+# each passage costs ~80 tokens, so the spoken answer is grounded in the single best one.
+PASSAGES_PER_TURN = 1
 
 
 @dataclass
@@ -105,6 +106,23 @@ class Conversation:
         self._silent_s = 0.0
         self._speculative: asyncio.Future[Any] | None = None
         self._prefilled: tuple[int, list[str], list[Any]] | None = None  # (turn, doc ids, passages)
+        self._prefill_busy = False
+        self._listening = False
+        self._answering = False
+
+    # ------------------------------------------------------------------ CPU priority
+
+    def _set_listening(self, on: bool) -> None:
+        """While the person speaks, analysis is throttled (see VisionLoop.wait_for_cpu)."""
+        if on != self._listening:
+            self._listening = on
+            self.hub.voice_listening += 1 if on else -1
+
+    def _set_answering(self, on: bool) -> None:
+        """From the end of the person's speech to the first reply sound, analysis pauses."""
+        if on != self._answering:
+            self._answering = on
+            self.hub.voice_answering += 1 if on else -1
 
     # ------------------------------------------------------------------ listening
 
@@ -132,7 +150,9 @@ class Conversation:
                 self._start_speculative_final()
         else:
             self._silent_s = 0.0
-            self._speculative = None  # speech went on: a transcript of the shorter audio is stale
+            if self._speculative is not None:
+                self._speculative = None  # speech went on: a transcript of the shorter audio is stale
+                self._set_answering(False)
             if not self._partial_busy and time.monotonic() - self._last_partial >= PARTIAL_INTERVAL_S:
                 self._start_partial()
 
@@ -154,8 +174,11 @@ class Conversation:
         self._last_partial = time.monotonic()
         self._silent_s = 0.0
         self._speculative = None
+        self._set_listening(True)
+        self._set_answering(False)
         if self.active is not None:
             self.interrupt("barge-in")
+        self.session.spawn(self._prefill(None, self.turn), "llm-prefill")
 
     def _start_partial(self) -> None:
         audio = self._segmenter.current_audio()
@@ -175,20 +198,35 @@ class Conversation:
         finally:
             self._partial_busy = False
 
-    async def _prefill(self, partial_text: str, turn: int) -> None:
-        """While the person is still talking, retrieve for what they said so far and put the facts and
-        passages into the LLM's KV cache, so at the end of the turn only their words are left to read."""
-        if self.hub.llm is None or not hasattr(self.hub.llm, "warm_up"):
+    async def _prefill(self, partial_text: str | None, turn: int) -> None:
+        """Read the turn's context into the LLM's KV cache before the person has finished speaking.
+
+        Prompt reading is the slow part on a CPU (~50-120 tokens/s here), so it is done in stages
+        while they talk: the measured facts as soon as speech starts (`partial_text=None`), then the
+        passages retrieved for their words so far. At the end of the turn only their words are left.
+        """
+        if self.hub.llm is None or not hasattr(self.hub.llm, "warm_up") or self._prefill_busy:
             return
-        loop = asyncio.get_running_loop()
-        facts, exercise, faults = self.session.measured_facts()
-        passages = await self._retrieve(partial_text, exercise, faults)
-        ids = [p.doc_id for p in passages]
-        if self._prefilled is not None and self._prefilled[0] == turn and self._prefilled[1] == ids:
-            return
-        self._prefilled = (turn, ids, passages)
-        messages = build_messages("", facts, passages, self.history)
-        await loop.run_in_executor(self.hub.llm_pool, self.hub.llm.warm_up, messages)
+        self._prefill_busy = True  # one at a time: a queue of prefills would delay the answer itself
+        try:
+            loop = asyncio.get_running_loop()
+            facts, exercise, faults = self.session.measured_facts()
+            passages = None
+            if partial_text is not None:
+                passages = await self._retrieve(partial_text, exercise, faults)
+                ids = [p.doc_id for p in passages]
+                if self._prefilled is not None and self._prefilled[0] == turn and self._prefilled[1] == ids:
+                    return
+                self._prefilled = (turn, ids, passages)
+            messages = build_messages("", facts, passages, self.history)
+            await loop.run_in_executor(self.hub.llm_pool, self.hub.llm.warm_up, messages)
+        finally:
+            self._prefill_busy = False
+
+    def refresh_context(self) -> None:
+        """New facts (a rep, a set): re-read them into the KV cache while nobody needs the LLM."""
+        if self.active is None and not self._listening and not self._answering:
+            self.session.spawn(self._prefill(None, self.turn), "llm-refresh")
 
     def _start_speculative_final(self) -> None:
         """Silence has begun: start the final transcript now, used if the person does not go on."""
@@ -197,12 +235,15 @@ class Conversation:
             return
         loop = asyncio.get_running_loop()
         self._speculative = loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, True)
+        self._set_answering(True)
 
     def _on_utterance(self, event: UtteranceEnded) -> None:
         self._user_turn_started = False
         timer = TurnTimer(self.turn, speech_end=self._wall_time(event.t_end))
         speculative, self._speculative = self._speculative, None
         self._silent_s = 0.0
+        self._set_listening(False)
+        self._set_answering(True)
         self.session.spawn(self._final(event.audio, timer, speculative), "asr-final")
 
     async def _final(self, audio: np.ndarray, timer: TurnTimer, speculative: asyncio.Future[Any] | None) -> None:
@@ -213,11 +254,13 @@ class Conversation:
             else:
                 result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, True)
         except Exception as exc:
+            self._set_answering(False)
             self._model_failed("asr", exc)
             return
         timer.stamp("final_transcript")
         self.session.ctx.metrics.stage_latency.labels("asr_final").observe(result.compute_s)
         if not result.text:
+            self._set_answering(False)
             log.info("session %s: utterance dropped (%s)", self.session.id, result.dropped or "empty")
             return
         self.session.send(Transcript(turn=timer.turn, text=result.text, final=True))
@@ -255,11 +298,13 @@ class Conversation:
         reply = _ActiveReply(turn=timer.turn, kind=kind)
         self.active = reply
         reply.task = asyncio.current_task()  # type: ignore[assignment]
+        self._set_answering(True)
         try:
             await self._reply(request, timer, reply, speak)
         except asyncio.CancelledError:
             pass  # barge-in: interrupt() has already flushed and recorded it
         finally:
+            self._set_answering(False)
             if self.active is reply:
                 self.active = None
 
@@ -334,6 +379,7 @@ class Conversation:
 
     def _sink(self, timer: TurnTimer) -> Any:
         def first_sent() -> None:
+            self._set_answering(False)
             if timer.stamp("first_reply_frame"):
                 self.session.ctx.metrics.stage_latency.labels("voice_to_voice").observe(
                     timer.stamps["first_reply_frame"] / 1000)
@@ -427,6 +473,8 @@ class Conversation:
         self.session.send(ErrorMessage(code=f"{family}_failed", message=f"the {family} model failed: {exc}"))
 
     def close(self) -> None:
+        self._set_listening(False)
+        self._set_answering(False)
         if self.active is not None:
             self.active.stop.set()
             if self.active.speaker is not None:

@@ -55,13 +55,22 @@ def format_passages(passages: Sequence[PassageLike], max_chars: int = 320) -> st
     return "Coaching notes:\n" + "\n".join(blocks)
 
 
-def build_messages(request: str, facts: Sequence[str], passages: Sequence[PassageLike],
+def build_messages(request: str, facts: Sequence[str], passages: Sequence[PassageLike] | None,
                    history: Sequence[HistoryTurn], max_history: int = 6) -> list[dict[str, str]]:
-    """OpenAI-style messages for one turn; `request` is the person's words or a summary request."""
+    """OpenAI-style messages for one turn; `request` is the person's words or a summary request.
+
+    The last user message is built as facts, then notes, then the request, so that a prefix of it
+    (`request=""`, and `passages=None` for the facts alone) can be evaluated into the KV cache while
+    the person is still speaking: the cached tokens are then a prefix of the final prompt's.
+    """
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in list(history)[-max_history:]:
         text = turn.text + (" (interrupted)" if turn.interrupted else "")
         messages.append({"role": turn.role, "content": text})
-    context = f"{format_facts(facts)}\n\n{format_passages(passages)}"
-    messages.append({"role": "user", "content": f"{context}\n\nThe person says: {request}"})
+    content = format_facts(facts)
+    if passages is not None:
+        content += f"\n\n{format_passages(passages)}"
+        if request:
+            content += f"\n\nThe person says: {request}"
+    messages.append({"role": "user", "content": content})
     return messages
