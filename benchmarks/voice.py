@@ -1,0 +1,162 @@
+"""Voice-to-voice latency over real WebRTC sessions with the embedded models, video running.
+
+A pure-Python aiortc client streams a real person on camera (the Sports2D demo video, 640x480 at
+30 fps, so pose runs all along) and speaks questions into the microphone track (Piper and
+espeak-ng voices); the server hears, answers and speaks. For every turn the table shows the
+server's stage stamps (ms after the end of the person's speech) and the client's own measure:
+from the last sample of the question leaving the client to the first audible reply sample arriving.
+ASR word error rate is computed on the questions and on a real human recording (moonshine-voice).
+
+    .venv/bin/python benchmarks/voice.py [--rounds 2] [--no-video]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jiwer
+import numpy as np
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from models.audio import resample  # noqa: E402
+from models.health import HealthRegistry  # noqa: E402
+from models.paths import pin_caches  # noqa: E402
+from realtime.config import load_settings  # noqa: E402
+from realtime.http_api import CTX, SESSIONS  # noqa: E402
+from realtime.model_hub import ModelHub  # noqa: E402
+from realtime.server import create_app  # noqa: E402
+from tests.media import sports2d_demo_video  # noqa: E402
+from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient, load_video_frames  # noqa: E402
+from tests.speech import espeak_speech, moonshine_speech, piper_speech  # noqa: E402
+
+QUESTIONS = [
+    "How many reps did I do?",
+    "How is my squat depth?",
+    "How should I breathe during a squat?",
+    "How long should I rest between sets?",
+    "Why do my knees cave in?",
+    "Should I keep my back straight?",
+]
+BECKETT = "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better."
+STAGES = ("final_transcript", "retrieval", "llm_first_token", "first_sentence", "tts_first_audio",
+          "first_reply_frame")
+
+
+def to_mic(audio16k: np.ndarray) -> np.ndarray:
+    return (np.clip(resample(audio16k, 16_000, 48_000), -1, 1) * 32767).astype(np.int16)
+
+
+def normalise(text: str) -> str:
+    return jiwer.RemovePunctuation()(text.lower()).strip()
+
+
+async def ask(client: RtcTestClient, mic: ArrayAudioTrack, session, speech: np.ndarray,  # noqa: ANN001
+              timeout: float = 60.0) -> dict:
+    """Speak one question; wait for its answer to be played out. Returns what was measured."""
+    seen = len(client.messages)
+    mic.play(speech)
+    metrics = await client.wait_for(lambda m: m["type"] == "metrics" and client.messages.index(m) >= seen,
+                                    timeout=timeout)
+    finals = [m for m in client.messages[seen:] if m["type"] == "transcript" and m["final"]]
+    reply = "".join(m["delta"] for m in client.messages[seen:] if m["type"] == "reply" and m["kind"] == "answer")
+    while session.reply_track.pending_seconds > 0:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    heard = [at for pcm, at in zip(client.received_audio, client.received_audio_times)
+             if mic.speech_done_at is not None and at > mic.speech_done_at and np.abs(pcm).max() > 500]
+    client_v2v = (heard[0] - mic.speech_done_at) * 1000 if heard else float("nan")
+    return {"stages": metrics["stages"], "transcript": finals[-1]["text"] if finals else "",
+            "reply": reply, "client_v2v": client_v2v}
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(v for v in values if v == v)
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+async def run(args: argparse.Namespace) -> None:
+    pin_caches()
+    data = Path(tempfile.mkdtemp())
+    settings = load_settings(None, data_dir=data)
+    hub = ModelHub(settings, HealthRegistry())
+    hub.start_loading()
+    hub.wait_loaded()
+    app = create_app(settings, hub=hub)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+    video = None
+    if not args.no_video:
+        frames = load_video_frames(str(sports2d_demo_video()), fps=30)
+        video = ArrayVideoTrack(lambda i: frames[i % len(frames)])
+    mic = ArrayAudioTrack(np.zeros(0, np.int16))
+    client = RtcTestClient(url, video=video, audio=mic)
+    await client.connect()
+    await client.wait_for(lambda m: m["type"] == "hello")
+    session = app[SESSIONS].sessions[client.session_id]
+    await asyncio.sleep(2.0)
+
+    rows: list[dict] = []
+    voices = {"piper": piper_speech, "espeak": espeak_speech}
+    for _ in range(args.rounds):
+        for question in QUESTIONS:
+            for voice, make in voices.items():
+                speech = to_mic(make(question))
+                result = await ask(client, mic, session, speech)
+                result.update(voice=voice, question=question)
+                rows.append(result)
+                print(f"  [{voice}] {question!r} -> heard {result['transcript']!r}; "
+                      f"v2v {result['stages'].get('first_reply_frame', float('nan')):.0f} ms; "
+                      f"reply {result['reply'][:70]!r}", flush=True)
+                await asyncio.sleep(1.0)
+    registry = app[CTX].metrics.registry
+    frames_in = registry.get_sample_value("coach_video_frames_received_total")
+    frames_done = registry.get_sample_value("coach_video_frames_processed_total")
+    await client.close()
+    await runner.cleanup()
+    hub.close()
+
+    print(f"\nvoice-to-voice over {len(rows)} turns, {'video running' if video else 'no video'} "
+          f"(ms after the end of the person's speech)\n")
+    print(f"| stage | median | p95 |\n|---|---|---|")
+    for stage in STAGES:
+        values = [r["stages"].get(stage, float("nan")) for r in rows]
+        print(f"| {stage} | {pct(values, 0.5):.0f} | {pct(values, 0.95):.0f} |")
+    client_values = [r["client_v2v"] for r in rows]
+    print(f"| client-measured voice-to-voice | {pct(client_values, 0.5):.0f} | {pct(client_values, 0.95):.0f} |")
+
+    print("\nASR word error rate (final transcripts, Whisper tiny.en beam 5)\n")
+    print("| speech | clips | WER |\n|---|---|---|")
+    for voice in voices:
+        refs = [normalise(r["question"]) for r in rows if r["voice"] == voice]
+        hyps = [normalise(r["transcript"]) for r in rows if r["voice"] == voice]
+        print(f"| {voice} questions (live, over WebRTC) | {len(refs)} | {jiwer.wer(refs, hyps):.3f} |")
+    human = moonshine_speech("beckett.wav")
+    if human is not None and hub.asr is not None:
+        text = hub.asr.transcribe(human, final=True).text
+        print(f"| human recording (moonshine beckett.wav) | 1 | {jiwer.wer(normalise(BECKETT), normalise(text)):.3f} |")
+    print(f"\nvideo during the run: {frames_in:.0f} frames received, {frames_done:.0f} analysed")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=1, help="times to ask each question in each voice")
+    parser.add_argument("--no-video", action="store_true", help="voice only (no pose load)")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
