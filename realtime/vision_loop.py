@@ -12,15 +12,12 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import av
-import numpy as np
 
-from coaching.coach import Coach
 from coaching.events import Event
-from coaching.tracking import SubjectTracker
+from realtime.analysis import FrameAnalyzer, FrameResult
 from realtime.media.frame_slot import Stamped
 from realtime.protocol import CoachEvent, ErrorMessage, PoseOverlay, Status
 
@@ -39,27 +36,13 @@ MAX_PAUSE_FOR_VOICE_S = 3.0
 LISTENING_FPS = 10.0
 
 
-@dataclass
-class FrameResult:
-    """What one processed frame produced, with the time each stage took (seconds)."""
-
-    width: int
-    height: int
-    keypoints: list[tuple[float, float, float]] | None
-    subject: int | None
-    people: int
-    events: list[Event]
-    stages: dict[str, float] = field(default_factory=dict)
-
-
 class VisionLoop:
     """Per-session analysis state (tracker, coach) and the task that feeds it frames."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.hub = session.ctx.hub
-        self.tracker = SubjectTracker()
-        self.coach = Coach(exercise=session.prefs.exercise)
+        self.analyzer = FrameAnalyzer(self.hub.pose, session.prefs.exercise)
         self._lock = threading.Lock()  # coach state: written by the vision thread, read by the responder
         self._pending_choice: str | None = None
         self._t0 = time.monotonic()
@@ -73,8 +56,9 @@ class VisionLoop:
     def measured(self) -> tuple[list[str], str | None, list[str]]:
         """Fact lines, current exercise and active faults for the responder (any thread)."""
         with self._lock:
-            facts = self.coach.facts()
-            return self.coach.summary_lines(), facts["exercise"], list(facts["faults_this_set"])
+            coach = self.analyzer.coach
+            facts = coach.facts()
+            return coach.summary_lines(), facts["exercise"], list(facts["faults_this_set"])
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -102,7 +86,7 @@ class VisionLoop:
             latency = time.monotonic() - stamped.arrived
             metrics.stage_latency.labels("frame_to_overlay").observe(latency)
             self.session.send(PoseOverlay(frame=stamped.seq, width=result.width, height=result.height,
-                                          keypoints=result.keypoints, subject=result.subject,
+                                          keypoints=result.overlay_keypoints(), subject=result.subject,
                                           people=result.people, latency_ms=round(latency * 1000, 1)))
             for event in result.events:
                 self._publish(event)
@@ -130,31 +114,18 @@ class VisionLoop:
         """Decode, pose, track, analyse one frame (on the vision worker thread)."""
         t_start = time.perf_counter()
         image = stamped.item.to_ndarray(format="bgr24")
-        height, width = image.shape[:2]
-        t_decoded = time.perf_counter()
-        people = self.hub.pose.infer_2d(image)
-        t_posed = time.perf_counter()
+        decode = time.perf_counter() - t_start
+        self.analyzer.pose = self.hub.pose  # the session may have started before pose finished loading
         t = stamped.arrived - self._t0
-        subject = self.tracker.update(people, t, (width, height))
-        t_tracked = time.perf_counter()
         with self._lock:
-            events: list[Event] = []
+            choice_events: list[Event] = []
             if (choice := self._pending_choice) is not None:
                 self._pending_choice = None
-                events += self.coach.choose(choice, t)
-            events += self.coach.update(None if subject is None else subject.keypoints, width, height, t)
-        t_analysed = time.perf_counter()
-        keypoints = None
-        if subject is not None:
-            k = subject.keypoints
-            scale = np.array([1.0 / width, 1.0 / height], np.float32)
-            xy = np.nan_to_num(k[:, :2] * scale, nan=0.0)
-            conf = np.where(np.isnan(k[:, 0]), 0.0, np.nan_to_num(k[:, 2], nan=0.0))
-            keypoints = [(round(float(x), 4), round(float(y), 4), round(float(c), 3))
-                         for (x, y), c in zip(xy, conf, strict=True)]
-        return FrameResult(width, height, keypoints, None if subject is None else subject.track_id, len(people),
-                           events, {"decode": t_decoded - t_start, "pose": t_posed - t_decoded,
-                                    "tracking": t_tracked - t_posed, "analysis": t_analysed - t_tracked})
+                choice_events = self.analyzer.choose(choice, t)
+            result = self.analyzer.process_image(image, t)
+        result.events[:0] = choice_events
+        result.stages["decode"] = decode
+        return result
 
     def _publish(self, event: Event) -> None:
         session = self.session
@@ -171,7 +142,7 @@ class VisionLoop:
     def finish(self) -> None:
         """Close the set in progress so the record has it (session ending)."""
         with self._lock:
-            events = self.coach.finish(time.monotonic() - self._t0)
+            events = self.analyzer.finish(time.monotonic() - self._t0)
         for event in events:
             if (kind := _RECORDED.get(event.type)) is not None:
                 self.session.ctx.store.record(self.session.id, kind, event.model_dump(mode="json"))

@@ -93,7 +93,7 @@ async def test_answer_uses_the_measured_rep_count(start_server, loaded_hub) -> N
         session.vision.choose_exercise("squat")
         sequence = generate("squat", reps=7, view="side", seed=3)
         with session.vision._lock:  # feed the analysis directly: no video of seven real squats exists here
-            coach = session.vision.coach
+            coach = session.vision.analyzer.coach
             coach.choose("squat", 0.0)
             for keypoints, t in sequence:
                 coach.update(keypoints, sequence.width, sequence.height, float(t))

@@ -1,0 +1,76 @@
+"""One person's frames through pose, subject tracking and exercise analysis: the per-frame pipeline.
+
+The live vision loop and the recorded-set command (`python -m realtime.analyze`) both use it, so a
+recorded set is coached exactly as a live one would be.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coaching.coach import Coach
+from coaching.events import Event
+from coaching.tracking import SubjectTracker
+from models.pose import PoseEstimator
+
+
+@dataclass
+class FrameResult:
+    """What one frame produced, with the time each stage took (seconds)."""
+
+    width: int
+    height: int
+    keypoints: np.ndarray | None
+    """(17, 3) smoothed x, y (NaN where not visible) and confidence of the coached person, or None."""
+    subject: int | None
+    people: int
+    events: list[Event]
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def overlay_keypoints(self) -> list[tuple[float, float, float]] | None:
+        """Keypoints as fractions of the frame (x, y) and confidence, 0 where not visible."""
+        if self.keypoints is None:
+            return None
+        k = self.keypoints
+        xy = np.nan_to_num(k[:, :2] / np.array([self.width, self.height], np.float32), nan=0.0)
+        conf = np.where(np.isnan(k[:, 0]), 0.0, np.nan_to_num(k[:, 2], nan=0.0))
+        return [(round(float(x), 4), round(float(y), 4), round(float(c), 3))
+                for (x, y), c in zip(xy, conf, strict=True)]
+
+
+class FrameAnalyzer:
+    """Pose + tracking + coaching for one camera. Not thread-safe: one caller at a time."""
+
+    def __init__(self, pose: PoseEstimator | None, exercise: str = "auto") -> None:
+        self.pose = pose
+        self.tracker = SubjectTracker()
+        self.coach = Coach(exercise=exercise)
+
+    def process_image(self, image: np.ndarray, t: float) -> FrameResult:
+        """A BGR (or gray/BGRA) frame at time `t` seconds."""
+        if self.pose is None:
+            raise RuntimeError("no pose model is loaded")
+        height, width = image.shape[:2]
+        t0 = time.perf_counter()
+        people = self.pose.infer_2d(image)
+        t1 = time.perf_counter()
+        subject = self.tracker.update(people, t, (width, height))
+        t2 = time.perf_counter()
+        keypoints = None if subject is None else subject.keypoints
+        events = self.coach.update(keypoints, width, height, t)
+        t3 = time.perf_counter()
+        return FrameResult(width, height, keypoints, None if subject is None else subject.track_id, len(people),
+                           events, {"pose": t1 - t0, "tracking": t2 - t1, "analysis": t3 - t2})
+
+    def process_keypoints(self, keypoints: np.ndarray | None, width: int, height: int, t: float) -> list[Event]:
+        """Keypoints already estimated (a sequence file): analysis only."""
+        return self.coach.update(keypoints, width, height, t)
+
+    def choose(self, exercise: str, t: float) -> list[Event]:
+        return self.coach.choose(exercise, t)
+
+    def finish(self, t: float) -> list[Event]:
+        return self.coach.finish(t)
