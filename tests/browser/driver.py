@@ -19,7 +19,9 @@ from playwright.async_api import async_playwright
 
 from models.paths import pin_caches
 from realtime.config import load_settings
+from models.health import HealthRegistry
 from realtime.http_api import SESSIONS
+from realtime.model_hub import ModelHub
 from realtime.server import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -35,10 +37,47 @@ def chromium_args(video: Path, audio: Path) -> list[str]:
     ]
 
 
+# Measures what the page actually plays: an AnalyserNode on the reply <audio> element's stream.
+METER_JS = """() => {
+  const audio = document.getElementById('reply');
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  ctx.createMediaStreamSource(audio.srcObject).connect(analyser);
+  const buf = new Float32Array(analyser.fftSize);
+  window.replyPeak = 0; window.loudSince = null;
+  setInterval(() => {
+    analyser.getFloatTimeDomainData(buf);
+    let peak = 0; for (const v of buf) peak = Math.max(peak, Math.abs(v));
+    window.replyPeak = Math.max(window.replyPeak, peak);
+    if (peak > 0.05 && window.loudSince === null) window.loudSince = performance.now();
+  }, 20);
+}"""
+
+
+async def listen_for_reply(page) -> dict:  # noqa: ANN001 - playwright Page
+    """Wait for the spoken question's final transcript and the coach's answer, heard in the page."""
+    await page.wait_for_function("document.getElementById('reply').srcObject !== null", timeout=10_000)
+    await page.evaluate(METER_JS)
+    await page.wait_for_function("window.coachState.transcripts.length > 0", timeout=60_000)
+    await page.wait_for_function("window.loudSince !== null", timeout=60_000)
+    await asyncio.sleep(1.0)
+    return await page.evaluate("""() => ({
+        transcripts: window.coachState.transcripts,
+        replies: window.coachState.replies,
+        peak: window.replyPeak,
+        transcriptShown: document.getElementById('transcript').innerText,
+    })""")
+
+
 async def run(args: argparse.Namespace) -> dict:
     pin_caches()
     settings = load_settings(None, data_dir=Path(args.data_dir), load_models=args.models)
-    app = create_app(settings)
+    hub = None
+    if args.models:  # loaded before the browser starts, so the first words are not missed
+        hub = ModelHub(settings, HealthRegistry())
+        hub.start_loading()
+        await asyncio.get_running_loop().run_in_executor(None, hub.wait_loaded)
+    app = create_app(settings, hub=hub)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -65,6 +104,8 @@ async def run(args: argparse.Namespace) -> dict:
                 if args.chat:
                     await page.fill("#chat-text", args.chat)
                     await page.click("#chat-send")
+                if args.voice:
+                    result["voice"] = await listen_for_reply(page)
                 await asyncio.sleep(args.seconds)
                 elapsed = time.monotonic() - t1
                 result["video_fps"] = round((session.frames_received - frames0) / elapsed, 2)
@@ -86,6 +127,8 @@ async def run(args: argparse.Namespace) -> dict:
                 result["sessions_after_stop"] = len(app[SESSIONS].sessions)
     finally:
         await runner.cleanup()
+        if hub is not None:
+            hub.close()
     return result
 
 
@@ -97,6 +140,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--chat")
     parser.add_argument("--models", action="store_true", help="load the embedded models")
+    parser.add_argument("--voice", action="store_true", help="wait for a spoken answer (needs --models)")
     parser.add_argument("--screenshot")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(run(args))))
