@@ -70,7 +70,7 @@ def bench_llm(threads: int, threads_batch: int) -> list[str]:
         cached = chat.llama.input_ids[: chat.llama.n_tokens].copy()  # tokens in the KV cache before this turn
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": f"{FACTS}\nQuestion: {question}"}]
         started = time.perf_counter()
-        first = prompt_tokens = None
+        first = None
         n = 0
         for _ in chat.stream(messages, max_tokens=64):
             if first is None:

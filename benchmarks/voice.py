@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import jiwer
@@ -131,7 +129,7 @@ async def run(args: argparse.Namespace) -> None:
 
     print(f"\nvoice-to-voice over {len(rows)} turns, {'video running' if video else 'no video'} "
           f"(ms after the end of the person's speech)\n")
-    print(f"| stage | median | p95 |\n|---|---|---|")
+    print("| stage | median | p95 |\n|---|---|---|")
     for stage in STAGES:
         values = [r["stages"].get(stage, float("nan")) for r in rows]
         print(f"| {stage} | {pct(values, 0.5):.0f} | {pct(values, 0.95):.0f} |")

@@ -15,9 +15,7 @@ _WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 
 # Function words that carry no topic; kept short on purpose ("knees", "back", "up" stay).
 STOP_WORDS = frozenset(
-    """a an and are as at be been but by can could did do does doing for from had has have how i i'm if
-    in into is it it's its just me my of on or our should so than that the their them then there these
-    they this to too was we were what when where which while who why will with would you your""".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "had", "has", "have", "how", "i", "i'm", "if", "in", "into", "is", "it", "it's", "its", "just", "me", "my", "of", "on", "or", "our", "should", "so", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "too", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you", "your"]
 )
 
 _local = threading.local()

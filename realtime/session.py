@@ -74,7 +74,8 @@ class Session:
         self.frames_received = 0
         self.audio_seconds = 0.0
         self.video_size: tuple[int, int] | None = None
-        self.closed = asyncio.Event()
+        self.closing = False
+        self.closed = asyncio.Event()  # set once teardown is complete
         self.end_reason: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._close_callbacks: list[Callable[[Session], None]] = []
@@ -131,7 +132,7 @@ class Session:
         timeout = self.ctx.settings.limits.media_timeout_s
         try:
             return await asyncio.wait_for(track.recv(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise MediaStreamError(f"no {track.kind} for {timeout:g} s") from None
 
     async def _receive_video(self, track: MediaStreamTrack) -> None:
@@ -215,9 +216,9 @@ class Session:
         self._close_callbacks.append(callback)
 
     async def close(self, reason: str) -> None:
-        if self.closed.is_set():
+        if self.closing:
             return
-        self.closed.set()
+        self.closing = True
         self.end_reason = reason
         log.info("session %s closed: %s (%d frames, %.1f s audio)", self.id, reason,
                  self.frames_received, self.audio_seconds)
@@ -239,3 +240,4 @@ class Session:
         self.ctx.metrics.sessions_active.labels(self.transport).dec()
         for callback in self._close_callbacks:
             callback(self)
+        self.closed.set()

@@ -127,12 +127,11 @@ class RtcTestClient:
 
         await self.pc.setLocalDescription(await self.pc.createOffer())
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        async with aiohttp.ClientSession() as http:
-            async with http.post(f"{self.base_url}/offer", headers=headers, json={
-                "sdp": self.pc.localDescription.sdp, "type": "offer"}) as resp:
-                body = await resp.json()
-                if resp.status != 200:
-                    raise RuntimeError(f"offer refused: {resp.status} {body}")
+        async with aiohttp.ClientSession() as http, http.post(f"{self.base_url}/offer", headers=headers, json={
+            "sdp": self.pc.localDescription.sdp, "type": "offer"}) as resp:
+            body = await resp.json()
+            if resp.status != 200:
+                raise RuntimeError(f"offer refused: {resp.status} {body}")
         self.session_id = body["session_id"]
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=body["sdp"], type="answer"))
         deadline = time.monotonic() + timeout
@@ -175,7 +174,7 @@ class RtcTestClient:
             self.message_event.clear()
             try:
                 await asyncio.wait_for(self.message_event.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def close(self) -> None:

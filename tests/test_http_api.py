@@ -16,15 +16,13 @@ from tests.test_webrtc_client import moving_square
 
 
 async def post(url: str, **kwargs: object) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url, **kwargs) as resp:  # type: ignore[arg-type]
-            return resp.status, await resp.text()
+    async with aiohttp.ClientSession() as http, http.post(url, **kwargs) as resp:  # type: ignore[arg-type]
+        return resp.status, await resp.text()
 
 
 async def get(url: str, **kwargs: object) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(url, **kwargs) as resp:  # type: ignore[arg-type]
-            return resp.status, await resp.text()
+    async with aiohttp.ClientSession() as http, http.get(url, **kwargs) as resp:  # type: ignore[arg-type]
+        return resp.status, await resp.text()
 
 
 @pytest.mark.parametrize(("body", "needle"), [
@@ -71,9 +69,8 @@ async def test_session_limit_answers_503(start_server) -> None:
         with pytest.raises(RuntimeError, match="503.*limit"):
             await second.connect()
         await second.close()
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{srv.url}/metrics") as resp:
-                assert 'coach_sessions_rejected_total{reason="busy"} 1.0' in await resp.text()
+        async with aiohttp.ClientSession() as http, http.get(f"{srv.url}/metrics") as resp:
+            assert 'coach_sessions_rejected_total{reason="busy"} 1.0' in await resp.text()
     finally:
         await first.close()
 

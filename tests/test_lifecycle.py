@@ -22,7 +22,7 @@ from tests.test_webrtc_client import moving_square
 REPO = Path(__file__).resolve().parent.parent
 
 
-def small_frame(index: int) -> "object":
+def small_frame(index: int) -> object:
     return moving_square(index, 320, 240)
 
 

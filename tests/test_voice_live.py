@@ -17,7 +17,7 @@ import websockets
 from models.audio import resample
 from tests.coaching_sequences import generate
 from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient
-from tests.speech import pad, piper_speech, white_noise
+from tests.speech import piper_speech, white_noise
 from tests.test_webrtc_client import moving_square
 
 pytestmark = pytest.mark.slow
@@ -150,3 +150,25 @@ async def test_websocket_chat_streams_text_and_pcm_audio(start_server, loaded_hu
                 break
         assert len("".join(deltas)) > 10
         assert len(audio) / 2 / 22050 > 0.5  # more than half a second of speech
+
+
+async def test_client_vanishing_mid_reply_leaves_nothing_running(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    client, _ = await voice_client(server)
+    session = server.sessions[client.session_id]
+    client.send({"type": "chat", "text": "Tell me everything about how to do a lunge."})
+    await client.wait_for(lambda m: m["type"] == "reply" and m["delta"], timeout=60)
+    await client.close()  # mid-reply
+    for _ in range(100):
+        if session.closed.is_set() and session.task_count == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert session.closed.is_set() and session.task_count == 0, session.task_count
+    assert loaded_hub.voice_answering == 0 and loaded_hub.voice_listening == 0
+    # the shared models are free for the next person
+    client2, _ = await voice_client(server)
+    try:
+        client2.send({"type": "chat", "text": "Hi coach!"})
+        await client2.wait_for(lambda m: m["type"] == "reply" and m["done"], timeout=60)
+    finally:
+        await client2.close()
