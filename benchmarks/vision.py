@@ -24,7 +24,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -35,7 +34,7 @@ from models.paths import pin_caches  # noqa: E402
 from realtime.config import load_settings  # noqa: E402
 from realtime.http_api import CTX  # noqa: E402
 from realtime.model_hub import ModelHub  # noqa: E402
-from realtime.server import create_app  # noqa: E402
+from realtime.server import create_app, start_app  # noqa: E402
 from tests.coaching_sequences import generate  # noqa: E402
 from tests.media import sports2d_demo_video  # noqa: E402
 from tests.rtc_client import ArrayVideoTrack, RtcTestClient, load_video_frames  # noqa: E402
@@ -51,11 +50,8 @@ def pct(values: list[float], q: float) -> float:
 async def live(streams: int, seconds: float, hub: ModelHub, frames: list[np.ndarray]) -> dict:
     settings = load_settings(None, data_dir=Path(tempfile.mkdtemp()))
     app = create_app(settings, hub=hub)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    runner, port = await start_app(app)
+    url = f"http://127.0.0.1:{port}"
     clients = [RtcTestClient(url, video=ArrayVideoTrack(lambda i, k=k: frames[(i + 37 * k) % len(frames)]))
                for k in range(streams)]
     for client in clients:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import jiwer
 import numpy as np
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -30,7 +29,7 @@ from models.paths import pin_caches  # noqa: E402
 from realtime.config import load_settings  # noqa: E402
 from realtime.http_api import CTX, SESSIONS  # noqa: E402
 from realtime.model_hub import ModelHub  # noqa: E402
-from realtime.server import create_app  # noqa: E402
+from realtime.server import create_app, start_app  # noqa: E402
 from tests.media import sports2d_demo_video  # noqa: E402
 from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient, load_video_frames  # noqa: E402
 from tests.speech import espeak_speech, moonshine_speech, piper_speech  # noqa: E402
@@ -75,6 +74,23 @@ async def ask(client: RtcTestClient, mic: ArrayAudioTrack, session, speech: np.n
             "reply": reply, "client_v2v": client_v2v}
 
 
+async def cue_latencies(client: RtcTestClient, session, n: int = 5) -> list[float]:  # noqa: ANN001
+    """Fault events as the analysis emits them, each a different fault (so none is rate-limited as a
+    repeat), spaced past the cue gap; time from the event to the cue's first audible sample."""
+    faults = ["shallow_depth", "knees_cave", "forward_lean", "heels_rise", "partial_rep"]
+    times = []
+    for fault in faults[:n]:
+        await asyncio.sleep(4.5)
+        start = time.monotonic()
+        session.conversation.on_coach_event({"type": "fault_detected", "t": 0.0, "exercise": "squat",
+                                             "fault": fault, "cue": "Push your knees out over your toes."})
+        await asyncio.sleep(2.0)
+        heard = [at for pcm, at in zip(client.received_audio, client.received_audio_times)
+                 if at > start and np.abs(pcm).max() > 500]
+        times.append((heard[0] - start) * 1000 if heard else float("nan"))
+    return times
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(v for v in values if v == v)
     if not values:
@@ -90,11 +106,8 @@ async def run(args: argparse.Namespace) -> None:
     hub.start_loading()
     hub.wait_loaded()
     app = create_app(settings, hub=hub)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    runner, port = await start_app(app)
+    url = f"http://127.0.0.1:{port}"
 
     video = None
     if not args.no_video:
@@ -120,6 +133,7 @@ async def run(args: argparse.Namespace) -> None:
                       f"v2v {result['stages'].get('first_reply_frame', float('nan')):.0f} ms; "
                       f"reply {result['reply'][:70]!r}", flush=True)
                 await asyncio.sleep(1.0)
+    cue_ms = await cue_latencies(client, session)
     registry = app[CTX].metrics.registry
     frames_in = registry.get_sample_value("coach_video_frames_received_total")
     frames_done = registry.get_sample_value("coach_video_frames_processed_total")
@@ -135,6 +149,9 @@ async def run(args: argparse.Namespace) -> None:
         print(f"| {stage} | {pct(values, 0.5):.0f} | {pct(values, 0.95):.0f} |")
     client_values = [r["client_v2v"] for r in rows]
     print(f"| client-measured voice-to-voice | {pct(client_values, 0.5):.0f} | {pct(client_values, 0.95):.0f} |")
+
+    print(f"| proactive cue: fault event to first audible sample (client) | {pct(cue_ms, 0.5):.0f} | "
+          f"{pct(cue_ms, 0.95):.0f} |")
 
     print("\nASR word error rate (final transcripts, Whisper tiny.en beam 5)\n")
     print("| speech | clips | WER |\n|---|---|---|")

@@ -27,6 +27,10 @@ class ServerContext:
     def health(self) -> HealthRegistry:
         return self.hub.health
 
+    def model_states(self) -> dict[str, str]:
+        """family -> ready / loading / unavailable, as clients are shown it."""
+        return {family: status.state.value for family, status in self.health.snapshot().items()}
+
     def exercises(self) -> list[str]:
         """Exercises the analysis knows."""
         return sorted(EXERCISES)

@@ -14,12 +14,15 @@ from realtime.context import ServerContext
 from realtime.http_api import CTX, SESSIONS, add_routes, auth_middleware
 from realtime.metrics import ServerMetrics
 from realtime.model_hub import ModelHub
+from realtime.protocol import Status
 from realtime.sessions import SessionManager
 from realtime.signaling import enable_loopback_candidates
 from realtime.store import SessionStore
 from realtime.websocket import websocket_session
 
 log = logging.getLogger(__name__)
+
+_ANNOUNCER = web.AppKey("model_announcer", asyncio.Task)
 
 
 def create_app(settings: Settings, hub: ModelHub | None = None) -> web.Application:
@@ -50,9 +53,25 @@ async def _start_models(app: web.Application) -> None:
     ctx = app[CTX]
     if ctx.settings.load_models:
         ctx.hub.start_loading()
+        app[_ANNOUNCER] = asyncio.get_running_loop().create_task(_announce_models(app), name="model-announcer")
+
+
+async def _announce_models(app: web.Application) -> None:
+    """Tell every connected client when a model family changes state (e.g. finishes loading)."""
+    ctx = app[CTX]
+    last = ctx.model_states()
+    while not ctx.hub.wait_loaded(timeout=0) or last != ctx.model_states():
+        await asyncio.sleep(0.5)
+        now = ctx.model_states()
+        if now != last:
+            last = now
+            for session in list(app[SESSIONS].sessions.values()):
+                session.send(Status(state="models", message="model status changed", models=now))
 
 
 async def _close_models(app: web.Application) -> None:
+    if (announcer := app.get(_ANNOUNCER)) is not None:
+        announcer.cancel()
     app[CTX].hub.close()
 
 
@@ -73,18 +92,27 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+async def start_app(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
+    """Serve `app` on host:port (0 = any free port); returns the runner (to clean up) and the port."""
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then close every session cleanly."""
     if not _is_loopback(settings.host) and not settings.token:
         log.warning("!!! binding %s with NO TOKEN: anyone who can reach this port can stream to the "
                     "server and read session records. Set COACH_TOKEN or --token. !!!", settings.host)
-    app = create_app(settings)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
+    runner, port = await start_app(create_app(settings), settings.host, settings.port)
     try:
-        site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
-        log.info("coach server on http://%s:%d (profile %s)", settings.host, settings.port, settings.profile)
+        log.info("coach server on http://%s:%d (profile %s)", settings.host, port, settings.profile)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -87,8 +87,14 @@ class Session:
 
     # ------------------------------------------------------------------ tasks
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        """Start a task the session owns: cancelled on close, its crash logged, never silent."""
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
+        """Start a task the session owns: cancelled on close, its crash logged, never silent.
+
+        A closing session starts nothing more (a message arriving during teardown is dropped).
+        """
+        if self.closing:
+            coro.close()
+            return None
         task = asyncio.get_running_loop().create_task(coro, name=f"{name}:{self.id}")
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -110,11 +116,7 @@ class Session:
         self.channel.send(message)
 
     def hello(self) -> Hello:
-        return Hello(
-            session_id=self.id,
-            exercises=self.ctx.exercises(),
-            models={f: s.state.value for f, s in self.ctx.health.snapshot().items()},
-        )
+        return Hello(session_id=self.id, exercises=self.ctx.exercises(), models=self.ctx.model_states())
 
     # ------------------------------------------------------------------ incoming media
 

@@ -14,7 +14,7 @@ from realtime.config import Settings, load_settings
 from realtime.http_api import CTX, SESSIONS
 from realtime.model_hub import ModelHub
 from realtime.session import Session
-from realtime.server import create_app
+from realtime.server import create_app, start_app
 
 pin_caches()
 
@@ -53,11 +53,7 @@ async def start_server(make_settings: Callable[..., Settings]) -> AsyncIterator[
 
     async def start(hub: ModelHub | None = None, **overrides: object) -> RunningServer:
         app = create_app(make_settings(**overrides), hub=hub)
-        runner = web.AppRunner(app, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, port = await start_app(app)
         runners.append(runner)
         return RunningServer(app, runner, port)
 

@@ -43,8 +43,8 @@ class HistoryTurn:
 
 def format_facts(facts: Sequence[str]) -> str:
     if not facts:
-        return ("Measured facts:\n- No exercise has been seen yet this session: 0 reps counted, no form "
-                "measured.")
+        return ("Measured facts:\n- Nothing measured yet: no exercise seen this session, 0 reps. If asked "
+                "about their reps, depth or form, say you have not seen them exercise yet.")
     return "Measured facts:\n" + "\n".join(f"- {line}" for line in facts)
 
 
@@ -56,7 +56,7 @@ def format_passages(passages: Sequence[PassageLike], max_chars: int = 320) -> st
 
 
 def build_messages(request: str, facts: Sequence[str], passages: Sequence[PassageLike] | None,
-                   history: Sequence[HistoryTurn], max_history: int = 6) -> list[dict[str, str]]:
+                   history: Sequence[HistoryTurn], max_history: int = 4) -> list[dict[str, str]]:
     """OpenAI-style messages for one turn; `request` is the person's words or a summary request.
 
     The last user message is built as facts, then notes, then the request, so that a prefix of it

@@ -14,7 +14,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from aiohttp import web
 from playwright.async_api import async_playwright
 
 from models.paths import pin_caches
@@ -22,7 +21,7 @@ from realtime.config import load_settings
 from models.health import HealthRegistry
 from realtime.http_api import SESSIONS
 from realtime.model_hub import ModelHub
-from realtime.server import create_app
+from realtime.server import create_app, start_app
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -78,11 +77,7 @@ async def run(args: argparse.Namespace) -> dict:
         hub.start_loading()
         await asyncio.get_running_loop().run_in_executor(None, hub.wait_loaded)
     app = create_app(settings, hub=hub)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, port = await start_app(app)
     result: dict = {"port": port}
     try:
         async with async_playwright() as pw:
