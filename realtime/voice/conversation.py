@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from models.vad import SpeechStarted, UtteranceEnded
+from models.tts import SentenceChunker
+from models.vad import Segmenter, SpeechStarted, UtteranceEnded, VadOptions
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
 from realtime.voice.cues import CuePolicy
 from realtime.voice.responder import SUMMARY_REQUEST, HistoryTurn, build_messages
@@ -131,8 +132,6 @@ class Conversation:
         if self.hub.vad is None or self.hub.asr is None:
             return
         if self._segmenter is None:
-            from models.vad import Segmenter, VadOptions
-
             self._vad_options = VadOptions.model_validate(self.session.ctx.settings.models.vad)
             self._segmenter = Segmenter(self.hub.vad, self._vad_options)
         self._stream_time += len(pcm16k) / 16_000
@@ -282,8 +281,8 @@ class Conversation:
 
     async def summarise_set(self) -> None:
         """The coach's spoken summary at the end of a set."""
-        if self.person_speaking or self.hub.llm is None:
-            return
+        if self.person_speaking or self.active is not None or self.hub.llm is None:
+            return  # never talk over the person or cut off an answer for a summary
         self.turn += 1
         await self.respond(SUMMARY_REQUEST, TurnTimer(self.turn), speak=self.session.prefs.voice,
                            kind="summary")
@@ -323,8 +322,6 @@ class Conversation:
         if speak and self.hub.tts is not None:
             reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, self._sink(timer), reply.stop,
                                     on_first_audio=lambda: timer.stamp("tts_first_audio"))
-        from models.tts import SentenceChunker
-
         chunker = SentenceChunker()
         deltas: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
 
