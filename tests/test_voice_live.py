@@ -172,3 +172,26 @@ async def test_client_vanishing_mid_reply_leaves_nothing_running(start_server, l
         await client2.wait_for(lambda m: m["type"] == "reply" and m["done"], timeout=60)
     finally:
         await client2.close()
+
+
+async def test_fault_events_become_rate_limited_spoken_cues(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    client, _ = await voice_client(server)
+    try:
+        session = server.sessions[client.session_id]
+        fault = {"type": "fault_detected", "t": 1.0, "exercise": "squat", "fault": "knees_cave",
+                 "cue": "Push your knees out over your toes."}
+        start = asyncio.get_running_loop().time()
+        session.conversation.on_coach_event(fault)
+        cue = await client.wait_for(lambda m: m["type"] == "reply" and m["kind"] == "cue", timeout=5)
+        assert cue["delta"] == fault["cue"]
+        await asyncio.sleep(2.0)
+        assert loud_frames_after(client, start) > 10, "the cue must be spoken"
+        session.conversation.on_coach_event(fault)  # the same fault again at once: not repeated
+        client.send({"type": "settings", "cue_verbosity": "off"})
+        await client.wait_for(lambda m: m["type"] == "status" and m["state"] == "settings")
+        session.conversation.on_coach_event({**fault, "fault": "forward_lean", "cue": "Chest up."})
+        await asyncio.sleep(0.5)
+        assert [m["delta"] for m in client.messages if m["type"] == "reply" and m["kind"] == "cue"] == [fault["cue"]]
+    finally:
+        await client.close()
