@@ -6,6 +6,7 @@ Every client mistake gets a status code and a sentence (400 malformed, 401 token
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -129,7 +130,7 @@ async def metrics(request: web.Request) -> web.Response:
 async def session_record(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     session_id = request.match_info["session_id"]
-    record = await request.app.loop.run_in_executor(None, ctx.store.get, session_id)
+    record = await asyncio.get_running_loop().run_in_executor(None, ctx.store.get, session_id)
     if record is None:
         return _error(404, f"no session {session_id!r}")
     live = request.app[SESSIONS].sessions.get(session_id)
