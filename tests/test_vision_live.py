@@ -1,0 +1,56 @@
+"""The live vision loop with the real pose model over real aiortc sessions."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from tests.media import sports2d_demo_video
+from tests.rtc_client import ArrayVideoTrack, RtcTestClient, load_video_frames
+
+pytestmark = pytest.mark.slow
+
+
+async def stream(server, make_frame, seconds: float = 2.5) -> RtcTestClient:  # noqa: ANN001
+    client = RtcTestClient(server.url, video=ArrayVideoTrack(make_frame))
+    await client.connect()
+    await client.wait_for(lambda m: m["type"] == "hello")
+    await asyncio.sleep(seconds)
+    return client
+
+
+async def test_real_person_gets_an_overlay_in_frame_coordinates(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    frames = load_video_frames(str(sports2d_demo_video()), fps=30, max_frames=60)
+    client = await stream(server, lambda i: frames[i % len(frames)])
+    try:
+        poses = [m for m in client.messages if m["type"] == "pose"]
+        assert len(poses) > 30
+        tracked = [p for p in poses if p.get("keypoints")]
+        assert len(tracked) > 0.8 * len(poses)
+        assert {p["subject"] for p in tracked} == {tracked[0]["subject"]}  # one stable id
+        xs = [k[0] for p in tracked for k in p["keypoints"] if k[2] > 0.3]
+        assert xs and all(0.0 <= x <= 1.0 for x in xs)
+        assert max(p["latency_ms"] for p in poses) < 1000
+        registry = server.ctx.metrics.registry
+        assert registry.get_sample_value("coach_video_frames_processed_total") >= len(poses)
+        assert registry.get_sample_value("coach_stage_latency_seconds_count", {"stage": "frame_to_overlay"}) > 0
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("size", [(322, 242), (1280, 720), (240, 426)])
+async def test_odd_sizes_and_black_frames_flow_without_a_person(start_server, loaded_hub, size) -> None:
+    server = await start_server(hub=loaded_hub)
+    width, height = size
+    client = await stream(server, lambda i: np.zeros((height, width, 3), np.uint8), seconds=2.0)
+    try:
+        poses = [m for m in client.messages if m["type"] == "pose"]
+        assert len(poses) > 10
+        assert all(p["people"] == 0 and "keypoints" not in p for p in poses)
+        assert (poses[-1]["width"], poses[-1]["height"]) == (width, height)
+        assert not [m for m in client.messages if m["type"] == "error"]
+    finally:
+        await client.close()
