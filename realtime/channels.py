@@ -14,7 +14,7 @@ from typing import Protocol
 from aiohttp import web
 from aiortc import RTCDataChannel
 
-from realtime.protocol import encode
+from realtime.protocol import PoseOverlay, encode
 
 log = logging.getLogger(__name__)
 
@@ -51,32 +51,30 @@ class DataChannelSink:
 
     def _drain(self) -> None:
         backlog, self._backlog = self._backlog, []
+        channel = self._channel
         for text in backlog:
-            self._send_text(text)
+            if channel is not None and channel.readyState == "open":
+                channel.send(text)
 
     @property
     def is_open(self) -> bool:
         return self._channel is not None and self._channel.readyState == "open"
 
     def send(self, message: object) -> None:
-        text = encode(message)  # type: ignore[arg-type]
-        if self.is_open:
-            self._send_text(text)
-        elif self._channel is None or self._channel.readyState == "connecting":
-            # Status and hello sent before the peer's channel opens are kept (a few, not frames).
-            if len(self._backlog) < 32 and '"type":"pose"' not in text:
-                self._backlog.append(text)
-
-    def _send_text(self, text: str) -> None:
+        # Pose overlays come every frame and only the newest matters: they are neither kept for a
+        # channel still opening nor queued behind a slow peer, and not even encoded when dropped.
+        droppable = isinstance(message, PoseOverlay)
         channel = self._channel
-        if channel is None or channel.readyState != "open":
-            return
-        if channel.bufferedAmount > _MAX_BUFFERED_BYTES and '"type":"pose"' in text:
-            return
-        try:
-            channel.send(text)
-        except Exception:  # a channel closing under us; the session's close handles the rest
-            log.debug("data channel send failed", exc_info=True)
+        if channel is not None and channel.readyState == "open":
+            if droppable and channel.bufferedAmount > _MAX_BUFFERED_BYTES:
+                return
+            try:
+                channel.send(encode(message))  # type: ignore[arg-type]
+            except Exception:  # a channel closing under us; the session's close handles the rest
+                log.debug("data channel send failed", exc_info=True)
+        elif not droppable and (channel is None or channel.readyState == "connecting"):
+            if len(self._backlog) < 32:  # hello and status sent before the peer's channel opens
+                self._backlog.append(encode(message))  # type: ignore[arg-type]
 
     def send_audio(self, pcm16: bytes, sample_rate: int) -> bool:
         return False  # WebRTC peers hear replies on the audio track
