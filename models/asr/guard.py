@@ -52,6 +52,22 @@ def is_repetition_loop(text: str) -> bool:
     return False
 
 
+def said_once(text: str) -> str:
+    """The utterance once, when the text is the same words two to four times over.
+
+    Whisper given less than its 30 s window sometimes says the whole utterance again ("How long
+    should I rest? How long should I rest?"); nobody asks their coach the same thing twice in one breath.
+    """
+    words = text.split()
+    for times in (2, 3, 4):
+        size, rest = divmod(len(words), times)
+        if rest == 0 and size >= 2:
+            blocks = {_normalise(" ".join(words[i * size : (i + 1) * size])) for i in range(times)}
+            if len(blocks) == 1:
+                return " ".join(words[:size])
+    return text
+
+
 def rejection_reason(
     text: str,
     *,

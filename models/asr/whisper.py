@@ -3,20 +3,35 @@
 Our VAD has already cut the utterance, so faster-whisper's own VAD is off, and each utterance is
 transcribed on its own (`condition_on_previous_text=False`): carrying text across utterances is how
 Whisper locks into repeating itself.
+
+Whisper's encoder always reads 30 s, so a two-second question is mostly padding, and on 2 cores
+that padding is most of the cost. For utterances that fit, the encoder reads a shorter window
+(`encoder_window_s`, like whisper.cpp's `audio_ctx`): the same faster-whisper feature extractor,
+prompt, tokenizer and CTranslate2 model, one decode without the 30 s seek loop.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from models.asr.guard import clean_text, rejection_reason
+from models.asr.guard import clean_text, rejection_reason, said_once
 from models.asr.options import AsrOptions
 from models.asr.protocol import Transcript
 
 SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    text: str
+    language: str | None
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
 
 
 class FasterWhisperRecognizer:
@@ -38,6 +53,17 @@ class FasterWhisperRecognizer:
             )
         except Exception as exc:  # missing files, no Hub access, no CUDA: say which model and why
             raise RuntimeError(f"cannot load Whisper model {options.model!r} on {options.device}: {exc}") from exc
+        self._windowed = options.encoder_window_s is not None and options.language is not None and not options.temperature
+        if self._windowed:
+            from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.transcribe import get_suppressed_tokens
+
+            model = self._model
+            self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
+                                        language=options.language)
+            previous = self._tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
+            self._prompt = model.get_prompt(self._tokenizer, previous, without_timestamps=True)
+            self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]))
 
     def transcribe(self, audio: np.ndarray, final: bool) -> Transcript:
         opts = self.options
@@ -47,10 +73,64 @@ class FasterWhisperRecognizer:
             return Transcript("", opts.language, 0.0, 1.0, duration, 0.0, final, dropped="silence")
 
         started = time.perf_counter()
+        beam = opts.beam_size_final if final else opts.beam_size_partial
+        window = self._window_s(duration)
+        decoded = self._decode_window(samples, beam, window) if window else self._decode_30s(samples, beam)
+        compute_s = time.perf_counter() - started
+
+        text = clean_text(decoded.text)
+        reason = rejection_reason(
+            text,
+            avg_logprob=decoded.avg_logprob,
+            no_speech_prob=decoded.no_speech_prob,
+            compression_ratio=decoded.compression_ratio,
+            prompt=opts.initial_prompt,
+            no_speech_threshold=opts.no_speech_threshold,
+            log_prob_threshold=opts.log_prob_threshold,
+            compression_ratio_threshold=opts.compression_ratio_threshold,
+        )
+        return Transcript(
+            text="" if reason else text,
+            language=decoded.language,
+            avg_logprob=decoded.avg_logprob,
+            no_speech_prob=decoded.no_speech_prob,
+            duration=duration,
+            compute_s=compute_s,
+            final=final,
+            dropped=reason,
+        )
+
+    def _window_s(self, duration: float) -> float | None:
+        """Seconds the encoder reads for this utterance; None for Whisper's own 30 s path."""
+        if not self._windowed:
+            return None
+        window = max(float(self.options.encoder_window_s or 0.0), math.ceil(duration + 1.0))
+        return window if window < 30.0 else None
+
+    def _decode_window(self, samples: np.ndarray, beam: int, window_s: float) -> _Decoded:
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.transcribe import get_compression_ratio
+
+        model = self._model
+        extractor = model.feature_extractor
+        frames = int(window_s * extractor.sampling_rate / extractor.hop_length)
+        encoded = model.encode(pad_or_trim(extractor(samples), frames))  # padded as faster-whisper pads
+        result = model.model.generate(
+            encoded, [self._prompt], beam_size=beam, patience=1.0, length_penalty=1.0, max_length=model.max_length,
+            return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppress,
+        )[0]
+        tokens = result.sequences_ids[0]
+        text = said_once(self._tokenizer.decode(tokens).strip())
+        # The score is the length-normalised log-probability; faster-whisper's average counts the end token.
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
+        return _Decoded(text, self.options.language, avg_logprob, result.no_speech_prob, get_compression_ratio(text))
+
+    def _decode_30s(self, samples: np.ndarray, beam: int) -> _Decoded:
+        opts = self.options
         segments, info = self._model.transcribe(
             samples,
             language=opts.language,
-            beam_size=opts.beam_size_final if final else opts.beam_size_partial,
+            beam_size=beam,
             temperature=opts.temperature,
             condition_on_previous_text=False,
             vad_filter=False,
@@ -61,30 +141,12 @@ class FasterWhisperRecognizer:
             without_timestamps=True,
         )
         segments = list(segments)  # decoding happens while iterating
-        compute_s = time.perf_counter() - started
-
-        text = clean_text(" ".join(s.text.strip() for s in segments))
         n_tokens = sum(len(s.tokens) for s in segments) or 1
-        avg_logprob = sum(s.avg_logprob * len(s.tokens) for s in segments) / n_tokens if segments else -math.inf
-        no_speech = max((s.no_speech_prob for s in segments), default=1.0)
-        compression = max((s.compression_ratio for s in segments), default=0.0)
-        reason = rejection_reason(
-            text,
-            avg_logprob=avg_logprob,
-            no_speech_prob=no_speech,
-            compression_ratio=compression,
-            prompt=opts.initial_prompt,
-            no_speech_threshold=opts.no_speech_threshold,
-            log_prob_threshold=opts.log_prob_threshold,
-            compression_ratio_threshold=opts.compression_ratio_threshold,
-        )
-        return Transcript(
-            text="" if reason else text,
+        avg_logprob = sum(s.avg_logprob * len(s.tokens) for s in segments) / n_tokens if segments else 0.0
+        return _Decoded(
+            text=" ".join(s.text.strip() for s in segments),
             language=info.language,
-            avg_logprob=avg_logprob if segments else 0.0,
-            no_speech_prob=no_speech,
-            duration=duration,
-            compute_s=compute_s,
-            final=final,
-            dropped=reason,
+            avg_logprob=avg_logprob,
+            no_speech_prob=max((s.no_speech_prob for s in segments), default=1.0),
+            compression_ratio=max((s.compression_ratio for s in segments), default=0.0),
         )
