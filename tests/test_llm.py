@@ -51,7 +51,7 @@ def test_answers_from_the_facts_streaming_and_prefix_cache(chat: LlamaCppChat) -
 
     chat.llama.reset()  # a cold cache, whatever ran before
     started = time.perf_counter()
-    chat.warm_up([{"role": "system", "content": SYSTEM}])  # what the server does at start-up
+    chat.prefill([{"role": "system", "content": SYSTEM}])  # what the server does at start-up
     prime = time.perf_counter() - started
     assert chat.llama.n_tokens > 20  # the system prompt now sits in the KV cache
 
@@ -61,6 +61,49 @@ def test_answers_from_the_facts_streaming_and_prefix_cache(chat: LlamaCppChat) -
     assert len(deltas) >= 3  # streamed token by token, not in one piece
     second, _ = timed_turn("Which rep had a problem?")  # shares system prompt and facts with the first turn
     print(f"\nsystem prompt primed in {prime * 1000:.0f} ms; first token: turn 1 {first * 1000:.0f} ms, turn 2 {second * 1000:.0f} ms; {answer!r}")
+
+
+@pytest.mark.slow
+def test_prefill_reads_the_open_prompt_so_a_turn_reads_only_its_last_words(chat: LlamaCppChat) -> None:
+    question = ask("How many reps did I do in this set?")
+    chat.llama.reset()
+    cold = "".join(chat.stream(question))
+
+    chat.llama.reset()
+    spoken_so_far = ask("How many reps did I")
+    read = chat.prefill(spoken_so_far)
+    assert read > 40  # system prompt, facts and the words so far
+    assert chat.prefill(spoken_so_far) == 0  # already in the cache: nothing to read
+    cached = chat.llama.n_tokens
+    full = chat.llama.tokenize(chat._formatter(messages=question).prompt.encode(), special=True)  # noqa: SLF001
+    assert list(chat.llama.input_ids[:cached]) == full[:cached]  # a true prefix of the final prompt
+    assert len(full) - cached < 15  # only "do in this set?" and the turn's closing marks are left
+
+    assert "".join(chat.stream(question)) == cold  # same answer as from a cold cache (temperature 0)
+
+
+@pytest.mark.slow
+def test_prefill_gives_way_to_a_reply_and_to_a_newer_prefill(chat: LlamaCppChat) -> None:
+    long_notes = ask("Tell me about squats. " + "Keep the chest up and brace the trunk before each rep. " * 25)
+    chat.llama.reset()
+    read: list[int] = []
+    prefill = threading.Thread(target=lambda: read.append(chat.prefill(long_notes)))
+    prefill.start()
+    time.sleep(0.5)  # the prefill is reading (~400 tokens take ~9 s on one core here)
+    answer = "".join(chat.stream(ask("How many reps did I do?"), max_tokens=6))
+    prefill.join(timeout=60)
+    assert answer
+    assert read and 0 < read[0] < 300  # it stopped at the next chunk when the reply asked for the model
+
+    chat.llama.reset()
+    older: list[int] = []
+    first = threading.Thread(target=lambda: older.append(chat.prefill(long_notes)))
+    first.start()
+    time.sleep(0.5)
+    newer = chat.prefill(ask("How deep"))
+    first.join(timeout=60)
+    assert older and older[0] < 300  # superseded by the newer words
+    assert newer >= 0
 
 
 @pytest.mark.slow

@@ -38,7 +38,7 @@ class LlmOptions(GenerationOptions):
     threads_batch: int = Field(
         1,
         description="Prompt-processing threads; 1 for the same reason (busy core: cold 390-token prompt 8 s with 1 "
-        "thread vs 15-17 s with 2; idle: 9 s vs 4.7 s). Prime the fixed prefix at start-up (`LlamaCppChat.warm_up`).",
+        "thread vs 15-17 s with 2; idle: 9 s vs 4.7 s). Read the fixed prefix at start-up, and each turn while the person talks (`LlamaCppChat.prefill`).",
     )
     n_gpu_layers: int = Field(0, description="-1 offloads every layer (CUDA builds).")
     top_k: int = 40
