@@ -124,13 +124,28 @@ def stream_through(chunker: SentenceChunker, text: str, step: int = 3) -> list[s
 
 def test_chunker_emits_the_first_clause_early() -> None:
     chunker = SentenceChunker()
-    text = "Your knees caved in on rep five, so push them out. Keep going, you are close."
+    text = "Push your knees out, over your toes. Keep going, you are close."
     assert stream_through(chunker, text) == [
-        "Your knees caved in on rep five,",
-        "so push them out.",
+        "Push your knees out,",
+        "over your toes.",
         "Keep going, you are close.",  # only the first piece is cut at a comma
     ]
     assert SentenceChunker().push("Great set, keep") == []  # under 4 words before the comma: wait
+
+
+def test_chunker_cuts_the_first_piece_before_a_phrase_when_no_comma_comes() -> None:
+    text = "Your knees caved in on rep five because your hips tired. Keep going, you are close."
+    assert stream_through(SentenceChunker(), text) == [
+        "Your knees caved in",  # the next word opens a phrase: speak this much now
+        "on rep five because your hips tired.",
+        "Keep going, you are close.",
+    ]
+    # Words that join rather than open ("one to two", "weak or stiff") are not cut points.
+    assert stream_through(SentenceChunker(), "Rest about one to two minutes before the next set.") == [
+        "Rest about one to two minutes",
+        "before the next set.",
+    ]
+    assert stream_through(SentenceChunker(), "It could be weak or stiff hips.") == ["It could be weak or stiff hips."]
 
 
 def test_chunker_keeps_decimals_abbreviations_and_code_together() -> None:

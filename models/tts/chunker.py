@@ -1,9 +1,10 @@
 """Cuts streamed LLM text into pieces worth synthesising.
 
-Piper needs a whole sentence before it can make a sound, and the LLM produces ~24 tokens a second
-here, so waiting for the first full stop would add a second or more of silence. The chunker emits
-the first clause early (at a comma, colon, semicolon or dash once it has `first_clause_words`
-words), then whole sentences; a run-on without punctuation is cut at a clause mark or, at worst, at a
+Piper needs a whole sentence before it can make a sound, and the LLM produces ~15-24 tokens a
+second here, so waiting for the first full stop would add a second or more of silence. The chunker
+emits the first clause early (at a comma, colon, semicolon or dash once it has `first_clause_words`
+words, or else before a word that opens a new phrase, such as "because", "at" or "and": "Your knees
+caved in | because of weak hips"), then whole sentences; a run-on without punctuation is cut at a clause mark or, at worst, at a
 space after `max_words` words. A fenced code block stays in one piece (the normaliser drops it). Decimals ("2.5 kg") and common abbreviations ("e.g.") do not end a
 sentence.
 """
@@ -14,6 +15,12 @@ import re
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n+")
 _CLAUSE_END = re.compile(r"[,;:]+(?=\s)|\s[-–—]+(?=\s)")
+# Words that open a clause or an adverbial phrase: a pause before them sounds natural, so the first
+# piece may end there. Not "and", "or", "to", "in": they join words as often ("one to two minutes").
+_PHRASE_OPENERS = frozenset({
+    "but", "so", "because", "since", "when", "while", "if", "unless", "until", "before", "after",
+    "at", "on", "into", "during", "with", "without", "for", "by", "from", "which", "where",
+})
 _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "etc.", "vs.", "dr.", "mr.", "mrs.", "ms.", "st.", "approx.", "min.", "sec."})
 
 
@@ -54,6 +61,12 @@ class SentenceChunker:
                 enough = len(self._buffer[: match.start()].split()) >= self.first_clause_words
                 if enough and self._outside_code(match.end()):
                     return self._cut(match.end())
+        if self._emitted == 0 and words > self.first_clause_words + 1 and "```" not in self._buffer:
+            # A complete word (whitespace after it) that opens a phrase, after enough words.
+            for match in re.finditer(r"\s(\w+)(?=\s)", self._buffer):
+                before = len(self._buffer[: match.start()].split())
+                if before >= self.first_clause_words and match.group(1).lower() in _PHRASE_OPENERS:
+                    return self._cut(match.start())
         if words > self.max_words:
             last_space = max(m.start() for m in re.finditer(r"\s", self._buffer.rstrip()))
             if self._outside_code(last_space):
