@@ -50,4 +50,11 @@ class ServerMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        self.speculative_turns = Counter(
+            "coach_speculative_turns_total",
+            "Turns answered from the first silence: confirmed by the VAD, or abandoned because the person "
+            "went on speaking (work spent for nothing)",
+            ["outcome"],
+            registry=r,
+        )
         self.model_errors = Counter("coach_model_errors_total", "Model calls that raised", ["family"], registry=r)

@@ -40,8 +40,9 @@ class ModelHub:
         self.llm: Any = None
         self.knowledge: Any = None
         self.vision_pool = ThreadPoolExecutor(1, thread_name_prefix="vision")
-        self.asr_pool = ThreadPoolExecutor(1, thread_name_prefix="asr")
-        self.llm_pool = ThreadPoolExecutor(1, thread_name_prefix="llm")
+        self.asr_pool = ThreadPoolExecutor(2, thread_name_prefix="asr")  # a final beside a partial
+        # Two: a reply must be able to start while a prefill holds the model, to make it give way.
+        self.llm_pool = ThreadPoolExecutor(2, thread_name_prefix="llm")
         self.tts_pool = ThreadPoolExecutor(1, thread_name_prefix="tts")
         self._loader: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -145,7 +146,7 @@ class ModelHub:
         source = str(options.model_path or f"{options.hub_repo}/{options.hub_filename}")
         chat = LlamaCppChat(options)
         # The fixed system prompt goes into the KV cache now, not on the first person's first question.
-        chat.warm_up(build_messages("", [], [], []))
+        chat.prefill(build_messages("", [], None, []))
         return chat, "llama.cpp", source
 
     def close(self) -> None:

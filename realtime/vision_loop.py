@@ -31,9 +31,12 @@ _RECORDED = {"rep_completed": "rep", "set_completed": "set", "fault_detected": "
              "exercise_changed": "exercise"}
 _ERROR_REPORT_EVERY_S = 5.0
 # CPU policy (2 cores): while some conversation is answering (end of speech to first reply sound),
-# analysis pauses, at most this long; while someone is speaking it runs at most at LISTENING_FPS.
+# analysis pauses, at most this long; while someone is speaking it runs at most at LISTENING_FPS,
+# or IDLE_LISTENING_FPS when no set is under way (people mostly ask between sets; a first rep is
+# still seen at that rate, and once it is counted the set is under way).
 MAX_PAUSE_FOR_VOICE_S = 3.0
 LISTENING_FPS = 10.0
+IDLE_LISTENING_FPS = 4.0
 
 
 class VisionLoop:
@@ -97,9 +100,14 @@ class VisionLoop:
         while self.hub.voice_answering > 0 and time.monotonic() - paused < MAX_PAUSE_FOR_VOICE_S:
             await asyncio.sleep(0.02)
         if self.hub.voice_listening > 0:
-            wait = last_frame + 1.0 / LISTENING_FPS - time.monotonic()
+            fps = LISTENING_FPS if self._set_under_way() else IDLE_LISTENING_FPS
+            wait = last_frame + 1.0 / fps - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
+
+    def _set_under_way(self) -> bool:
+        stats = self.analyzer.coach.stats
+        return stats.reps_in_set > 0 or stats.hold_s > 0
 
     def _tell_unavailable(self) -> None:
         if self._told_unavailable:

@@ -71,6 +71,35 @@ async def test_spoken_question_gets_transcript_answer_and_audible_reply(start_se
         await client.close()
 
 
+def trimmed(pcm: np.ndarray, level: int = 300) -> np.ndarray:
+    """Speech without the synthesiser's own leading and trailing silence."""
+    loud = np.flatnonzero(np.abs(pcm) > level)
+    return pcm[loud[0]: loud[-1] + 1]
+
+
+async def test_a_pause_mid_question_drops_the_speculative_answer_unheard(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    client, mic = await voice_client(server)
+    try:
+        pause = np.zeros(int(0.38 * 48_000), np.int16)  # past the 0.2 s speculation, short of 0.5 s end of turn
+        mic.play(np.concatenate([np.zeros(9600, np.int16), trimmed(speech48k("How should I breathe")), pause,
+                                 trimmed(speech48k("during a squat?")), np.zeros(48_000, np.int16)]))
+        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
+                                     timeout=60)
+        await asyncio.sleep(1.0)
+        finals = [m for m in client.messages if m["type"] == "transcript" and m["final"]]
+        assert len(finals) == 1, finals  # one turn: the answer to "How should I breathe" was never sent
+        assert "breathe" in finals[0]["text"].lower() and "squat" in finals[0]["text"].lower(), finals
+        assert {m["turn"] for m in client.messages if m["type"] == "reply"} == {done["turn"]}
+        registry = server.ctx.metrics.registry
+        assert registry.get_sample_value("coach_speculative_turns_total", {"outcome": "abandoned"}) >= 1
+        assert registry.get_sample_value("coach_speculative_turns_total", {"outcome": "confirmed"}) == 1
+        server.ctx.store.flush()
+        assert [t["role"] for t in server.ctx.store.get(client.session_id)["turns"]] == ["user", "assistant"]
+    finally:
+        await client.close()
+
+
 async def test_silence_and_noise_are_not_turns(start_server, loaded_hub) -> None:
     server = await start_server(hub=loaded_hub)
     client, mic = await voice_client(server)

@@ -73,6 +73,11 @@ class Segmenter:
         """True between `SpeechStarted` and `UtteranceEnded`."""
         return self._state is _State.SPEAKING
 
+    @property
+    def last_voiced_end(self) -> float:
+        """Stream time (s) where the last voiced window of the current utterance ended."""
+        return self._last_voiced_end / SAMPLE_RATE
+
     def current_audio(self) -> np.ndarray | None:
         """The utterance so far (pre-roll included) while speaking, for partial transcripts."""
         if self._state is not _State.SPEAKING:

@@ -1,9 +1,12 @@
 """The conversation of one session: listen, understand, answer, speak, and stop when interrupted.
 
 Microphone audio (16 kHz) goes through the VAD on the event loop (a 32 ms window costs ~0.1 ms).
-While the person speaks, greedy partial transcripts are made at an interval; at the end of the turn
-a beam-search final one. The answer streams from the LLM, grounded in the measured facts and the
-retrieved coaching notes; its text deltas go to the client as they come and its sentences go to
+While the person speaks, greedy partial transcripts are made at an interval, and the LLM reads the
+turn's prompt so far (facts, the coaching note retrieved for the words so far, the words) into its
+KV cache. At the first 150 ms of silence the beam-search final transcript and the reply start
+speculatively, held back by a `Gate` until the VAD confirms the end of the turn (or dropped unheard
+if the person goes on). The answer streams from the LLM, grounded in the measured facts and the
+retrieved coaching note; its text deltas go to the client as they come and its sentences go to
 TTS as soon as each is complete. When the person starts speaking over the coach (barge-in), the
 reply track is flushed and the LLM and TTS work is stopped at once.
 """
@@ -11,6 +14,7 @@ reply track is flushed and the LLM and TTS work is stopped at once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -24,6 +28,7 @@ from models.tts import SentenceChunker
 from models.vad import Segmenter, SpeechStarted, UtteranceEnded, VadOptions
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
 from realtime.voice.cues import CuePolicy
+from realtime.voice.gate import Gate
 from realtime.voice.responder import SUMMARY_REQUEST, HistoryTurn, build_messages
 from realtime.voice.speaker import Speaker
 from realtime.voice.turn_timer import TurnTimer
@@ -34,14 +39,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ReplyKind = Literal["answer", "cue", "summary"]
-PARTIAL_INTERVAL_S = 0.7
-# After this much silence the final transcript is started speculatively; the VAD confirms the end of
-# the turn later (min_silence_ms), and by then the transcript is usually ready.
-SPECULATIVE_FINAL_AFTER_S = 0.2
+PARTIAL_INTERVAL_S = 0.4  # from the end of one partial transcript to the start of the next
+MIN_WORDS_TO_RETRIEVE = 4  # "How should I" finds nothing useful; "How should I breathe" does
+# After this much silence the final transcript and the reply start speculatively; the VAD confirms
+# the end of the turn later (min_silence_ms), and by then the first clause is often ready.
+SPECULATE_AFTER_SILENCE_S = 0.15
 MAX_HISTORY = 8
-# Reading the prompt is the slow part on 2 cores (~40-120 tokens/s, measured in benchmarks/voice.py):
-# each passage costs ~80 tokens, so the spoken answer is grounded in the single best one.
+# Reading the prompt is the slow part on 2 cores (~45 tokens/s on one core, see LlamaCppChat.prefill),
+# so the spoken answer is grounded in the single best passage, cut to its sentences that answer.
 PASSAGES_PER_TURN = 1
+NOTE_CHARS = 160
 
 
 @dataclass
@@ -50,10 +57,25 @@ class _ActiveReply:
 
     turn: int
     kind: ReplyKind
+    gate: Gate = field(default_factory=Gate)
     stop: threading.Event = field(default_factory=threading.Event)
     task: asyncio.Task[None] | None = None
     speaker: Speaker | None = None
     text: str = ""
+
+    def send(self, session: Session, message: Any) -> None:
+        """To the client once the turn is confirmed (a speculative reply's messages wait)."""
+        self.gate.run(lambda: session.send(message))
+
+
+@dataclass
+class _Speculation:
+    """A turn being answered from its first silence, before the VAD has confirmed its end."""
+
+    turn: int
+    timer: TurnTimer
+    gate: Gate
+    task: asyncio.Task[None] | None = None
 
 
 class _TrackSink:
@@ -61,30 +83,37 @@ class _TrackSink:
 
     sample_rate = 48_000
 
-    def __init__(self, session: Session, on_first_sent: Callable[[], None]) -> None:
+    def __init__(self, session: Session, gate: Gate, on_first_sent: Callable[[], None]) -> None:
         self._track = session.reply_track
+        self._gate = gate
         self._on_first_sent = on_first_sent
 
     def write(self, pcm: np.ndarray, first: bool) -> None:
-        assert self._track is not None
-        self._track.enqueue(pcm, on_first_sent=self._on_first_sent if first else None)
+        track = self._track
+        assert track is not None
+        self._gate.run(lambda: track.enqueue(pcm, on_first_sent=self._on_first_sent if first else None))
 
 
 class _WebSocketSink:
     """Reply speech as binary PCM16 websocket frames at the synthesiser's own rate."""
 
-    def __init__(self, session: Session, rate: int, loop: asyncio.AbstractEventLoop,
+    def __init__(self, session: Session, rate: int, loop: asyncio.AbstractEventLoop, gate: Gate,
                  on_first_sent: Callable[[], None]) -> None:
         self.sample_rate = rate
         self._session = session
         self._loop = loop
+        self._gate = gate
         self._on_first_sent = on_first_sent
 
     def write(self, pcm: np.ndarray, first: bool) -> None:
         data = pcm.astype("<i2").tobytes()
-        self._loop.call_soon_threadsafe(self._session.channel.send_audio, data, self.sample_rate)
-        if first:
-            self._loop.call_soon_threadsafe(self._on_first_sent)
+
+        def send() -> None:
+            self._loop.call_soon_threadsafe(self._session.channel.send_audio, data, self.sample_rate)
+            if first:
+                self._loop.call_soon_threadsafe(self._on_first_sent)
+
+        self._gate.run(send)
 
 
 class Conversation:
@@ -105,9 +134,8 @@ class Conversation:
         self._last_partial = 0.0
         self._user_turn_started = False
         self._silent_s = 0.0
-        self._speculative: asyncio.Future[Any] | None = None
-        self._prefilled: tuple[int, list[str], list[Any]] | None = None  # (turn, doc ids, passages)
-        self._prefill_busy = False
+        self._speculation: _Speculation | None = None
+        self._prefilled: tuple[int, list[Any]] | None = None  # (turn, passages) read into the LLM
         self._listening = False
         self._answering = False
 
@@ -145,13 +173,12 @@ class Conversation:
             return
         if self._segmenter.last_probability < self._vad_options.silence_threshold:
             self._silent_s += len(pcm16k) / 16_000
-            if self._silent_s >= SPECULATIVE_FINAL_AFTER_S and self._speculative is None:
-                self._start_speculative_final()
+            if self._silent_s >= SPECULATE_AFTER_SILENCE_S and self._speculation is None:
+                self._speculate()
         else:
             self._silent_s = 0.0
-            if self._speculative is not None:
-                self._speculative = None  # speech went on: a transcript of the shorter audio is stale
-                self._set_answering(False)
+            if self._speculation is not None:
+                self._abandon_speculation()  # they went on: its transcript is of the shorter audio
             if not self._partial_busy and time.monotonic() - self._last_partial >= PARTIAL_INTERVAL_S:
                 self._start_partial()
 
@@ -172,89 +199,114 @@ class Conversation:
             self._prefilled = None
         self._last_partial = time.monotonic()
         self._silent_s = 0.0
-        self._speculative = None
         self._set_listening(True)
         self._set_answering(False)
         if self.active is not None:
             self.interrupt("barge-in")
-        self.session.spawn(self._prefill(None, self.turn), "llm-prefill")
+        self.session.spawn(self._prefill(self.turn, None), "llm-prefill")
 
     def _start_partial(self) -> None:
         audio = self._segmenter.current_audio()
         if audio is None or len(audio) < 8000:
             return
         self._partial_busy = True
-        self._last_partial = time.monotonic()
         self.session.spawn(self._partial(audio, self.turn), "asr-partial")
 
     async def _partial(self, audio: np.ndarray, turn: int) -> None:
         try:
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, False)
-            if result.text and turn == self.turn and self._user_turn_started:
-                self.session.send(Transcript(turn=turn, text=result.text, final=False))
-                await self._prefill(result.text, turn)
         finally:
+            # The interval counts from the end of the last partial: the recogniser stays free about
+            # half the time, so the final transcript rarely shares the cores with a partial one.
             self._partial_busy = False
+            self._last_partial = time.monotonic()
+        if result.text and turn == self.turn and self._user_turn_started:
+            self.session.send(Transcript(turn=turn, text=result.text, final=False))
+            await self._prefill(turn, result.text)
 
-    async def _prefill(self, partial_text: str | None, turn: int) -> None:
-        """Read the turn's context into the LLM's KV cache before the person has finished speaking.
+    async def _prefill(self, turn: int, words: str | None) -> None:
+        """Read the turn's prompt so far into the LLM's KV cache while the person is still talking.
 
-        Prompt reading is the slow part on a CPU (~50-120 tokens/s here), so it is done in stages
-        while they talk: the measured facts as soon as speech starts (`partial_text=None`), then the
-        passages retrieved for their words so far. At the end of the turn only their words are left.
+        Prompt reading is the slow part on a CPU (~45 tokens/s on one core here), so it is done in
+        stages while they talk: the measured facts (`words=None`: at speech start, and after each
+        reply for the next turn), then at each partial transcript the passage retrieved for the
+        words so far and the words themselves. At the end of the turn only the last words are left
+        to read. A newer prefill, or a reply, makes an older one stop where it is.
         """
-        if self.hub.llm is None or not hasattr(self.hub.llm, "warm_up") or self._prefill_busy:
+        prefill = getattr(self.hub.llm, "prefill", None)
+        if prefill is None:
             return
-        self._prefill_busy = True  # one at a time: a queue of prefills would delay the answer itself
-        try:
-            loop = asyncio.get_running_loop()
-            facts, exercise, faults = self.session.measured_facts()
-            passages = None
-            if partial_text is not None:
-                passages = await self._retrieve(partial_text, exercise, faults)
-                ids = [p.doc_id for p in passages]
-                if self._prefilled is not None and self._prefilled[0] == turn and self._prefilled[1] == ids:
-                    return
-                self._prefilled = (turn, ids, passages)
-            messages = build_messages("", facts, passages, self.history)
-            await loop.run_in_executor(self.hub.llm_pool, self.hub.llm.warm_up, messages)
-        finally:
-            self._prefill_busy = False
+        facts, exercise, faults = self.session.measured_facts()
+        passages = None
+        if words is not None:
+            if len(words.split()) < MIN_WORDS_TO_RETRIEVE:
+                return
+            found = await self._retrieve(words, exercise, faults, k=2)
+            if turn != self.turn or not self._user_turn_started:
+                return
+            passages = found[:PASSAGES_PER_TURN]
+            read = self._prefilled[1] if self._prefilled is not None and self._prefilled[0] == turn else None
+            if read and read[0].doc_id in {p.doc_id for p in found}:
+                passages = read  # still among the best: keep the note already read, re-read nothing
+            self._prefilled = (turn, passages)
+        messages = build_messages(words or "", facts, passages, self.history)
+        await asyncio.get_running_loop().run_in_executor(self.hub.llm_pool, prefill, messages)
 
     def refresh_context(self) -> None:
         """New facts (a rep, a set): re-read them into the KV cache while nobody needs the LLM."""
         if self.active is None and not self._listening and not self._answering:
-            self.session.spawn(self._prefill(None, self.turn), "llm-refresh")
+            self.session.spawn(self._prefill(self.turn, None), "llm-refresh")
 
-    def _start_speculative_final(self) -> None:
-        """Silence has begun: start the final transcript now, used if the person does not go on."""
+    def _speculate(self) -> None:
+        """Silence has begun: transcribe and answer now, heard only if the VAD confirms the end."""
         audio = self._segmenter.current_audio()
         if audio is None:
             return
-        loop = asyncio.get_running_loop()
-        self._speculative = loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, True)
+        timer = TurnTimer(self.turn, speech_end=self._wall_time(self._segmenter.last_voiced_end))
+        spec = _Speculation(turn=self.turn, timer=timer, gate=Gate(confirmed=False))
+        self._speculation = spec
         self._set_answering(True)
+        spec.task = self.session.spawn(self._understand(audio, timer, spec.gate), "speculative-turn")
+
+    def _abandon_speculation(self) -> None:
+        """The person went on speaking: drop the speculative reply before anyone hears it."""
+        spec, self._speculation = self._speculation, None
+        if spec is None:
+            return
+        reply = self.active
+        if reply is not None and reply.gate is spec.gate:
+            self.active = None
+            reply.stop.set()
+            if reply.speaker is not None:
+                reply.speaker.cancel()
+        if spec.task is not None:
+            spec.task.cancel()
+        self._set_answering(False)
+        self.session.ctx.metrics.speculative_turns.labels("abandoned").inc()
 
     def _on_utterance(self, event: UtteranceEnded) -> None:
         self._user_turn_started = False
-        timer = TurnTimer(self.turn, speech_end=self._wall_time(event.t_end))
-        speculative, self._speculative = self._speculative, None
         self._silent_s = 0.0
         self._set_listening(False)
+        spec, self._speculation = self._speculation, None
+        if spec is not None and spec.turn == self.turn:
+            spec.timer.origin = self._wall_time(event.t_end)
+            spec.gate.confirm()  # what it has said and synthesised so far goes out now
+            self.session.ctx.metrics.speculative_turns.labels("confirmed").inc()
+            return
+        timer = TurnTimer(self.turn, speech_end=self._wall_time(event.t_end))
         self._set_answering(True)
-        self.session.spawn(self._final(event.audio, timer, speculative), "asr-final")
+        self.session.spawn(self._understand(event.audio, timer, Gate()), "asr-final")
 
-    async def _final(self, audio: np.ndarray, timer: TurnTimer, speculative: asyncio.Future[Any] | None) -> None:
+    async def _understand(self, audio: np.ndarray, timer: TurnTimer, gate: Gate) -> None:
+        """Final transcript of a turn, then the reply; both behind `gate` while it is speculative."""
         loop = asyncio.get_running_loop()
         try:
-            if speculative is not None:
-                result = await speculative
-            else:
-                result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, True)
+            result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, True)
         except Exception as exc:
             self._set_answering(False)
-            self._model_failed("asr", exc)
+            gate.run(lambda error=exc: self._model_failed("asr", error))
             return
         timer.stamp("final_transcript")
         self.session.ctx.metrics.stage_latency.labels("asr_final").observe(result.compute_s)
@@ -262,11 +314,15 @@ class Conversation:
             self._set_answering(False)
             log.info("session %s: utterance dropped (%s)", self.session.id, result.dropped or "empty")
             return
-        self.session.send(Transcript(turn=timer.turn, text=result.text, final=True))
-        self.session.ctx.store.record(self.session.id, "turn", {
-            "turn": timer.turn, "role": "user", "text": result.text, "via": "voice",
-            "audio_s": round(len(audio) / 16_000, 2)})
-        await self.respond(result.text, timer, speak=self.session.prefs.voice)
+        record = {"turn": timer.turn, "role": "user", "text": result.text, "via": "voice",
+                  "audio_s": round(len(audio) / 16_000, 2)}
+
+        def announce() -> None:
+            self.session.send(Transcript(turn=timer.turn, text=result.text, final=True))
+            self.session.ctx.store.record(self.session.id, "turn", record)
+
+        gate.run(announce)
+        await self.respond(result.text, timer, speak=self.session.prefs.voice, gate=gate)
 
     # ------------------------------------------------------------------ answering
 
@@ -287,21 +343,27 @@ class Conversation:
         await self.respond(SUMMARY_REQUEST, TurnTimer(self.turn), speak=self.session.prefs.voice,
                            kind="summary")
 
-    async def respond(self, request: str, timer: TurnTimer, speak: bool, kind: ReplyKind = "answer") -> None:
-        """Start a reply (interrupting any reply in flight) and wait for it to finish."""
+    async def respond(self, request: str, timer: TurnTimer, speak: bool, kind: ReplyKind = "answer",
+                      gate: Gate | None = None) -> None:
+        """Start a reply (interrupting any reply in flight) and wait for it to finish.
+
+        `gate` holds what the reply says until its turn is confirmed (speculative voice turns).
+        """
         if self.hub.llm is None:
-            self.session.send(ErrorMessage(code="llm_unavailable", message=self._unavailable("llm")))
+            (gate or Gate()).run(lambda: self.session.send(
+                ErrorMessage(code="llm_unavailable", message=self._unavailable("llm"))))
+            self._set_answering(False)
             return
         if self.active is not None:
             self.interrupt("new turn")
-        reply = _ActiveReply(turn=timer.turn, kind=kind)
+        reply = _ActiveReply(turn=timer.turn, kind=kind, gate=gate or Gate())
         self.active = reply
         reply.task = asyncio.current_task()  # type: ignore[assignment]
         self._set_answering(True)
         try:
             await self._reply(request, timer, reply, speak)
         except asyncio.CancelledError:
-            pass  # barge-in: interrupt() has already flushed and recorded it
+            pass  # barge-in or abandoned speculation: the reply has already been stopped
         finally:
             self._set_answering(False)
             if self.active is reply:
@@ -311,7 +373,7 @@ class Conversation:
         session, loop = self.session, asyncio.get_running_loop()
         facts, exercise, faults = session.measured_facts()
         if self._prefilled is not None and self._prefilled[0] == reply.turn and reply.kind == "answer":
-            passages = self._prefilled[2]  # what the KV cache already holds: reuse, do not re-read
+            passages = self._prefilled[1]  # what the KV cache already holds: reuse, do not re-read
         else:
             query = request if reply.kind != "summary" else "how did my set go, what to fix next set"
             passages = await self._retrieve(query, exercise, faults)
@@ -320,7 +382,7 @@ class Conversation:
         messages = build_messages(request, facts, passages, self.history)
 
         if speak and self.hub.tts is not None:
-            reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, self._sink(timer), reply.stop,
+            reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, self._sink(timer, reply.gate), reply.stop,
                                     on_first_audio=lambda: timer.stamp("tts_first_audio"))
         chunker = SentenceChunker()
         deltas: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
@@ -340,11 +402,9 @@ class Conversation:
             if isinstance(delta, BaseException):
                 failed = delta
                 continue
-            if timer.stamp("llm_first_token"):
-                session.ctx.metrics.stage_latency.labels("llm_first_token").observe(
-                    timer.stamps["llm_first_token"] / 1000)
+            timer.stamp("llm_first_token")
             reply.text += delta
-            session.send(Reply(turn=reply.turn, delta=delta, kind=reply.kind))
+            reply.send(session, Reply(turn=reply.turn, delta=delta, kind=reply.kind))
             for sentence in chunker.push(delta):
                 timer.stamp("first_sentence")
                 if reply.speaker:
@@ -354,38 +414,43 @@ class Conversation:
             timer.stamp("first_sentence")
             if reply.speaker:
                 reply.speaker.say(sentence)
-        if failed is not None:
-            self._model_failed("llm", failed)
-        elif not reply.text:
-            session.send(ErrorMessage(code="llm_no_answer",
-                                      message="the language model gave no answer in time; please ask again"))
-        session.send(Reply(turn=reply.turn, done=True, kind=reply.kind, citations=citations))
-        self._remember(request, reply, interrupted=False, citations=citations)
+
+        def conclude() -> None:
+            if failed is not None:
+                self._model_failed("llm", failed)
+            elif not reply.text:
+                session.send(ErrorMessage(code="llm_no_answer",
+                                          message="the language model gave no answer in time; please ask again"))
+            session.send(Reply(turn=reply.turn, done=True, kind=reply.kind, citations=citations))
+            self._remember(request, reply, interrupted=False, citations=citations)
+            # The LLM is free while the answer is spoken: read the next turn's context now.
+            self.session.spawn(self._prefill(self.turn, None), "llm-prefill")
+
+        reply.gate.run(conclude)
         if reply.speaker:
             await reply.speaker.finish()
         # With speech queued but not yet on the wire, the first frame's callback reports instead.
-        if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer.stamps:
-            self._report(timer)
+        if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer:
+            reply.gate.run(lambda: self._report(timer))
 
-    async def _retrieve(self, query: str, exercise: str | None, faults: list[str]) -> list[Any]:
+    async def _retrieve(self, query: str, exercise: str | None, faults: list[str],
+                        k: int = PASSAGES_PER_TURN) -> list[Any]:
         if self.hub.knowledge is None:
             return []
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self.hub.knowledge.search, query, exercise, faults,
-                                          PASSAGES_PER_TURN)
+        return await loop.run_in_executor(None, functools.partial(
+            self.hub.knowledge.search, query, exercise, faults, k=k, excerpt_chars=NOTE_CHARS))
 
-    def _sink(self, timer: TurnTimer) -> Any:
+    def _sink(self, timer: TurnTimer, gate: Gate) -> Any:
         def first_sent() -> None:
             self._set_answering(False)
-            if timer.stamp("first_reply_frame"):
-                self.session.ctx.metrics.stage_latency.labels("voice_to_voice").observe(
-                    timer.stamps["first_reply_frame"] / 1000)
-                if self.active is None or self.active.turn != timer.turn:
-                    self._report(timer)  # the reply finished before its first frame went out
+            timer.stamp("first_reply_frame")
+            if self.active is None or self.active.turn != timer.turn:
+                self._report(timer)  # the reply finished before its first frame went out
 
         if self.session.reply_track is not None:
-            return _TrackSink(self.session, first_sent)
-        return _WebSocketSink(self.session, self.hub.tts.sample_rate, asyncio.get_running_loop(), first_sent)
+            return _TrackSink(self.session, gate, first_sent)
+        return _WebSocketSink(self.session, self.hub.tts.sample_rate, asyncio.get_running_loop(), gate, first_sent)
 
     def interrupt(self, reason: str) -> None:
         """Barge-in: silence the coach now, stop its LLM and TTS work, remember it was cut off."""
@@ -398,9 +463,9 @@ class Conversation:
             reply.speaker.cancel()
         if reply.task is not None and reply.task is not asyncio.current_task():
             reply.task.cancel()
-        self.session.send(Reply(turn=reply.turn, done=True, interrupted=True, kind=reply.kind))
+        reply.send(self.session, Reply(turn=reply.turn, done=True, interrupted=True, kind=reply.kind))
         if reply.kind != "cue":
-            self._remember(None, reply, interrupted=True, citations=[])
+            reply.gate.run(lambda: self._remember(None, reply, interrupted=True, citations=[]))
         log.info("session %s: reply %d interrupted (%s), %.2f s of speech dropped", self.session.id,
                  reply.turn, reason, dropped)
 
@@ -427,7 +492,8 @@ class Conversation:
         def first_sent() -> None:
             self.session.ctx.metrics.stage_latency.labels("cue_to_audio").observe(time.monotonic() - started)
 
-        reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, _TrackSink(self.session, first_sent), reply.stop)
+        reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, _TrackSink(self.session, Gate(), first_sent),
+                                reply.stop)
         try:
             reply.speaker.say(text)
             await reply.speaker.finish()
@@ -455,6 +521,9 @@ class Conversation:
             return
         timer.reported = True
         stages = timer.stages_ms()
+        for stage, label in (("llm_first_token", "llm_first_token"), ("first_reply_frame", "voice_to_voice")):
+            if stage in stages:
+                self.session.ctx.metrics.stage_latency.labels(label).observe(stages[stage] / 1000)
         self.session.send(TurnMetrics(turn=timer.turn, stages=stages))
         self.session.ctx.store.record(self.session.id, "latency", {"turn": timer.turn, **stages})
 

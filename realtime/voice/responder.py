@@ -8,18 +8,19 @@ many reps did I do?" correctly only when the answer is in front of it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 SYSTEM_PROMPT = (
     "You are Coach, a warm, expert strength and fitness coach. You speak out loud to a person who is "
-    "training in front of a camera; a computer-vision system measures their movement and gives you "
-    "the facts. Rules: answer in one to three short spoken sentences, plain words, no lists, no "
-    "markdown, no emoji. Use only the measured facts for numbers (reps, angles, times); if the facts "
-    "do not say, say you could not see it. Use the coaching notes for advice and stay consistent with "
-    "them. Never diagnose an injury: if the person mentions sharp pain, tell them to stop and see a "
-    "professional."
+    "training in front of a camera, and you address them as \"you\"; a computer-vision system measures "
+    "their movement and gives you the facts. Rules: answer in one to three short spoken sentences, "
+    "starting with the direct answer; plain words, no lists, no markdown, no emoji. Use only the "
+    "measured facts for numbers (reps, angles, times); if the facts do not say, tell them you have not "
+    "seen that yet. Use the coaching notes for advice and stay consistent with them. Never diagnose an "
+    "injury: if the person mentions sharp pain, tell them to stop and see a professional."
 )
 
 SUMMARY_REQUEST = (
@@ -44,28 +45,31 @@ class HistoryTurn:
 def format_facts(facts: Sequence[str]) -> str:
     if not facts:
         return ("Measured facts:\n- Nothing measured yet: no exercise seen this session, 0 reps. If asked "
-                "about their reps, depth or form, say you have not seen them exercise yet.")
+                "about their reps, depth or form, say: \"I have not seen you exercise yet.\"")
     return "Measured facts:\n" + "\n".join(f"- {line}" for line in facts)
 
 
 def format_passages(passages: Sequence[PassageLike], max_chars: int = 320) -> str:
+    """Notes as "[doc-id] text": the id names the topic (e.g. squat-knees-caving) in few tokens."""
     if not passages:
         return "Coaching notes: none relevant."
-    blocks = [f"[{p.doc_id}] {p.title}: {p.text.strip()[:max_chars]}" for p in passages]
+    blocks = [f"[{p.doc_id}] {p.text.strip()[:max_chars]}" for p in passages]
     return "Coaching notes:\n" + "\n".join(blocks)
 
 
 def build_messages(request: str, facts: Sequence[str], passages: Sequence[PassageLike] | None,
-                   history: Sequence[HistoryTurn], max_history: int = 4) -> list[dict[str, str]]:
+                   history: Sequence[HistoryTurn], max_history: int = 2) -> list[dict[str, str]]:
     """OpenAI-style messages for one turn; `request` is the person's words or a summary request.
 
     The last user message is built as facts, then notes, then the request, so that a prefix of it
     (`request=""`, and `passages=None` for the facts alone) can be evaluated into the KV cache while
     the person is still speaking: the cached tokens are then a prefix of the final prompt's.
+    History is the last exchange (`max_history` messages), each reply cut to its first sentences:
+    enough for "and what about my knees?", and every turn re-reads it (~20 ms a token here).
     """
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in list(history)[-max_history:]:
-        text = turn.text + (" (interrupted)" if turn.interrupted else "")
+        text = _first_sentences(turn.text) + (" (interrupted)" if turn.interrupted else "")
         messages.append({"role": turn.role, "content": text})
     content = format_facts(facts)
     if passages is not None:
@@ -74,3 +78,12 @@ def build_messages(request: str, facts: Sequence[str], passages: Sequence[Passag
             content += f"\n\nThe person says: {request}"
     messages.append({"role": "user", "content": content})
     return messages
+
+
+def _first_sentences(text: str, max_chars: int = 200) -> str:
+    """Whole sentences from the start of `text` up to `max_chars` (at least the first one, cut)."""
+    text = " ".join(text.split())
+    if len(text) <= max_chars:
+        return text
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", text) if m.end() <= max_chars]
+    return text[: ends[-1]] if ends else text[:max_chars].rsplit(" ", 1)[0]

@@ -1,8 +1,11 @@
 """Per-turn latency stamps: where the time between the end of speech and the reply's sound goes.
 
-Stages (milliseconds after the person stopped speaking): `final_transcript`, `llm_first_token`,
-`first_sentence`, `tts_first_audio`, `first_reply_frame` (the first reply sample handed to the
-wire: the voice-to-voice figure). A stage is stamped once; later stamps of it are ignored.
+Stages (milliseconds after the person stopped speaking): `final_transcript`, `retrieval`,
+`llm_first_token`, `first_sentence`, `tts_first_audio`, `first_reply_frame` (the first reply sample
+handed to the wire: the voice-to-voice figure). A stage is stamped once; later stamps are ignored.
+Stamps are kept as clock readings, so a turn answered speculatively (from the first silence, before
+the VAD has confirmed the end of speech) can learn its origin later; a stage that happened before
+the end of speech is negative.
 """
 
 from __future__ import annotations
@@ -14,20 +17,23 @@ STAGES = ("final_transcript", "retrieval", "llm_first_token", "first_sentence", 
 
 
 class TurnTimer:
-    """Stamps relative to the end of the person's speech (or the text's arrival for chat)."""
+    """Stamps relative to `origin`: the end of the person's speech (or the text's arrival for chat)."""
 
     def __init__(self, turn: int, speech_end: float | None = None) -> None:
         self.turn = turn
         self.origin = speech_end if speech_end is not None else time.monotonic()
-        self.stamps: dict[str, float] = {}
+        self._at: dict[str, float] = {}
         self.reported = False
 
     def stamp(self, stage: str) -> bool:
         """Record `stage` now; False if it was already stamped."""
-        if stage in self.stamps:
+        if stage in self._at:
             return False
-        self.stamps[stage] = (time.monotonic() - self.origin) * 1000.0
+        self._at[stage] = time.monotonic()
         return True
 
+    def __contains__(self, stage: str) -> bool:
+        return stage in self._at
+
     def stages_ms(self) -> dict[str, float]:
-        return {k: round(v, 1) for k, v in self.stamps.items()}
+        return {k: round((at - self.origin) * 1000.0, 1) for k, at in self._at.items()}
