@@ -83,6 +83,20 @@ def test_prefill_reads_the_open_prompt_so_a_turn_reads_only_its_last_words(chat:
 
 
 @pytest.mark.slow
+def test_a_spare_core_reads_the_prompt_with_two_threads_and_the_same_result(chat: LlamaCppChat) -> None:
+    question = ask("Which rep had a problem?")
+    chat.llama.reset()
+    one = "".join(chat.stream(question))
+    assert chat._prompt_threads == chat.options.threads_batch == 1  # noqa: SLF001
+    chat.llama.reset()
+    two = "".join(chat.stream(question, spare_core=True))
+    assert chat._prompt_threads == chat.options.threads_batch_spare == 2  # noqa: SLF001
+    assert two == one
+    chat.prefill(ask("How deep"))
+    assert chat._prompt_threads == 1  # back to one thread when the caller does not say a core is spare  # noqa: SLF001
+
+
+@pytest.mark.slow
 def test_prefill_gives_way_to_a_reply_and_to_a_newer_prefill(chat: LlamaCppChat) -> None:
     long_notes = ask("Tell me about squats. " + "Keep the chest up and brace the trunk before each rep. " * 25)
     chat.llama.reset()

@@ -42,13 +42,14 @@ class LlamaCppChat:
         self._replies_waiting = 0
         self._prefill_ticket = 0
         self._counter_lock = threading.Lock()
+        self._prompt_threads = options.threads_batch
 
     @property
     def llama(self) -> Any:
         """The underlying `llama_cpp.Llama` (for tokenising in benchmarks; do not call it unlocked)."""
         return self._llama
 
-    def prefill(self, messages: list[dict[str, str]]) -> int:
+    def prefill(self, messages: list[dict[str, str]], *, spare_core: bool = False) -> int:
         """Read `messages` into the KV cache, up to the end of the last message's text (left open:
         more words may follow). Returns the number of tokens evaluated.
 
@@ -74,6 +75,7 @@ class LlamaCppChat:
             start = _common_prefix(llama.input_ids[: llama.n_tokens], tokens)
             if start == len(tokens):
                 return 0
+            self._use_prompt_threads(spare_core)
             llama.n_tokens = start  # `eval` drops the cache past this point
             read = 0
             for i in range(start, len(tokens), PREFILL_CHUNK):
@@ -85,6 +87,16 @@ class LlamaCppChat:
             return read
         finally:
             self._lock.release()
+
+    def _use_prompt_threads(self, spare_core: bool) -> None:
+        """More prompt threads only while the other core is free: llama.cpp's threads wait for each
+        other at every step, so with the other core busy a second thread slows reading down."""
+        threads = self.options.threads_batch_spare if spare_core else self.options.threads_batch
+        if threads != self._prompt_threads:
+            from llama_cpp import llama_set_n_threads
+
+            llama_set_n_threads(self._llama.ctx, self.options.threads, threads)
+            self._prompt_threads = threads
 
     def _open_prompt_tokens(self, messages: list[dict[str, str]]) -> list[int]:
         """The prompt `create_chat_completion` would build, cut where the last message's text ends.
@@ -106,6 +118,7 @@ class LlamaCppChat:
         *,
         max_tokens: int | None = None,
         stop_event: threading.Event | None = None,
+        spare_core: bool = False,
     ) -> Iterator[str]:
         opts = self.options
         started = time.monotonic()
@@ -119,6 +132,7 @@ class LlamaCppChat:
             with self._counter_lock:
                 self._replies_waiting -= 1
         try:
+            self._use_prompt_threads(spare_core)
             chunks = self._llama.create_chat_completion(
                 messages=messages if opts.system_role else fold_system_into_first_user(messages),
                 stream=True,

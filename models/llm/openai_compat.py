@@ -39,6 +39,7 @@ class OpenAICompatibleChat:
         *,
         max_tokens: int | None = None,
         stop_event: threading.Event | None = None,
+        spare_core: bool = False,  # noqa: ARG002 - the remote server has its own cores
     ) -> Iterator[str]:
         opts = self.options
         body: dict[str, Any] = {

@@ -153,6 +153,10 @@ class Conversation:
             self._answering = on
             self.hub.voice_answering += 1 if on else -1
 
+    def _analysis_held(self) -> bool:
+        """Analysis is paused or throttled for the voice loop: the LLM may read with both cores."""
+        return self.hub.voice_listening > 0 or self.hub.voice_answering > 0
+
     # ------------------------------------------------------------------ listening
 
     def push_audio(self, pcm16k: np.ndarray) -> None:
@@ -251,7 +255,8 @@ class Conversation:
                 passages = read  # still among the best: keep the note already read, re-read nothing
             self._prefilled = (turn, passages)
         messages = build_messages(words or "", facts, passages, self.history)
-        await asyncio.get_running_loop().run_in_executor(self.hub.llm_pool, prefill, messages)
+        await asyncio.get_running_loop().run_in_executor(
+            self.hub.llm_pool, functools.partial(prefill, messages, spare_core=self._analysis_held()))
 
     def refresh_context(self) -> None:
         """New facts (a rep, a set): re-read them into the KV cache while nobody needs the LLM."""
@@ -389,13 +394,14 @@ class Conversation:
 
         def generate() -> None:
             try:
-                for delta in self.hub.llm.stream(messages, stop_event=reply.stop):
+                for delta in self.hub.llm.stream(messages, stop_event=reply.stop, spare_core=spare_core):
                     loop.call_soon_threadsafe(deltas.put_nowait, delta)
             except Exception as exc:  # the model threw: reported, the session goes on
                 loop.call_soon_threadsafe(deltas.put_nowait, exc)
             finally:
                 loop.call_soon_threadsafe(deltas.put_nowait, None)
 
+        spare_core = self._analysis_held()
         generation = loop.run_in_executor(self.hub.llm_pool, generate)
         failed: BaseException | None = None
         while (delta := await deltas.get()) is not None:
