@@ -44,8 +44,8 @@ class HistoryTurn:
 
 def format_facts(facts: Sequence[str]) -> str:
     if not facts:
-        return ("Measured facts:\n- Nothing measured yet: no exercise seen this session, 0 reps. If asked "
-                "about their reps, depth or form, say: \"I have not seen you exercise yet.\"")
+        return ("Measured facts:\n- The camera has not seen them exercise yet this session: no reps, depth or "
+                "form measured.")
     return "Measured facts:\n" + "\n".join(f"- {line}" for line in facts)
 
 
