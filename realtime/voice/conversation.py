@@ -227,7 +227,8 @@ class Conversation:
             self._last_partial = time.monotonic()
         if result.text and turn == self.turn and self._user_turn_started:
             self.session.send(Transcript(turn=turn, text=result.text, final=False))
-            await self._prefill(turn, result.text)
+            if self._speculation is None:  # else the reply is already reading the whole question
+                await self._prefill(turn, result.text)
 
     async def _prefill(self, turn: int, words: str | None) -> None:
         """Read the turn's prompt so far into the LLM's KV cache while the person is still talking.
