@@ -23,7 +23,12 @@ import numpy as np
 from pydantic import BaseModel, Field
 from rank_bm25 import BM25Okapi
 
-from models.embeddings import Embedder, EmbedderUnavailable, EmbeddingOptions, load_embedder
+from models.embeddings import (
+    Embedder,
+    EmbedderUnavailable,
+    EmbeddingOptions,
+    load_embedder,
+)
 from rag_index.build import ensure_index, stale_reason
 from rag_index.documents import CORPUS_DIR
 from rag_index.keywords import keyword_tokens
@@ -148,15 +153,12 @@ class Retriever:
         faults: Sequence[str] = (),
         k: int = 3,
         mode: Mode = "hybrid",
-        excerpt_chars: int | None = None,
     ) -> list[Passage]:
         """Up to `k` passages from distinct documents, best first.
 
         The query text is the person's words followed by the exercise and the active faults, so
         "what am I doing wrong" during a squat with knees caving still finds the right passage.
         An empty query with no context, or a query that matches nothing above the floor, gives [].
-        With `excerpt_chars`, each passage's text is cut to its sentences closest to the query
-        (see `excerpt`).
         """
         words = truncate_query(query or "", self.options.max_query_chars)
         current = exercise_id(exercise) if exercise else None
@@ -168,9 +170,8 @@ class Retriever:
 
         scores = np.zeros(len(self._chunks), dtype=np.float32)
         relevant = np.ones(len(self._chunks), dtype=bool)
-        query_vector = self._embedder.embed([text])[0] if mode != "keyword" or excerpt_chars else None
         if mode in ("hybrid", "dense"):
-            similarity = self._embeddings @ query_vector
+            similarity = self._embeddings @ self._embedder.embed([text])[0]
             relevant &= similarity >= self.options.min_similarity
             scores += (1.0 if mode == "dense" else self.options.dense_weight) * similarity
         if mode in ("hybrid", "keyword"):
@@ -197,24 +198,25 @@ class Retriever:
                     doc_id=chunk.doc_id,
                     chunk_id=chunk.chunk_id,
                     title=chunk.title,
-                    text=chunk.text if excerpt_chars is None else self.excerpt(chunk.text, query_vector, excerpt_chars),
+                    text=chunk.text,
                     score=round(float(scores[i]), 4),
                     sources=chunk.sources,
                 )
             )
         return passages
 
-    def excerpt(self, text: str, query_vector: np.ndarray, max_chars: int) -> str:
-        """The sentences of `text` most similar to the query, in their own order, within `max_chars`.
+    def excerpt(self, passage: Passage, query: str, max_chars: int) -> Passage:
+        """`passage` cut to its sentences most similar to `query`, in their own order, within `max_chars`.
 
         A spoken answer on a CPU can afford ~40 tokens of notes (each costs ~20 ms to read), and the
         one sentence that answers the question grounds a small model better than a whole passage.
         The best sentence is kept even when it alone is longer.
         """
-        sentences = [s.strip() for s in _SENTENCE_BREAK.split(text) if s.strip()]
-        if len(text) <= max_chars or len(sentences) < 2:
-            return text
-        closeness = self._embedder.embed(sentences) @ query_vector
+        sentences = [s.strip() for s in _SENTENCE_BREAK.split(passage.text) if s.strip()]
+        if len(passage.text) <= max_chars or len(sentences) < 2:
+            return passage
+        vectors = self._embedder.embed([truncate_query(query, self.options.max_query_chars), *sentences])
+        closeness = vectors[1:] @ vectors[0]
         keep: list[int] = []
         used = 0
         for i in np.argsort(-closeness, kind="stable"):
@@ -222,7 +224,7 @@ class Retriever:
                 continue
             keep.append(int(i))
             used += len(sentences[i]) + 1
-        return " ".join(sentences[i] for i in sorted(keep))
+        return passage.model_copy(update={"text": " ".join(sentences[i] for i in sorted(keep))})
 
     def _context_boost(self, exercise: str | None, faults: list[str]) -> np.ndarray:
         boost = np.zeros(len(self._chunks), dtype=np.float32)

@@ -93,6 +93,16 @@ def test_very_long_query_is_truncated_not_a_failure(retriever: Retriever) -> Non
     assert "squat-depth" in top_ids(passages)
 
 
+def test_excerpt_keeps_the_sentences_that_answer_within_the_budget(retriever: Retriever) -> None:
+    (passage,) = retriever.search("How should I breathe during a squat?", k=1)
+    assert len(passage.text) > 160
+    note = retriever.excerpt(passage, "How should I breathe during a squat?", 160)
+    assert note.doc_id == passage.doc_id and len(note.text) < len(passage.text)
+    assert "breathe" in note.text.lower()
+    assert all(part.strip(" -") in passage.text for part in note.text.split(". "))  # its own sentences, not new text
+    assert retriever.excerpt(note, "anything", 1000) is note  # short enough already: unchanged
+
+
 def test_truncate_query_cuts_at_a_word_boundary() -> None:
     assert truncate_query("  knees   out\nplease ", 100) == "knees out please"
     assert truncate_query("alpha beta gamma", 12) == "alpha beta"

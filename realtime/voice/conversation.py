@@ -247,13 +247,10 @@ class Conversation:
         if words is not None:
             if len(words.split()) < MIN_WORDS_TO_RETRIEVE:
                 return
-            found = await self._retrieve(words, exercise, faults, k=2)
+            read = self._prefilled[1] if self._prefilled is not None and self._prefilled[0] == turn else None
+            passages = await self._find_note(words, exercise, faults, keep=read)
             if turn != self.turn or not self._user_turn_started:
                 return
-            passages = found[:PASSAGES_PER_TURN]
-            read = self._prefilled[1] if self._prefilled is not None and self._prefilled[0] == turn else None
-            if read and read[0].doc_id in {p.doc_id for p in found}:
-                passages = read  # still among the best: keep the note already read, re-read nothing
             self._prefilled = (turn, passages)
         messages = build_messages(words or "", facts, passages, self.history)
         await asyncio.get_running_loop().run_in_executor(
@@ -382,7 +379,7 @@ class Conversation:
             passages = self._prefilled[1]  # what the KV cache already holds: reuse, do not re-read
         else:
             query = request if reply.kind != "summary" else "how did my set go, what to fix next set"
-            passages = await self._retrieve(query, exercise, faults)
+            passages = await self._find_note(query, exercise, faults)
         timer.stamp("retrieval")
         citations = [Citation(id=p.doc_id, title=p.title) for p in passages]
         messages = build_messages(request, facts, passages, self.history)
@@ -440,13 +437,22 @@ class Conversation:
         if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer:
             reply.gate.run(lambda: self._report(timer))
 
-    async def _retrieve(self, query: str, exercise: str | None, faults: list[str],
-                        k: int = PASSAGES_PER_TURN) -> list[Any]:
-        if self.hub.knowledge is None:
+    async def _find_note(self, query: str, exercise: str | None, faults: list[str],
+                         keep: list[Any] | None = None) -> list[Any]:
+        """The best passage for `query`, cut to its sentences that answer it. `keep`, the note the
+        LLM has already read for this turn, stays while it is still among the best two: a new one
+        would be read again from its first token."""
+        knowledge = self.hub.knowledge
+        if knowledge is None:
             return []
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, functools.partial(
-            self.hub.knowledge.search, query, exercise, faults, k=k, excerpt_chars=NOTE_CHARS))
+
+        def find() -> list[Any]:
+            found = knowledge.search(query, exercise, faults, k=2)
+            if keep and keep[0].doc_id in {p.doc_id for p in found}:
+                return keep
+            return [knowledge.excerpt(p, query, NOTE_CHARS) for p in found[:PASSAGES_PER_TURN]]
+
+        return await asyncio.get_running_loop().run_in_executor(None, find)
 
     def _sink(self, timer: TurnTimer, gate: Gate) -> Any:
         def first_sent() -> None:
