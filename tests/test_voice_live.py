@@ -203,6 +203,19 @@ async def test_client_vanishing_mid_reply_leaves_nothing_running(start_server, l
         await client2.close()
 
 
+async def test_audio_arriving_after_close_does_not_hold_the_shared_analysis(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    client, _ = await voice_client(server)
+    session = server.sessions[client.session_id]
+    await client.close()
+    await session.closed.wait()
+    # Frames still buffered in the receiver reach the VAD during teardown: a question and its silence.
+    session.conversation.push_audio(np.concatenate([piper_speech("How many reps did I do?"),
+                                                    np.zeros(16_000, np.float32)]))
+    await asyncio.sleep(0.2)
+    assert loaded_hub.voice_answering == 0 and loaded_hub.voice_listening == 0
+
+
 async def test_fault_events_become_rate_limited_spoken_cues(start_server, loaded_hub) -> None:
     server = await start_server(hub=loaded_hub)
     client, _ = await voice_client(server)

@@ -138,18 +138,22 @@ class Conversation:
         self._prefilled: tuple[int, list[Any]] | None = None  # (turn, passages) read into the LLM
         self._listening = False
         self._answering = False
+        self._closed = False
 
     # ------------------------------------------------------------------ CPU priority
 
     def _set_listening(self, on: bool) -> None:
         """While the person speaks, analysis is throttled (see VisionLoop.wait_for_cpu)."""
-        if on != self._listening:
+        if on != self._listening and not (on and self._closed):
             self._listening = on
             self.hub.voice_listening += 1 if on else -1
 
     def _set_answering(self, on: bool) -> None:
-        """From the end of the person's speech to the first reply sound, analysis pauses."""
-        if on != self._answering:
+        """From the end of the person's speech to the first reply sound, analysis pauses.
+
+        Never again once closed: audio still arriving during teardown must not hold the shared
+        analysis of every other session."""
+        if on != self._answering and not (on and self._closed):
             self._answering = on
             self.hub.voice_answering += 1 if on else -1
 
@@ -552,6 +556,7 @@ class Conversation:
         self.session.send(ErrorMessage(code=f"{family}_failed", message=f"the {family} model failed: {exc}"))
 
     def close(self) -> None:
+        self._closed = True
         self._set_listening(False)
         self._set_answering(False)
         if self.active is not None:
