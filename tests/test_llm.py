@@ -97,7 +97,7 @@ def test_a_spare_core_reads_the_prompt_with_two_threads_and_the_same_result(chat
 
 
 @pytest.mark.slow
-def test_prefill_gives_way_to_a_reply_and_to_a_newer_prefill(chat: LlamaCppChat) -> None:
+def test_prefill_gives_way_to_a_reply_a_newer_prefill_and_a_cancel(chat: LlamaCppChat) -> None:
     long_notes = ask("Tell me about squats. " + "Keep the chest up and brace the trunk before each rep. " * 25)
     chat.llama.reset()
     read: list[int] = []
@@ -118,6 +118,17 @@ def test_prefill_gives_way_to_a_reply_and_to_a_newer_prefill(chat: LlamaCppChat)
     first.join(timeout=60)
     assert older and older[0] < 300  # superseded by the newer words
     assert newer >= 0
+
+    chat.llama.reset()
+    cancelled: list[int] = []
+    third = threading.Thread(target=lambda: cancelled.append(chat.prefill(long_notes)))
+    third.start()
+    time.sleep(0.5)
+    chat.cancel_prefill()  # the voice loop's end of speech: the final transcript needs the cores
+    third.join(timeout=60)
+    assert cancelled and cancelled[0] < 300
+    kept = chat.llama.n_tokens
+    assert 0 < kept < len(chat.llama.tokenize(long_notes[-1]["content"].encode()))  # what it read stays cached
 
 
 @pytest.mark.slow

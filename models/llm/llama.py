@@ -54,8 +54,8 @@ class LlamaCppChat:
         more words may follow). Returns the number of tokens evaluated.
 
         Only what the cache does not already hold is read, in chunks of `PREFILL_CHUNK` tokens;
-        it stops early, keeping what it has read, as soon as a reply waits for the model or a newer
-        prefill is asked for. A later `stream` whose prompt starts with these tokens reads only the rest.
+        it stops early, keeping what it has read, as soon as a reply waits for the model, a newer
+        prefill is asked for, or `cancel_prefill` is called. A later `stream` whose prompt starts with these tokens reads only the rest.
         """
         if self._formatter is None:
             return 0  # no chat template in the GGUF: the prompt cannot be rendered the same way
@@ -87,6 +87,12 @@ class LlamaCppChat:
             return read
         finally:
             self._lock.release()
+
+    def cancel_prefill(self) -> None:
+        """Stop the prefill in progress at its next chunk, keeping what it has read: a reply is about
+        to be asked for (its transcript is being made), and needs the cores now."""
+        with self._counter_lock:
+            self._prefill_ticket += 1
 
     def _use_prompt_threads(self, spare_core: bool) -> None:
         """More prompt threads only while the other core is free: llama.cpp's threads wait for each
