@@ -253,8 +253,8 @@ class Conversation:
                 return
             read = self._prefilled[1] if self._prefilled is not None and self._prefilled[0] == turn else None
             passages = await self._find_note(words, exercise, faults, keep=read)
-            if turn != self.turn or not self._user_turn_started:
-                return
+            if turn != self.turn or not self._user_turn_started or self._speculation is not None:
+                return  # the turn moved on, or its reply is already reading the whole question
             self._prefilled = (turn, passages)
         messages = build_messages(words or "", facts, passages, self.history)
         await asyncio.get_running_loop().run_in_executor(
@@ -274,6 +274,9 @@ class Conversation:
         spec = _Speculation(turn=self.turn, timer=timer, gate=Gate(confirmed=False))
         self._speculation = spec
         self._set_answering(True)
+        cancel_prefill = getattr(self.hub.llm, "cancel_prefill", None)
+        if cancel_prefill is not None:
+            cancel_prefill()  # the final transcript needs the cores now; what was read stays cached
         spec.task = self.session.spawn(self._understand(audio, timer, spec.gate), "speculative-turn")
 
     def _abandon_speculation(self) -> None:
