@@ -75,7 +75,9 @@ def build_messages(request: str, facts: Sequence[str], passages: Sequence[Passag
     if passages is not None:
         content += f"\n\n{format_passages(passages)}"
         if request:
-            content += f"\n\nThe person says: {request}"
+            # "Question:", not "The person says:", which drew third-person answers ("The person
+            # should rest ...") and more echoes of the question from the small model.
+            content += f"\n\nQuestion: {request}"
     messages.append({"role": "user", "content": content})
     return messages
 
