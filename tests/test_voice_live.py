@@ -181,6 +181,24 @@ async def test_websocket_chat_streams_text_and_pcm_audio(start_server, loaded_hu
         assert len(audio) / 2 / 22050 > 0.5  # more than half a second of speech
 
 
+async def test_only_a_well_matching_coaching_note_is_cited(start_server, loaded_hub) -> None:
+    """A weak match misleads the small model (a shoulder-press note for "keep my back straight"
+    drew "No, you should not"), so it is left out; a good match is used and cited."""
+    server = await start_server(hub=loaded_hub)
+
+    async def citations_for(ws, text: str) -> list[str]:  # noqa: ANN001
+        await ws.send(json.dumps({"type": "chat", "text": text}))
+        while True:
+            data = json.loads(await asyncio.wait_for(ws.recv(), 60))
+            if data["type"] == "reply" and data["done"]:
+                return [c["id"] for c in data["citations"]]
+
+    async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws") as ws:
+        json.loads(await ws.recv())
+        assert await citations_for(ws, "How long should I rest between sets?") == ["rest-between-sets"]
+        assert await citations_for(ws, "Should I keep my back straight?") == []
+
+
 async def test_client_vanishing_mid_reply_leaves_nothing_running(start_server, loaded_hub) -> None:
     server = await start_server(hub=loaded_hub)
     client, _ = await voice_client(server)
