@@ -122,6 +122,7 @@ async def run(args: argparse.Namespace) -> None:
     await asyncio.sleep(2.0)
 
     rows: list[dict] = []
+    print(f"per turn, ms after the end of speech: {' '.join(STAGES)}")
     voices = {"piper": piper_speech, "espeak": espeak_speech}
     for _ in range(args.rounds):
         for question in QUESTIONS:
@@ -130,8 +131,8 @@ async def run(args: argparse.Namespace) -> None:
                 result = await ask(client, mic, session, speech)
                 result.update(voice=voice, question=question)
                 rows.append(result)
-                print(f"  [{voice}] {question!r} -> heard {result['transcript']!r}; "
-                      f"v2v {result['stages'].get('first_reply_frame', float('nan')):.0f} ms; "
+                stamps = " ".join(f"{result['stages'].get(stage, float('nan')):.0f}" for stage in STAGES)
+                print(f"  [{voice}] {question!r} -> heard {result['transcript']!r}; stages {stamps} ms; "
                       f"reply {result['reply'][:70]!r}", flush=True)
                 await asyncio.sleep(1.0)
     cue_ms = await cue_latencies(client, session)
