@@ -27,7 +27,7 @@ _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "etc.", "vs.", "dr.", "mr.", "mrs.",
 class SentenceChunker:
     """Per reply; not thread-safe. `push` text deltas, then `flush` once the stream has ended."""
 
-    def __init__(self, first_clause_words: int = 4, max_words: int = 30) -> None:
+    def __init__(self, first_clause_words: int = 3, max_words: int = 30) -> None:
         self.first_clause_words = first_clause_words
         self.max_words = max_words
         self._buffer = ""
