@@ -14,6 +14,7 @@ from aiohttp import web
 
 from models.llm import (
     LlamaCppChat,
+    LlmOptions,
     OpenAICompatibleChat,
     RemoteChatOptions,
     embedded_options,
@@ -21,6 +22,8 @@ from models.llm import (
     prepare_embedded,
 )
 from models.paths import weights_dir
+from realtime.voice.responder import SYSTEM_PROMPT, HistoryTurn, build_messages
+from tests.tiny_gguf import make_gguf
 
 SYSTEM = (
     "You are a strength coach talking to an athlete in the middle of a workout. Answer in one short "
@@ -129,6 +132,28 @@ def test_prefill_gives_way_to_a_reply_a_newer_prefill_and_a_cancel(chat: LlamaCp
     assert cancelled and cancelled[0] < 300
     kept = chat.llama.n_tokens
     assert 0 < kept < len(chat.llama.tokenize(long_notes[-1]["content"].encode()))  # what it read stays cached
+
+
+def test_a_recognised_template_renders_replies_as_prefill_does(tmp_path) -> None:  # noqa: ANN001
+    """Mistral-7B-v0.2's template (the full profile's) is one llama-cpp-python replaces with its
+    own formatter, which spaces "</s>[INST]" differently after a reply: the reply then re-read the
+    turn from there (222 tokens of 413 on the 7B shape, 3 s on a CPU). Built here on a tiny model."""
+    from llama_cpp import llama_perf_context, llama_synchronize
+
+    facts = ["Exercise: back squat, set 2.", "Reps completed this set: 7."]
+    history = [HistoryTurn("user", "How deep was my last squat?"),
+               HistoryTurn("assistant", "Below parallel on the first five reps, shallow on the last two.")]
+    question = "And were my knees okay on the next set?"
+    path = make_gguf(tmp_path / "mistral-tiny.gguf", "tiny", "mistral",
+                     [SYSTEM_PROMPT, *facts, history[0].text, history[1].text, question, "Measured facts Question"])
+    chat = LlamaCppChat(LlmOptions(model_path=path, n_ctx=2048, system_role=False, max_tokens=2, seed=1))
+    prefilled = chat.prefill(build_messages(question.rsplit(" ", 3)[0], facts, [], history))
+    llama_synchronize(chat.llama.ctx)  # counts the prefill's tokens now, not at the reply's first sync
+    before = llama_perf_context(chat.llama.ctx).n_p_eval
+    list(chat.stream(build_messages(question, facts, [], history)))
+    read_by_reply = llama_perf_context(chat.llama.ctx).n_p_eval - before
+    assert prefilled > 100
+    assert read_by_reply < 20, f"the reply re-read {read_by_reply} tokens the prefill had read"
 
 
 @pytest.mark.slow

@@ -39,6 +39,11 @@ class LlamaCppChat:
         self._lock = threading.Lock()
         self._llama = _load(options, verbose)
         self._formatter = _chat_formatter(self._llama)
+        if self._formatter is not None:
+            # Replies are rendered with the GGUF's own template, as `prefill` renders them. Else, for a
+            # template it recognises (Mistral's, Llama-3's), llama-cpp-python uses its hard-coded
+            # formatter, whose spacing after a reply differs, and the reply re-reads the turn from there.
+            self._llama.chat_format = "chat_template.default"
         self._replies_waiting = 0
         self._prefill_ticket = 0
         self._counter_lock = threading.Lock()
