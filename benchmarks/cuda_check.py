@@ -44,10 +44,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from tests import tiny_gguf
-
 DEFAULT_WORK = Path(os.environ.get("CUDA_CHECK_WORK", "/tmp/cuda_check"))
 CMAKE_ARGS = (
     "-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=90 -DLLAVA_BUILD=off -DLLAMA_OPENSSL=off "
@@ -196,8 +192,15 @@ def _import_gguf(work: Path) -> Any:
 
 
 def make_gguf(path: Path, shape: str, template: str, work: Path) -> Path:
-    """`tests.tiny_gguf.make_gguf` with a vocabulary for the voice loop's prompts."""
+    """`tests.tiny_gguf.make_gguf` with a vocabulary for the voice loop's prompts.
+
+    Imported here, in the parent process only: the workers load llama.cpp's CUDA build before
+    anything else (with numpy imported first, both workers crashed in llama.cpp's model loading).
+    """
     _import_gguf(work)
+    sys.path.insert(0, str(REPO))
+    from tests import tiny_gguf
+
     responder = _load_responder()
     texts = [responder.SYSTEM_PROMPT, responder.SUMMARY_REQUEST, *FACTS, *(p[2] for p in PASSAGES), *QUESTIONS, REPLY_1,
              "Measured facts Coaching notes Question INST interrupted"]
