@@ -60,7 +60,8 @@ class LlamaCppChat:
 
         Only what the cache does not already hold is read, in chunks of `PREFILL_CHUNK` tokens;
         it stops early, keeping what it has read, as soon as a reply waits for the model, a newer
-        prefill is asked for, or `cancel_prefill` is called. A later `stream` whose prompt starts with these tokens reads only the rest.
+        prefill is asked for, or `cancel_prefill` is called. A later `stream` whose prompt starts
+        with these tokens reads only the rest.
         """
         if self._formatter is None:
             return 0  # no chat template in the GGUF: the prompt cannot be rendered the same way
