@@ -71,6 +71,22 @@ async def test_spoken_question_gets_transcript_answer_and_audible_reply(start_se
         await client.close()
 
 
+async def test_a_note_the_words_so_far_did_not_find_is_looked_for_again(start_server, loaded_hub) -> None:
+    """Partial transcripts that matched no note well ("Should I keep my ...", or a misheard start)
+    leave an empty note for the turn; the whole question must still be grounded in a good one."""
+    server = await start_server(hub=loaded_hub)
+    client, _ = await voice_client(server)
+    try:
+        conversation = server.sessions[client.session_id].conversation
+        conversation._prefilled = (conversation.turn + 1, [])  # what such partials leave  # noqa: SLF001
+        client.send({"type": "chat", "text": "How should I breathe during a squat?"})
+        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
+                                     timeout=60)
+        assert [c["id"] for c in done["citations"]] == ["breathing-during-reps"]
+    finally:
+        await client.close()
+
+
 def trimmed(pcm: np.ndarray, level: int = 300) -> np.ndarray:
     """Speech without the synthesiser's own leading and trailing silence."""
     loud = np.flatnonzero(np.abs(pcm) > level)
