@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
 import tempfile
 import time
@@ -71,8 +72,11 @@ async def ask(client: RtcTestClient, mic: ArrayAudioTrack, session, speech: np.n
     heard = [at for pcm, at in zip(client.received_audio, client.received_audio_times)
              if mic.speech_done_at is not None and at > mic.speech_done_at and np.abs(pcm).max() > 500]
     client_v2v = (heard[0] - mic.speech_done_at) * 1000 if heard else float("nan")
+    # Longest silence between two audible frames of the reply: a first clause spoken early must not
+    # leave a hole before the rest (Piper's own pause at a full stop is ~0.2-0.3 s).
+    pause = max((b - a for a, b in itertools.pairwise(heard)), default=float("nan")) * 1000
     return {"stages": metrics["stages"], "transcript": finals[-1]["text"] if finals else "",
-            "reply": reply, "client_v2v": client_v2v}
+            "reply": reply, "client_v2v": client_v2v, "pause": pause}
 
 
 async def cue_latencies(client: RtcTestClient, session, n: int = 5) -> list[float]:  # noqa: ANN001
@@ -151,6 +155,8 @@ async def run(args: argparse.Namespace) -> None:
         print(f"| {stage} | {pct(values, 0.5):.0f} | {pct(values, 0.95):.0f} |")
     client_values = [r["client_v2v"] for r in rows]
     print(f"| client-measured voice-to-voice | {pct(client_values, 0.5):.0f} | {pct(client_values, 0.95):.0f} |")
+    pauses = [r["pause"] for r in rows]
+    print(f"| longest pause inside a reply (client) | {pct(pauses, 0.5):.0f} | {pct(pauses, 0.95):.0f} |")
 
     print(f"| proactive cue: fault event to first audible sample (client) | {pct(cue_ms, 0.5):.0f} | "
           f"{pct(cue_ms, 0.95):.0f} |")
