@@ -130,10 +130,19 @@ def test_chunker_emits_the_first_clause_early() -> None:
         "over your toes.",
         "Keep going, you are close.",  # only the first piece is cut at a comma
     ]
-    assert SentenceChunker().push("Great set, keep") == []  # under 3 words before the comma: wait
-    # Three words are enough: ~4 tokens (0.2-0.3 s of generation here) sooner than the next cut.
     assert stream_through(SentenceChunker(), "During the squat, breathe in at the top.") == [
         "During the squat,", "breathe in at the top."]
+
+
+def test_chunker_speaks_a_short_opening_at_once_and_keeps_cutting_until_enough_is_said() -> None:
+    # "Yes," is heard while the model is still writing the sentence it opens (~0.5 s here), and
+    # with one word out, the next clause is still cut early so no long silence follows it.
+    assert SentenceChunker().push("Yes") == []
+    assert SentenceChunker().push("Yes, you") == ["Yes,"]
+    assert stream_through(SentenceChunker(), "Great set, keep going, you are close. Rest now, then go again.") == [
+        "Great set,", "keep going,", "you are close.", "Rest now, then go again."]
+    assert stream_through(SentenceChunker(), "No, keep your back straight to stay safe.") == [
+        "No,", "keep your back straight to stay safe."]
 
 
 def test_chunker_cuts_the_first_piece_before_a_phrase_when_no_comma_comes() -> None:

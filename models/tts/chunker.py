@@ -1,12 +1,14 @@
 """Cuts streamed LLM text into pieces worth synthesising.
 
 Piper needs a whole sentence before it can make a sound, and the LLM produces ~15-24 tokens a
-second here, so waiting for the first full stop would add a second or more of silence. The chunker
-emits the first clause early (at a comma, colon, semicolon or dash once it has `first_clause_words`
-words, or else before a word that opens a new phrase, such as "because", "at" or "and": "Your knees
-caved in | because of weak hips"), then whole sentences; a run-on without punctuation is cut at a clause mark or, at worst, at a
-space after `max_words` words. A fenced code block stays in one piece (the normaliser drops it). Decimals ("2.5 kg") and common abbreviations ("e.g.") do not end a
-sentence.
+second here, so waiting for the first full stop would add a second or more of silence. Until a few
+words (`first_clause_words`) have gone to synthesis, the chunker cuts early: at a comma, colon,
+semicolon or dash ("Yes," | "you should ..."; "During the squat," | "breathe in ..."), or, once the
+piece has `first_clause_words` words, before a word that opens a new phrase, such as "because",
+"at" or "during" ("Your knees caved in | because of weak hips"). After that it emits whole
+sentences; a run-on without punctuation is cut at a clause mark or, at worst, at a space after
+`max_words` words. A fenced code block stays in one piece (the normaliser drops it). Decimals
+("2.5 kg") and common abbreviations ("e.g.") do not end a sentence.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n+")
 _CLAUSE_END = re.compile(r"[,;:]+(?=\s)|\s[-–—]+(?=\s)")
 # Words that open a clause or an adverbial phrase: a pause before them sounds natural, so the first
-# piece may end there. Not "and", "or", "to", "in": they join words as often ("one to two minutes").
+# pieces may end there. Not "and", "or", "to", "in": they join words as often ("one to two minutes").
 _PHRASE_OPENERS = frozenset({
     "but", "so", "because", "since", "when", "while", "if", "unless", "until", "before", "after",
     "at", "on", "into", "during", "with", "without", "for", "by", "from", "which", "where",
@@ -31,7 +33,7 @@ class SentenceChunker:
         self.first_clause_words = first_clause_words
         self.max_words = max_words
         self._buffer = ""
-        self._emitted = 0
+        self._emitted_words = 0
 
     def push(self, delta: str) -> list[str]:
         """Add a delta; return the pieces that are complete now (possibly none)."""
@@ -40,14 +42,14 @@ class SentenceChunker:
         while (piece := self._next_piece()) is not None:
             if piece:
                 pieces.append(piece)
-                self._emitted += 1
+                self._emitted_words += len(piece.split())
         return pieces
 
     def flush(self) -> list[str]:
         """The rest of the text, at the end of the reply."""
         rest, self._buffer = self._buffer.strip(), ""
         if rest:
-            self._emitted += 1
+            self._emitted_words += len(rest.split())
             return [rest]
         return []
 
@@ -56,12 +58,15 @@ class SentenceChunker:
             if self._outside_code(match.end()) and not self._is_abbreviation(match.start()):
                 return self._cut(match.end())
         words = len(self._buffer.split())
-        if (self._emitted == 0 and words > self.first_clause_words) or words > self.max_words:
+        # Early on, any clause is worth speaking at once: "Yes," is heard ~0.5 s before the sentence
+        # it opens is written. Later, a clause mark is a cut point only in a run-on.
+        early = self._emitted_words < self.first_clause_words
+        if early or words > self.max_words:
             for match in _CLAUSE_END.finditer(self._buffer):
-                enough = len(self._buffer[: match.start()].split()) >= self.first_clause_words
-                if enough and self._outside_code(match.end()):
+                enough = early or len(self._buffer[: match.start()].split()) >= self.first_clause_words
+                if enough and self._buffer[: match.start()].strip() and self._outside_code(match.end()):
                     return self._cut(match.end())
-        if self._emitted == 0 and words > self.first_clause_words + 1 and "```" not in self._buffer:
+        if early and words > self.first_clause_words + 1 and "```" not in self._buffer:
             # A complete word (whitespace after it) that opens a phrase, after enough words.
             for match in re.finditer(r"\s(\w+)(?=\s)", self._buffer):
                 before = len(self._buffer[: match.start()].split())
