@@ -17,7 +17,10 @@ class TtsOptions(BaseModel):
 
     model_path: Path = Field(..., description="Piper voice .onnx")
     config_path: Path | None = Field(None, description="Voice .onnx.json (default: model_path + '.json').")
-    threads: int = Field(1, description="onnxruntime threads; 1 leaves a core to the LLM generating meanwhile.")
+    threads: int = Field(
+        2, description="onnxruntime threads. 2 synthesise a sentence 1.7x faster here (88 vs 148 ms idle), and "
+        "the first clause is on the critical path of every answer; the LLM's one generation thread is "
+        "slowed only while a clause is synthesised, and a sentence takes ~20x longer to speak than to make.")
     length_scale: float | None = Field(None, description="> 1 speaks slower; None keeps the voice's value.")
     noise_scale: float | None = None
     noise_w_scale: float | None = None

@@ -36,6 +36,9 @@ class PiperSynthesizer:
         session_options = ort.SessionOptions()
         session_options.intra_op_num_threads = options.threads
         session_options.inter_op_num_threads = 1
+        # An idle worker thread sleeps instead of spinning: it would take the core the LLM is
+        # writing the next sentence on.
+        session_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if options.use_cuda else ["CPUExecutionProvider"]
         self._voice = PiperVoice(
             session=ort.InferenceSession(str(options.model_path), sess_options=session_options, providers=providers),
