@@ -32,7 +32,7 @@ def asr() -> FasterWhisperRecognizer:
     return FasterWhisperRecognizer(embedded_options(weights_dir()))
 
 
-@pytest.mark.parametrize("final", [True, False], ids=["final-beam5", "partial-greedy"])
+@pytest.mark.parametrize("final", [True, False], ids=["final", "partial"])
 def test_transcribes_piper_speech(asr: FasterWhisperRecognizer, final: bool) -> None:
     result = asr.transcribe(piper_speech("How many reps did I do?"), final=final)
     assert words(result.text) == "how many reps did i do"

@@ -18,10 +18,13 @@ FULL_MODEL = "large-v3"
 class AsrOptions(BaseModel):
     """faster-whisper model and decoding options.
 
-    Finals use beam search (beam 5 heard "How is my squat depth?" where greedy heard "how is my
-    swap step"); partials use greedy decoding because they are redone every few hundred ms and only
-    steer the UI. A single temperature (no fallback) keeps the latency bounded: the fallback re-decodes
-    noise up to six times.
+    Both partials and finals use beam search: beam 5 heard "How is my squat depth?" where greedy
+    heard "how is my swap step", and a partial transcript is not only shown: it picks the coaching
+    note the LLM reads while the person is still talking, so a misheard partial ("Why do you mind
+    these caving?") costs the reply ~0.5 s of reading once the final transcript finds the right note.
+    With a fitted encoder window the decoder is the smaller part: beam 5 costs ~25 ms more than
+    greedy on a question. A single temperature (no fallback) keeps the latency bounded: the fallback
+    re-decodes noise up to six times.
     """
 
     model: str = Field(..., description="CTranslate2 model directory, faster-whisper size name, or Hub id.")
@@ -33,14 +36,15 @@ class AsrOptions(BaseModel):
         "queues behind a partial one that is still decoding.")
     language: str | None = Field("en", description="Fixed language (tiny.en is English only); None detects.")
     encoder_window_s: float | None = Field(
-        10.0,
+        6.0,
         description="The encoder reads this much audio (or the utterance plus 1 s, if longer) instead of "
         "Whisper's fixed 30 s window, mostly padding for a spoken question. Measured on tiny.en here "
-        "(benchmarks/asr_window.py): 2.5x faster at the same word error rate; windows under ~10 s made "
-        "Whisper repeat itself. None: always 30 s (needed when `language` is None, for detection).",
+        "(benchmarks/asr_window.py): a 10 s window is 2.5x faster than 30 s, 6 s faster again, at the "
+        "same word error rate; shorter windows can make Whisper repeat the utterance, which `said_once` "
+        "undoes. None: always 30 s (needed when `language` is None, for detection).",
     )
     beam_size_final: int = 5
-    beam_size_partial: int = 1
+    beam_size_partial: int = 5
     temperature: float = 0.0
     initial_prompt: str | None = Field(FITNESS_PROMPT, description="Domain vocabulary prompt; None to disable.")
     no_speech_threshold: float = Field(0.6, description="No-speech probability above which, together with ...")
