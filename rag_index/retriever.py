@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "keyword"]
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?:])\s+|\n+")
+_CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[-–(]")
 
 
 class RetrieverOptions(BaseModel):
@@ -205,26 +206,33 @@ class Retriever:
             )
         return passages
 
-    def excerpt(self, passage: Passage, query: str, max_chars: int) -> Passage:
+    def excerpt(self, passage: Passage, query: str, max_chars: int, *, clip: bool = False) -> Passage:
         """`passage` cut to its sentences most similar to `query`, in their own order, within `max_chars`.
 
         A spoken answer on a CPU can afford ~40 tokens of notes (each costs ~20 ms to read), and the
         one sentence that answers the question grounds a small model better than a whole passage.
-        The best sentence is kept even when it alone is longer.
+        The best sentence is kept even when it alone is longer, unless `clip`: then it ends at its
+        last clause break within `max_chars`, if it has one (for a note read while the person waits).
         """
         sentences = [s.strip() for s in _SENTENCE_BREAK.split(passage.text) if s.strip()]
-        if len(passage.text) <= max_chars or len(sentences) < 2:
+        if len(passage.text) <= max_chars:
             return passage
-        vectors = self._embedder.embed([truncate_query(query, self.options.max_query_chars), *sentences])
-        closeness = vectors[1:] @ vectors[0]
         keep: list[int] = []
-        used = 0
-        for i in np.argsort(-closeness, kind="stable"):
-            if keep and used + len(sentences[i]) + 1 > max_chars:
-                continue
-            keep.append(int(i))
-            used += len(sentences[i]) + 1
-        return passage.model_copy(update={"text": " ".join(sentences[i] for i in sorted(keep))})
+        if len(sentences) < 2:
+            keep = [0]
+        else:
+            vectors = self._embedder.embed([truncate_query(query, self.options.max_query_chars), *sentences])
+            closeness = vectors[1:] @ vectors[0]
+            used = 0
+            for i in np.argsort(-closeness, kind="stable"):
+                if keep and (used + len(sentences[i]) + 1 > max_chars or len(sentences[i].split()) < 4):
+                    continue  # too long for what is left, or a list label ("- Plank:", "3.") on its own
+                keep.append(int(i))
+                used += len(sentences[i]) + 1
+        text = " ".join(sentences[i] for i in sorted(keep))
+        if clip and len(text) > max_chars:
+            text = _clip_at_clause(text, max_chars)
+        return passage if text == passage.text else passage.model_copy(update={"text": text})
 
     def _context_boost(self, exercise: str | None, faults: list[str]) -> np.ndarray:
         boost = np.zeros(len(self._chunks), dtype=np.float32)
@@ -237,3 +245,10 @@ class Retriever:
                 [any(f in tags for f in faults) for tags in self._chunk_tags], dtype=np.float32
             )
         return boost
+
+
+def _clip_at_clause(text: str, max_chars: int) -> str:
+    """`text` ended at its last clause break (comma, semicolon, dash, parenthesis) within
+    `max_chars`; unchanged when no clause ends there (half a clause would mislead more than it saves)."""
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text[:max_chars]) if m.start() >= max_chars // 3]
+    return text[: breaks[-1]].rstrip(" ,;:-–(") + "." if breaks else text

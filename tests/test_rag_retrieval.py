@@ -103,6 +103,17 @@ def test_excerpt_keeps_the_sentences_that_answer_within_the_budget(retriever: Re
     assert retriever.excerpt(note, "anything", 1000) is note  # short enough already: unchanged
 
 
+def test_clipped_excerpt_ends_at_a_clause_within_the_budget(retriever: Retriever) -> None:
+    query = "Why do my knees cave in?"
+    (passage,) = retriever.search(query, k=1)
+    whole = retriever.excerpt(passage, query, 100)
+    assert len(whole.text) > 100  # its best sentence is longer than the budget: kept whole
+    note = retriever.excerpt(passage, query, 100, clip=True)
+    assert len(note.text) <= 101 and note.text.endswith(".")  # this sentence has commas to cut at
+    assert whole.text.startswith(note.text[:-1])  # the start of that sentence, not new text
+    assert "hip" in note.text  # the cause the question asks for survives the cut
+
+
 def test_truncate_query_cuts_at_a_word_boundary() -> None:
     assert truncate_query("  knees   out\nplease ", 100) == "knees out please"
     assert truncate_query("alpha beta gamma", 12) == "alpha beta"
