@@ -182,6 +182,20 @@ def test_max_tokens_stop_event_and_time_cap(chat: LlamaCppChat) -> None:
 
 
 @pytest.mark.slow
+def test_answers_never_copy_a_bracketed_note_id(chat: LlamaCppChat) -> None:
+    messages = [{"role": "system", "content": "You are a coach."}, {"role": "user", "content": (
+        "Coaching notes:\n[squat-depth] Go down until the hips are level with the knees.\n\n"
+        "Repeat the note exactly as written, id first.")}]
+    answer = "".join(chat.stream(messages, max_tokens=30))
+    assert "hips" in answer and "[" not in answer, answer
+    bias, chat._logit_bias = chat._logit_bias, None  # noqa: SLF001 - what the option prevents
+    try:
+        assert "".join(chat.stream(messages, max_tokens=30)).startswith("[squat-depth]")
+    finally:
+        chat._logit_bias = bias  # noqa: SLF001
+
+
+@pytest.mark.slow
 def test_turns_from_two_threads_are_serialised(chat: LlamaCppChat) -> None:
     results: dict[int, str] = {}
 

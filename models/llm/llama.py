@@ -44,6 +44,8 @@ class LlamaCppChat:
             # template it recognises (Mistral's, Llama-3's), llama-cpp-python uses its hard-coded
             # formatter, whose spacing after a reply differs, and the reply re-reads the turn from there.
             self._llama.chat_format = "chat_template.default"
+        self._logit_bias = {token: -100.0 for token in _tokens_starting_with(self._llama, "[")} \
+            if options.no_brackets else None
         self._replies_waiting = 0
         self._prefill_ticket = 0
         self._counter_lock = threading.Lock()
@@ -154,6 +156,7 @@ class LlamaCppChat:
                 top_k=opts.top_k,
                 repeat_penalty=opts.repeat_penalty,
                 seed=opts.seed,
+                logit_bias=self._logit_bias,
             )
             try:
                 for chunk in chunks:
@@ -192,6 +195,14 @@ def _common_prefix(cached: np.ndarray, tokens: list[int]) -> int:
     n = min(len(cached), len(tokens))
     differ = np.flatnonzero(np.asarray(cached[:n]) != np.asarray(tokens[:n], dtype=cached.dtype))
     return int(differ[0]) if differ.size else n
+
+
+def _tokens_starting_with(llama: Any, text: str) -> list[int]:
+    """Ids of the vocabulary's tokens whose text starts with `text`, after a leading space
+    (written 'Ġ' in byte-level BPE vocabularies, '▁' in SentencePiece ones)."""
+    model = llama._model  # noqa: SLF001 - llama-cpp-python keeps the vocabulary there
+    return [token for token in range(llama.n_vocab())
+            if model.token_get_text(token).lstrip(" Ġ▁").startswith(text)]
 
 
 def _chat_formatter(llama: Any) -> Any:

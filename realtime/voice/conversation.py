@@ -29,6 +29,7 @@ from models.vad import Segmenter, SpeechStarted, UtteranceEnded, VadOptions
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
 from realtime.voice.cues import CuePolicy
 from realtime.voice.gate import Gate
+from realtime.voice.note_tags import NoteTagFilter
 from realtime.voice.responder import SUMMARY_REQUEST, HistoryTurn, build_messages
 from realtime.voice.speaker import Speaker
 from realtime.voice.turn_timer import TurnTimer
@@ -400,7 +401,7 @@ class Conversation:
         if speak and self.hub.tts is not None:
             reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, self._sink(timer, reply.gate), reply.stop,
                                     on_first_audio=lambda: timer.stamp("tts_first_audio"))
-        chunker = SentenceChunker()
+        chunker, tags = SentenceChunker(), NoteTagFilter()
         deltas: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
 
         def generate() -> None:
@@ -420,13 +421,9 @@ class Conversation:
                 failed = delta
                 continue
             timer.stamp("llm_first_token")
-            reply.text += delta
-            reply.send(session, Reply(turn=reply.turn, delta=delta, kind=reply.kind))
-            for sentence in chunker.push(delta):
-                timer.stamp("first_sentence")
-                if reply.speaker:
-                    reply.speaker.say(sentence)
+            self._say(tags.push(delta), reply, chunker, timer)
         await generation
+        self._say(tags.flush(), reply, chunker, timer)
         for sentence in chunker.flush():
             timer.stamp("first_sentence")
             if reply.speaker:
@@ -449,6 +446,17 @@ class Conversation:
         # With speech queued but not yet on the wire, the first frame's callback reports instead.
         if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer:
             reply.gate.run(lambda: self._report(timer))
+
+    def _say(self, text: str, reply: _ActiveReply, chunker: SentenceChunker, timer: TurnTimer) -> None:
+        """Reply text to the client as it comes, and each piece worth speaking to the speaker."""
+        if not text:
+            return
+        reply.text += text
+        reply.send(self.session, Reply(turn=reply.turn, delta=text, kind=reply.kind))
+        for sentence in chunker.push(text):
+            timer.stamp("first_sentence")
+            if reply.speaker:
+                reply.speaker.say(sentence)
 
     async def _find_note(self, query: str, exercise: str | None, faults: list[str],
                          keep: list[Any] | None = None) -> list[Any]:
