@@ -71,6 +71,24 @@ def test_current_audio_grows_while_speaking(vad: SileroVad) -> None:
     assert segmenter.current_audio() is None  # the turn ended in the trailing silence
 
 
+def test_silence_counts_from_the_last_voiced_window(vad: SileroVad) -> None:
+    """What the voice loop starts its speculative answer on: silence since the speech ended, in
+    stream time, growing steadily through the trailing silence until the turn ends."""
+    segmenter = Segmenter(vad)
+    speech = piper_speech(SENTENCE)
+    audio = pad(speech, 0.5, 1.0)
+    seen = []
+    for i in range(0, audio.size, 320):
+        segmenter.push(audio[i : i + 320])
+        if segmenter.in_speech:
+            seen.append(((i + 320) / RATE, segmenter.silence_s))
+    assert segmenter.silence_s == 0.0  # the turn has ended
+    speaking = [s for t, s in seen if t < 0.5 + speech.size / RATE - 0.3]
+    trailing = [s for t, s in seen if t > 0.5 + speech.size / RATE + 0.1]
+    assert max(speaking) < 0.3  # pauses between words stay short
+    assert trailing == sorted(trailing) and 0.4 <= trailing[-1] <= 0.55  # then up to min_silence_ms
+
+
 def test_two_turns_and_chunking_does_not_matter(vad: SileroVad) -> None:
     one = piper_speech(SENTENCE)
     audio = np.concatenate([pad(one, 0.5, 1.2), pad(one, 0.0, 1.2)])

@@ -4,7 +4,7 @@ One `Segmenter` per voice session, fed from one thread. It gives the voice loop 
 - barge-in: `SpeechStarted` fires only after `min_speech_ms` of voiced audio, so a cough or a
   dropped weight does not interrupt the coach;
 - partial transcripts: while `in_speech`, `current_audio()` returns the utterance so far
-  (pre-roll included) for a greedy ASR pass;
+  (pre-roll included) for an ASR pass;
 - the final utterance: `UtteranceEnded` after `min_silence_ms` of silence (or when a monologue
   reaches `max_utterance_s`, with `truncated=True`), carrying the audio to transcribe.
 Times are seconds of stream time (samples pushed / 16000) since the segmenter was created.
@@ -77,6 +77,14 @@ class Segmenter:
     def last_voiced_end(self) -> float:
         """Stream time (s) where the last voiced window of the current utterance ended."""
         return self._last_voiced_end / SAMPLE_RATE
+
+    @property
+    def silence_s(self) -> float:
+        """Seconds of audio run through the model since the last voiced window of the utterance in
+        progress (0 outside one). Windows in the hysteresis band count: they are not speech."""
+        if self._state is not _State.SPEAKING:
+            return 0.0
+        return (self._consumed - self._last_voiced_end) / SAMPLE_RATE
 
     def current_audio(self) -> np.ndarray | None:
         """The utterance so far (pre-roll included) while speaking, for partial transcripts."""

@@ -81,6 +81,7 @@ class _Speculation:
     turn: int
     timer: TurnTimer
     gate: Gate
+    voiced_end: float  # stream time of the last voiced window it heard: a later one means they went on
     task: asyncio.Task[None] | None = None
 
 
@@ -139,7 +140,6 @@ class Conversation:
         self._partial_busy = False
         self._last_partial = 0.0
         self._user_turn_started = False
-        self._silent_s = 0.0
         self._speculation: _Speculation | None = None
         self._prefilled: tuple[int, list[Any]] | None = None  # (turn, passages) read into the LLM
         self._listening = False
@@ -183,18 +183,17 @@ class Conversation:
                 self._on_speech_started()
             else:
                 self._on_utterance(event)
-        if not self._segmenter.in_speech:
+        segmenter = self._segmenter
+        if not segmenter.in_speech:
             return
-        if self._segmenter.last_probability < self._vad_options.silence_threshold:
-            self._silent_s += len(pcm16k) / 16_000
-            if self._silent_s >= SPECULATE_AFTER_SILENCE_S and self._speculation is None:
+        if self._speculation is not None and segmenter.last_voiced_end > self._speculation.voiced_end:
+            self._abandon_speculation()  # they went on: its transcript is of the shorter audio
+        if segmenter.silence_s >= SPECULATE_AFTER_SILENCE_S:
+            if self._speculation is None:
                 self._speculate()
-        else:
-            self._silent_s = 0.0
-            if self._speculation is not None:
-                self._abandon_speculation()  # they went on: its transcript is of the shorter audio
-            if not self._partial_busy and time.monotonic() - self._last_partial >= PARTIAL_INTERVAL_S:
-                self._start_partial()
+        elif (segmenter.last_probability >= self._vad_options.silence_threshold and not self._partial_busy
+              and time.monotonic() - self._last_partial >= PARTIAL_INTERVAL_S):
+            self._start_partial()
 
     @property
     def person_speaking(self) -> bool:
@@ -212,7 +211,6 @@ class Conversation:
             self._user_turn_started = True
             self._prefilled = None
         self._last_partial = time.monotonic()
-        self._silent_s = 0.0
         self._set_listening(True)
         self._set_answering(False)
         if self.active is not None:
@@ -277,7 +275,8 @@ class Conversation:
         if audio is None:
             return
         timer = TurnTimer(self.turn, speech_end=self._wall_time(self._segmenter.last_voiced_end))
-        spec = _Speculation(turn=self.turn, timer=timer, gate=Gate(confirmed=False))
+        spec = _Speculation(turn=self.turn, timer=timer, gate=Gate(confirmed=False),
+                            voiced_end=self._segmenter.last_voiced_end)
         self._speculation = spec
         self._set_answering(True)
         cancel_prefill = getattr(self.hub.llm, "cancel_prefill", None)
@@ -303,7 +302,6 @@ class Conversation:
 
     def _on_utterance(self, event: UtteranceEnded) -> None:
         self._user_turn_started = False
-        self._silent_s = 0.0
         self._set_listening(False)
         spec, self._speculation = self._speculation, None
         if spec is not None and spec.turn == self.turn:
