@@ -1,7 +1,7 @@
 """The conversation of one session: listen, understand, answer, speak, and stop when interrupted.
 
 Microphone audio (16 kHz) goes through the VAD on the event loop (a 32 ms window costs ~0.1 ms).
-While the person speaks, greedy partial transcripts are made at an interval, and the LLM reads the
+While the person speaks, partial transcripts are made at an interval, and the LLM reads the
 turn's prompt so far (facts, the coaching note retrieved for the words so far, the words) into its
 KV cache. At the first 150 ms of silence the beam-search final transcript and the reply start
 speculatively, held back by a `Gate` until the VAD confirms the end of the turn (or dropped unheard
@@ -41,15 +41,18 @@ log = logging.getLogger(__name__)
 
 ReplyKind = Literal["answer", "cue", "summary"]
 PARTIAL_INTERVAL_S = 0.4  # from the end of one partial transcript to the start of the next
-MIN_WORDS_TO_RETRIEVE = 4  # "How should I" finds nothing useful; "How should I breathe" does
+# "How many reps" already finds its note (0.77); "How should I" matches nothing above NOTE_MIN_SCORE.
+MIN_WORDS_TO_RETRIEVE = 3
 # After this much silence the final transcript and the reply start speculatively; the VAD confirms
 # the end of the turn later (min_silence_ms), and by then the first clause is often ready.
 SPECULATE_AFTER_SILENCE_S = 0.15
 MAX_HISTORY = 8
 # Reading the prompt is the slow part on 2 cores (~45 tokens/s on one core, see LlamaCppChat.prefill),
-# so the spoken answer is grounded in the single best passage, cut to its sentences that answer.
+# so the spoken answer is grounded in the single best passage, cut to its sentences that answer and
+# clipped at a clause: the note is usually found only by the last partial transcript, so most of it is
+# read while the person waits (~25 tokens at 110 characters instead of ~40 at 160).
 PASSAGES_PER_TURN = 1
-NOTE_CHARS = 160
+NOTE_CHARS = 110
 # A weaker match is left out: for "Should I keep my back straight?" the best passage (0.63) was about
 # shoulder-press lockout, and the small model then answered "No". The benchmark's good matches score
 # 0.73-0.86; wordy questions score lower ("Coach, I have a question about my legs: why do my knees
@@ -279,10 +282,21 @@ class Conversation:
                             voiced_end=self._segmenter.last_voiced_end)
         self._speculation = spec
         self._set_answering(True)
-        cancel_prefill = getattr(self.hub.llm, "cancel_prefill", None)
-        if cancel_prefill is not None:
+        if self._prefilled is not None and self._prefilled[0] == self.turn and self._prefilled[1]:
+            # The reply reuses the note the partial transcripts found: go on reading it, on one core,
+            # beside the final transcript, instead of after it. The words after it may still change.
+            self.session.spawn(self._read_note_ahead(self._prefilled[1]), "llm-prefill-note")
+        elif (cancel_prefill := getattr(self.hub.llm, "cancel_prefill", None)) is not None:
             cancel_prefill()  # the final transcript needs the cores now; what was read stays cached
         spec.task = self.session.spawn(self._understand(audio, timer, spec.gate), "speculative-turn")
+
+    async def _read_note_ahead(self, passages: list[Any]) -> None:
+        """Read the facts and `passages` (not the words) into the KV cache; a newer prefill, or the
+        reply asking for the model, stops it at its next chunk."""
+        facts, _, _ = self.session.measured_facts()
+        messages = build_messages("", facts, passages, self.history)
+        await asyncio.get_running_loop().run_in_executor(
+            self.hub.llm_pool, functools.partial(self.hub.llm.prefill, messages, spare_core=False))
 
     def _abandon_speculation(self) -> None:
         """The person went on speaking: drop the speculative reply before anyone hears it."""
@@ -471,7 +485,7 @@ class Conversation:
             if keep and keep[0].doc_id in {p.doc_id for p in found}:
                 return keep
             best = [p for p in found[:PASSAGES_PER_TURN] if p.score >= NOTE_MIN_SCORE]
-            return [knowledge.excerpt(p, query, NOTE_CHARS) for p in best]
+            return [knowledge.excerpt(p, query, NOTE_CHARS, clip=True) for p in best]
 
         return await asyncio.get_running_loop().run_in_executor(None, find)
 
