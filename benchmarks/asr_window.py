@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/asr_window.py
 
-Runs the embedded recogniser (tiny.en, int8, 2 threads) on spoken questions made with Piper and
+Runs the embedded recogniser (tiny.en, int8, 1 thread) on spoken questions made with Piper and
 espeak-ng (each with the silence the VAD leaves around an utterance), on a real human recording
 (moonshine-voice's beckett.wav) and on noise and silence, once per encoder window, greedy and
 beam 5 (what partials and finals use). Prints ms per question, word error rate and what was heard

@@ -30,7 +30,9 @@ class AsrOptions(BaseModel):
     model: str = Field(..., description="CTranslate2 model directory, faster-whisper size name, or Hub id.")
     device: str = Field("cpu", description="'cpu', 'cuda' or 'auto'.")
     compute_type: str = Field("int8", description="int8 on CPU; float16 on CUDA.")
-    cpu_threads: int = Field(2, description="Threads per transcription (the machine has 2 cores).")
+    cpu_threads: int = Field(
+        1, description="Threads per transcription. 1: tiny.en is too small to share out, and 2 threads were ~30% "
+        "slower here (beam 5 on a question: 136-145 vs 195-201 ms), and took the core the LLM reads on.")
     num_workers: int = Field(
         2, description="Concurrent transcriptions CTranslate2 runs in parallel: 2, so a final transcript never "
         "queues behind a partial one that is still decoding.")
@@ -55,7 +57,7 @@ class AsrOptions(BaseModel):
 
 
 def embedded_options(weights: Path) -> AsrOptions:
-    """Whisper tiny.en, int8, 2 threads, from `weights/asr/whisper-tiny.en` (see prepare_embedded)."""
+    """Whisper tiny.en, int8, 1 thread, from `weights/asr/whisper-tiny.en` (see prepare_embedded)."""
     return AsrOptions(model=str(embedded_model_dir(weights)))
 
 
