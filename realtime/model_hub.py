@@ -9,6 +9,7 @@ an LLM reply, and none of them ever runs on the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -50,6 +51,27 @@ class ModelHub:
         # and every session's vision loop backs off (see VisionLoop.wait_for_cpu).
         self.voice_answering = 0
         self.voice_listening = 0
+        self._transcribing = 0
+        self._transcribing_lock = threading.Lock()
+
+    @property
+    def transcribing(self) -> bool:
+        """Whisper is running (it takes one core): the LLM should then read with one thread."""
+        return self._transcribing > 0
+
+    async def transcribe(self, audio: Any, final: bool) -> Any:
+        """`asr.transcribe` on the ASR pool, counted while it actually runs (not while it queues,
+        and still after its caller has stopped waiting for it)."""
+        def run() -> Any:
+            with self._transcribing_lock:
+                self._transcribing += 1
+            try:
+                return self.asr.transcribe(audio, final)
+            finally:
+                with self._transcribing_lock:
+                    self._transcribing -= 1
+
+        return await asyncio.get_running_loop().run_in_executor(self.asr_pool, run)
 
     def start_loading(self, families: tuple[str, ...] = FAMILIES) -> None:
         for family in families:

@@ -21,6 +21,7 @@ from models.llm import (
     fold_system_into_first_user,
     prepare_embedded,
 )
+from models.llm.llama import PREFILL_CHUNK
 from models.paths import weights_dir
 from realtime.voice.responder import SYSTEM_PROMPT, HistoryTurn, build_messages
 from tests.tiny_gguf import make_gguf
@@ -97,6 +98,20 @@ def test_a_spare_core_reads_the_prompt_with_two_threads_and_the_same_result(chat
     assert two == one
     chat.prefill(ask("How deep"))
     assert chat._prompt_threads == 1  # back to one thread when the caller does not say a core is spare  # noqa: SLF001
+
+
+@pytest.mark.slow
+def test_a_callable_spare_core_is_asked_before_every_prefill_chunk(chat: LlamaCppChat) -> None:
+    threads_before: list[int] = []
+
+    def spare() -> bool:  # as if a transcription started and ended while the prompt is read
+        threads_before.append(chat._prompt_threads)  # noqa: SLF001 - what the last chunk ran with
+        return len(threads_before) % 2 == 0
+
+    chat.llama.reset()
+    read = chat.prefill(ask("Tell me about squats. " + "Brace the trunk before each rep. " * 8), spare_core=spare)
+    assert read > 3 * PREFILL_CHUNK and len(threads_before) == -(-read // PREFILL_CHUNK)
+    assert threads_before[1:4] == [1, 2, 1]
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -56,14 +56,15 @@ class LlamaCppChat:
         """The underlying `llama_cpp.Llama` (for tokenising in benchmarks; do not call it unlocked)."""
         return self._llama
 
-    def prefill(self, messages: list[dict[str, str]], *, spare_core: bool = False) -> int:
+    def prefill(self, messages: list[dict[str, str]], *, spare_core: bool | Callable[[], bool] = False) -> int:
         """Read `messages` into the KV cache, up to the end of the last message's text (left open:
         more words may follow). Returns the number of tokens evaluated.
 
         Only what the cache does not already hold is read, in chunks of `PREFILL_CHUNK` tokens;
         it stops early, keeping what it has read, as soon as a reply waits for the model, a newer
         prefill is asked for, or `cancel_prefill` is called. A later `stream` whose prompt starts
-        with these tokens reads only the rest.
+        with these tokens reads only the rest. A callable `spare_core` is asked before each chunk
+        (a transcription that starts or ends changes the answer while the person talks).
         """
         if self._formatter is None:
             return 0  # no chat template in the GGUF: the prompt cannot be rendered the same way
@@ -83,12 +84,12 @@ class LlamaCppChat:
             start = _common_prefix(llama.input_ids[: llama.n_tokens], tokens)
             if start == len(tokens):
                 return 0
-            self._use_prompt_threads(spare_core)
             llama.n_tokens = start  # `eval` drops the cache past this point
             read = 0
             for i in range(start, len(tokens), PREFILL_CHUNK):
                 if superseded():
                     break
+                self._use_prompt_threads(spare_core() if callable(spare_core) else spare_core)
                 chunk = tokens[i : i + PREFILL_CHUNK]
                 llama.eval(chunk)
                 read += len(chunk)

@@ -166,9 +166,11 @@ class Conversation:
             self._answering = on
             self.hub.voice_answering += 1 if on else -1
 
-    def _analysis_held(self) -> bool:
-        """Analysis is paused or throttled for the voice loop: the LLM may read with both cores."""
-        return self.hub.voice_listening > 0 or self.hub.voice_answering > 0
+    def _core_spare(self) -> bool:
+        """The LLM may read with both cores: analysis is paused or throttled for the voice loop, and
+        Whisper is not running (asked again before each chunk of a prefill)."""
+        hub = self.hub
+        return (hub.voice_listening > 0 or hub.voice_answering > 0) and not hub.transcribing
 
     # ------------------------------------------------------------------ listening
 
@@ -229,8 +231,7 @@ class Conversation:
 
     async def _partial(self, audio: np.ndarray, turn: int) -> None:
         try:
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, False)
+            result = await self.hub.transcribe(audio, False)
         finally:
             # The interval counts from the end of the last partial: the recogniser stays free about
             # half the time, so the final transcript rarely shares the cores with a partial one.
@@ -265,7 +266,7 @@ class Conversation:
             self._prefilled = (turn, passages)
         messages = build_messages(words or "", facts, passages, self.history)
         await asyncio.get_running_loop().run_in_executor(
-            self.hub.llm_pool, functools.partial(prefill, messages, spare_core=self._analysis_held()))
+            self.hub.llm_pool, functools.partial(prefill, messages, spare_core=self._core_spare))
 
     def refresh_context(self) -> None:
         """New facts (a rep, a set): re-read them into the KV cache while nobody needs the LLM."""
@@ -296,7 +297,7 @@ class Conversation:
         facts, _, _ = self.session.measured_facts()
         messages = build_messages("", facts, passages, self.history)
         await asyncio.get_running_loop().run_in_executor(
-            self.hub.llm_pool, functools.partial(self.hub.llm.prefill, messages, spare_core=False))
+            self.hub.llm_pool, functools.partial(self.hub.llm.prefill, messages, spare_core=self._core_spare))
 
     def _abandon_speculation(self) -> None:
         """The person went on speaking: drop the speculative reply before anyone hears it."""
@@ -329,9 +330,8 @@ class Conversation:
 
     async def _understand(self, audio: np.ndarray, timer: TurnTimer, gate: Gate) -> None:
         """Final transcript of a turn, then the reply; both behind `gate` while it is speculative."""
-        loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(self.hub.asr_pool, self.hub.asr.transcribe, audio, True)
+            result = await self.hub.transcribe(audio, True)
         except Exception as exc:
             self._set_answering(False)
             gate.run(lambda error=exc: self._model_failed("asr", error))
@@ -425,7 +425,7 @@ class Conversation:
             finally:
                 loop.call_soon_threadsafe(deltas.put_nowait, None)
 
-        spare_core = self._analysis_held()
+        spare_core = self._core_spare()
         generation = loop.run_in_executor(self.hub.llm_pool, generate)
         failed: BaseException | None = None
         while (delta := await deltas.get()) is not None:
