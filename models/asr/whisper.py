@@ -78,7 +78,8 @@ class FasterWhisperRecognizer:
         decoded = self._decode_window(samples, beam, window) if window else self._decode_30s(samples, beam)
         compute_s = time.perf_counter() - started
 
-        text = clean_text(decoded.text)
+        # Annotations out first: "How deep? How deep? (music)" is still the question said twice.
+        text = said_once(clean_text(decoded.text))
         reason = rejection_reason(
             text,
             avg_logprob=decoded.avg_logprob,
@@ -120,7 +121,7 @@ class FasterWhisperRecognizer:
             return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppress,
         )[0]
         tokens = result.sequences_ids[0]
-        text = said_once(self._tokenizer.decode(tokens).strip())
+        text = self._tokenizer.decode(tokens).strip()
         # The score is the length-normalised log-probability; faster-whisper's average counts the end token.
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
         return _Decoded(text, self.options.language, avg_logprob, result.no_speech_prob, get_compression_ratio(text))
