@@ -53,10 +53,11 @@ MAX_HISTORY = 8
 # read while the person waits (~25 tokens at 110 characters instead of ~40 at 160).
 PASSAGES_PER_TURN = 1
 NOTE_CHARS = 110
-# A weaker match is left out: for "Should I keep my back straight?" the best passage (0.63) was about
-# shoulder-press lockout, and the small model then answered "No". The benchmark's good matches score
-# 0.73-0.86; wordy questions score lower ("Coach, I have a question about my legs: why do my knees
-# cave in?" 0.69 for knee tracking), so the bar sits just above the bad match.
+# A weaker match is left out: for "Should I keep my back straight?" the best passage (0.63), before
+# the knowledge base had a note on it, was about shoulder-press lockout, and the small model then
+# answered "No". The benchmark's good matches score 0.73-0.86; wordy questions score lower ("Coach,
+# I have a question about my legs: why do my knees cave in?" 0.69 for knee tracking), so the bar
+# sits just above the bad match.
 NOTE_MIN_SCORE = 0.65
 
 
