@@ -53,18 +53,17 @@ def is_repetition_loop(text: str) -> bool:
 
 
 def said_once(text: str) -> str:
-    """The utterance once, when the text is the same words two to four times over.
+    """The utterance once, when the text is the same words over and over (the last time maybe cut).
 
     Whisper given less than its 30 s window sometimes says the whole utterance again ("How long
-    should I rest? How long should I rest?"); nobody asks their coach the same thing twice in one breath.
+    should I rest? How long should I rest?"), or until its token limit ("How is my squat depth? How
+    is my squat depth? How is my"); nobody asks their coach the same thing twice in one breath.
     """
     words = text.split()
-    for times in (2, 3, 4):
-        size, rest = divmod(len(words), times)
-        if rest == 0 and size >= 2:
-            blocks = {_normalise(" ".join(words[i * size : (i + 1) * size])) for i in range(times)}
-            if len(blocks) == 1:
-                return " ".join(words[:size])
+    norm = [_normalise(word) for word in words]
+    for size in range(2, len(words) // 2 + 1):  # two words at least, said twice in full at least
+        if all(norm[i] == norm[i % size] for i in range(size, len(norm))):
+            return " ".join(words[:size])
     return text
 
 

@@ -31,7 +31,7 @@ class _Decoded:
     language: str | None
     avg_logprob: float
     no_speech_prob: float
-    compression_ratio: float
+    compression_ratio: float | None  # None: of the text once cleaned (see `transcribe`)
 
 
 class FasterWhisperRecognizer:
@@ -78,13 +78,15 @@ class FasterWhisperRecognizer:
         decoded = self._decode_window(samples, beam, window) if window else self._decode_30s(samples, beam)
         compute_s = time.perf_counter() - started
 
-        # Annotations out first: "How deep? How deep? (music)" is still the question said twice.
+        # Annotations out first: "How deep? How deep? (music)" is still the question said twice, and
+        # kept once it is no repetition loop (its compression ratio is that of the question).
         text = said_once(clean_text(decoded.text))
+        ratio = decoded.compression_ratio if decoded.compression_ratio is not None else _compression_ratio(text)
         reason = rejection_reason(
             text,
             avg_logprob=decoded.avg_logprob,
             no_speech_prob=decoded.no_speech_prob,
-            compression_ratio=decoded.compression_ratio,
+            compression_ratio=ratio,
             prompt=opts.initial_prompt,
             no_speech_threshold=opts.no_speech_threshold,
             log_prob_threshold=opts.log_prob_threshold,
@@ -110,7 +112,6 @@ class FasterWhisperRecognizer:
 
     def _decode_window(self, samples: np.ndarray, beam: int, window_s: float) -> _Decoded:
         from faster_whisper.audio import pad_or_trim
-        from faster_whisper.transcribe import get_compression_ratio
 
         model = self._model
         extractor = model.feature_extractor
@@ -124,7 +125,7 @@ class FasterWhisperRecognizer:
         text = self._tokenizer.decode(tokens).strip()
         # The score is the length-normalised log-probability; faster-whisper's average counts the end token.
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
-        return _Decoded(text, self.options.language, avg_logprob, result.no_speech_prob, get_compression_ratio(text))
+        return _Decoded(text, self.options.language, avg_logprob, result.no_speech_prob, None)
 
     def _decode_30s(self, samples: np.ndarray, beam: int) -> _Decoded:
         opts = self.options
@@ -151,3 +152,10 @@ class FasterWhisperRecognizer:
             no_speech_prob=max((s.no_speech_prob for s in segments), default=1.0),
             compression_ratio=max((s.compression_ratio for s in segments), default=0.0),
         )
+
+
+def _compression_ratio(text: str) -> float:
+    """gzip's ratio on `text`, as faster-whisper measures it: a loop compresses far better than speech."""
+    from faster_whisper.transcribe import get_compression_ratio
+
+    return float(get_compression_ratio(text)) if text else 0.0
