@@ -62,8 +62,14 @@ async def ask(client: RtcTestClient, mic: ArrayAudioTrack, session, speech: np.n
     """Speak one question; wait for its answer to be played out. Returns what was measured."""
     seen = len(client.messages)
     mic.play(speech)
-    metrics = await client.wait_for(lambda m: m["type"] == "metrics" and client.messages.index(m) >= seen,
-                                    timeout=timeout)
+    try:
+        metrics = await client.wait_for(lambda m: m["type"] == "metrics" and client.messages.index(m) >= seen,
+                                        timeout=timeout)
+    except TimeoutError:  # counted and shown, and the run goes on: one lost turn must not hide the rest
+        heard = [(m["type"], m.get("text") or m.get("delta") or m.get("code")) for m in client.messages[seen:]
+                 if m["type"] not in ("pose", "event", "status")]
+        return {"stages": {}, "transcript": "", "reply": f"NO ANSWER in {timeout:.0f} s; got {heard}",
+                "client_v2v": float("nan"), "pause": float("nan"), "failed": True}
     finals = [m for m in client.messages[seen:] if m["type"] == "transcript" and m["final"]]
     reply = "".join(m["delta"] for m in client.messages[seen:] if m["type"] == "reply" and m["kind"] == "answer")
     while session.reply_track.pending_seconds > 0:
@@ -147,8 +153,9 @@ async def run(args: argparse.Namespace) -> None:
     await runner.cleanup()
     hub.close()
 
-    print(f"\nvoice-to-voice over {len(rows)} turns, {'video running' if video else 'no video'} "
-          f"(ms after the end of the person's speech)\n")
+    failed = sum(1 for r in rows if r.get("failed"))
+    print(f"\nvoice-to-voice over {len(rows) - failed} turns, {'video running' if video else 'no video'} "
+          f"(ms after the end of the person's speech){f'; {failed} turns got no answer' if failed else ''}\n")
     print("| stage | median | p95 |\n|---|---|---|")
     for stage in STAGES:
         values = [r["stages"].get(stage, float("nan")) for r in rows]
