@@ -38,8 +38,8 @@ QUESTIONS = [
     "How many push-ups should a beginner do?",
 ]
 BECKETT = "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better."
-WINDOWS: dict[str, float | None] = {"30 s (Whisper's own)": None, "10 s or utterance + 1 s (default)": 10.0,
-                                    "6 s or utterance + 1 s": 6.0, "5 s or utterance + 1 s": 5.0}
+WINDOWS: dict[str, float | None] = {"30 s (Whisper's own)": None, "10 s or utterance + 1 s": 10.0,
+                                    "6 s or utterance + 1 s (default)": 6.0, "5 s or utterance + 1 s": 5.0}
 
 
 def normalise(text: str) -> str:
