@@ -252,8 +252,7 @@ class Conversation:
         words so far and the words themselves. At the end of the turn only the last words are left
         to read. A newer prefill, or a reply, makes an older one stop where it is.
         """
-        prefill = getattr(self.hub.llm, "prefill", None)
-        if prefill is None:
+        if getattr(self.hub.llm, "prefill", None) is None:
             return
         facts, exercise, faults = self.session.measured_facts()
         passages = None
@@ -265,9 +264,13 @@ class Conversation:
             if turn != self.turn or not self._user_turn_started or self._speculation is not None:
                 return  # the turn moved on, or its reply is already reading the whole question
             self._prefilled = (turn, passages)
-        messages = build_messages(words or "", facts, passages, self.history)
+        await self._read_ahead(build_messages(words or "", facts, passages, self.history))
+
+    async def _read_ahead(self, messages: list[dict[str, str]]) -> None:
+        """`messages` into the LLM's KV cache, on two threads while a core is spare; a newer prefill,
+        or a reply asking for the model, stops it at its next chunk."""
         await asyncio.get_running_loop().run_in_executor(
-            self.hub.llm_pool, functools.partial(prefill, messages, spare_core=self._core_spare))
+            self.hub.llm_pool, functools.partial(self.hub.llm.prefill, messages, spare_core=self._core_spare))
 
     def refresh_context(self) -> None:
         """New facts (a rep, a set): re-read them into the KV cache while nobody needs the LLM."""
@@ -287,18 +290,12 @@ class Conversation:
         if self._prefilled is not None and self._prefilled[0] == self.turn and self._prefilled[1]:
             # The reply reuses the note the partial transcripts found: go on reading it, on one core,
             # beside the final transcript, instead of after it. The words after it may still change.
-            self.session.spawn(self._read_note_ahead(self._prefilled[1]), "llm-prefill-note")
+            facts, _, _ = self.session.measured_facts()
+            note = build_messages("", facts, self._prefilled[1], self.history)
+            self.session.spawn(self._read_ahead(note), "llm-prefill-note")
         elif (cancel_prefill := getattr(self.hub.llm, "cancel_prefill", None)) is not None:
             cancel_prefill()  # the final transcript needs the cores now; what was read stays cached
         spec.task = self.session.spawn(self._understand(audio, timer, spec.gate), "speculative-turn")
-
-    async def _read_note_ahead(self, passages: list[Any]) -> None:
-        """Read the facts and `passages` (not the words) into the KV cache; a newer prefill, or the
-        reply asking for the model, stops it at its next chunk."""
-        facts, _, _ = self.session.measured_facts()
-        messages = build_messages("", facts, passages, self.history)
-        await asyncio.get_running_loop().run_in_executor(
-            self.hub.llm_pool, functools.partial(self.hub.llm.prefill, messages, spare_core=self._core_spare))
 
     def _abandon_speculation(self) -> None:
         """The person went on speaking: drop the speculative reply before anyone hears it."""
