@@ -42,8 +42,12 @@ class ModelHub:
         self.knowledge: Any = None
         self.vision_pool = ThreadPoolExecutor(1, thread_name_prefix="vision")
         self.asr_pool = ThreadPoolExecutor(2, thread_name_prefix="asr")  # a final beside a partial
-        # Two: a reply must be able to start while a prefill holds the model, to make it give way.
-        self.llm_pool = ThreadPoolExecutor(2, thread_name_prefix="llm")
+        # Replies get a worker of their own: once a reply waits for the model, a prefill reading gives
+        # way after its chunk and one waiting leaves. Sharing one pool, two prefills (one reading, a
+        # newer one waiting for the lock) could hold both workers, and the reply then waited for a
+        # second chunk to be read before it could even ask (0.2-0.3 s in a third of the turns).
+        self.prefill_pool = ThreadPoolExecutor(2, thread_name_prefix="llm-prefill")
+        self.reply_pool = ThreadPoolExecutor(1, thread_name_prefix="llm-reply")
         self.tts_pool = ThreadPoolExecutor(1, thread_name_prefix="tts")
         self._loader: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -173,5 +177,5 @@ class ModelHub:
 
     def close(self) -> None:
         self._stopping.set()
-        for pool in (self.vision_pool, self.asr_pool, self.llm_pool, self.tts_pool):
+        for pool in (self.vision_pool, self.asr_pool, self.prefill_pool, self.reply_pool, self.tts_pool):
             pool.shutdown(wait=False, cancel_futures=True)

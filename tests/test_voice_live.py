@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -216,6 +217,23 @@ async def test_only_a_well_matching_coaching_note_is_cited(start_server, loaded_
         assert await citations_for(ws, "Should I keep my back straight?") == ["neutral-spine"]
         # Its best match (0.64) is about form breaking down with fatigue: not what was asked.
         assert await citations_for(ws, "Tell me how deep my last squat was.") == []
+
+
+async def test_a_reply_never_queues_behind_prefills(start_server, loaded_hub) -> None:
+    """Prefills pile up while someone talks (one reading, a newer one waiting for the model). A reply
+    must still ask for the model at once, which makes a reading prefill stop after its chunk; queued
+    behind them, it waited until one had read its whole prompt (0.2-0.3 s in a third of the turns)."""
+    server = await start_server(hub=loaded_hub)
+    client, _ = await voice_client(server)
+    held = threading.Event()
+    try:
+        busy = [loaded_hub.prefill_pool.submit(held.wait, 60) for _ in range(loaded_hub.prefill_pool._max_workers)]  # noqa: SLF001
+        client.send({"type": "chat", "text": "Hi coach!"})
+        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"], timeout=60)
+        assert reply_text(client, done["turn"]) and not any(f.done() for f in busy)
+    finally:
+        held.set()
+        await client.close()
 
 
 async def test_client_vanishing_mid_reply_leaves_nothing_running(start_server, loaded_hub) -> None:

@@ -270,7 +270,7 @@ class Conversation:
         """`messages` into the LLM's KV cache, on two threads while a core is spare; a newer prefill,
         or a reply asking for the model, stops it at its next chunk."""
         await asyncio.get_running_loop().run_in_executor(
-            self.hub.llm_pool, functools.partial(self.hub.llm.prefill, messages, spare_core=self._core_spare))
+            self.hub.prefill_pool, functools.partial(self.hub.llm.prefill, messages, spare_core=self._core_spare))
 
     def refresh_context(self) -> None:
         """New facts (a rep, a set): re-read them into the KV cache while nobody needs the LLM."""
@@ -424,7 +424,7 @@ class Conversation:
                 loop.call_soon_threadsafe(deltas.put_nowait, None)
 
         spare_core = self._core_spare()
-        generation = loop.run_in_executor(self.hub.llm_pool, generate)
+        generation = loop.run_in_executor(self.hub.reply_pool, generate)
         failed: BaseException | None = None
         while (delta := await deltas.get()) is not None:
             if isinstance(delta, BaseException):
