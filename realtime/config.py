@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(REPO_ROOT / "data", description="SQLite session records live here.")
     web_dir: Path = Field(REPO_ROOT / "web_demo", description="Static files of the browser demo.")
     load_models: bool = Field(True, description="Load model families at start (off for signaling-only tests).")
+    vision_nice: int = Field(
+        10, ge=0, le=19, description="Niceness added to the vision threads (pose, analysis; Linux): when the "
+        "cores are short, the voice loop and the media go first, and analysis takes what is left. 0: equal shares."
+    )
     limits: Limits = Field(default_factory=Limits)
     models: ModelSettings = Field(default_factory=ModelSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)

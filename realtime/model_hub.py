@@ -20,6 +20,7 @@ from typing import Any
 from models.health import FamilyStatus, HealthRegistry, ModelState
 from models.paths import weights_dir
 from realtime.config import Settings
+from realtime.priority import lower_thread_priority
 from realtime.voice.responder import build_messages
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ class ModelHub:
         self.tts: Any = None
         self.llm: Any = None
         self.knowledge: Any = None
-        self.vision_pool = ThreadPoolExecutor(1, thread_name_prefix="vision")
+        # The pose model is loaded on this worker too, so the threads its runtime starts inherit the priority.
+        self.vision_pool = ThreadPoolExecutor(1, thread_name_prefix="vision", initializer=lower_thread_priority,
+                                              initargs=(settings.vision_nice,))
         self.asr_pool = ThreadPoolExecutor(2, thread_name_prefix="asr")  # a final beside a partial
         # Replies get a worker of their own: once a reply waits for the model, a prefill reading gives
         # way after its chunk and one waiting leaves. Sharing one pool, two prefills (one reading, a
@@ -93,7 +96,7 @@ class ModelHub:
 
     def _load_all(self, families: tuple[str, ...]) -> None:
         loaders: dict[str, Callable[[], tuple[Any, str, str]]] = {
-            "pose": self._load_pose, "vad": self._load_vad, "asr": self._load_asr, "tts": self._load_tts,
+            "pose": lambda: self.vision_pool.submit(self._load_pose).result(), "vad": self._load_vad, "asr": self._load_asr, "tts": self._load_tts,
             "knowledge": self._load_knowledge, "llm": self._load_llm,
         }
         for family in families:
