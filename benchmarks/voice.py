@@ -2,12 +2,14 @@
 
 A pure-Python aiortc client streams a real person on camera (the Sports2D demo video, 640x480 at
 30 fps, so pose runs all along) and speaks questions into the microphone track (Piper and
-espeak-ng voices); the server hears, answers and speaks. For every turn the table shows the
+espeak-ng voices); the server hears, answers and speaks. The client shares the server's two cores,
+so it sends video it encoded to VP8 before the run, as a phone would have encoded it on its own
+device; `--client-encodes` has it encode live instead (~15% of a core taken from the server). For every turn the table shows the
 server's stage stamps (ms after the end of the person's speech) and the client's own measure:
 from the last sample of the question leaving the client to the first audible reply sample arriving.
 ASR word error rate is computed on the questions and on a real human recording (moonshine-voice).
 
-    .venv/bin/python benchmarks/voice.py [--rounds 2] [--no-video]
+    .venv/bin/python benchmarks/voice.py [--rounds 2] [--no-video] [--client-encodes]
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ from realtime.http_api import CTX, SESSIONS  # noqa: E402
 from realtime.model_hub import ModelHub  # noqa: E402
 from realtime.server import create_app, start_app  # noqa: E402
 from tests.media import sports2d_demo_video  # noqa: E402
-from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient, load_video_frames  # noqa: E402
+from tests.rtc_client import (  # noqa: E402
+    ArrayAudioTrack,
+    ArrayVideoTrack,
+    EncodedVideoTrack,
+    RtcTestClient,
+    load_video_frames,
+)
 from tests.speech import espeak_speech, moonshine_speech, piper_speech  # noqa: E402
 
 QUESTIONS = [
@@ -123,7 +131,7 @@ async def run(args: argparse.Namespace) -> None:
     video = None
     if not args.no_video:
         frames = load_video_frames(str(sports2d_demo_video()), fps=30)
-        video = ArrayVideoTrack(lambda i: frames[i % len(frames)])
+        video = ArrayVideoTrack(lambda i: frames[i % len(frames)]) if args.client_encodes else EncodedVideoTrack(frames)
     mic = ArrayAudioTrack(np.zeros(0, np.int16))
     client = RtcTestClient(url, video=video, audio=mic)
     await client.connect()
@@ -178,13 +186,16 @@ async def run(args: argparse.Namespace) -> None:
     if human is not None and hub.asr is not None:
         text = hub.asr.transcribe(human, final=True).text
         print(f"| human recording (moonshine beckett.wav) | 1 | {jiwer.wer(normalise(BECKETT), normalise(text)):.3f} |")
-    print(f"\nvideo during the run: {frames_in:.0f} frames received, {frames_done:.0f} analysed")
+    print(f"\nvideo during the run ({'encoded live by the client' if args.client_encodes else 'encoded before the run'}): "
+          f"{frames_in:.0f} frames received, {frames_done:.0f} analysed")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="times to ask each question in each voice")
     parser.add_argument("--no-video", action="store_true", help="voice only (no pose load)")
+    parser.add_argument("--client-encodes", action="store_true",
+                        help="the client encodes its video live, on the server's cores")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import numpy as np
 
-from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient
+from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, EncodedVideoTrack, RtcTestClient
 
 
 def moving_square(index: int, width: int = 640, height: int = 480) -> np.ndarray:
@@ -36,5 +36,19 @@ async def test_video_audio_and_datachannel_session(server) -> None:
         assert live.audio_seconds >= 1.5
         # the reply track plays (silence while idle) at 50 frames per second
         assert len(client.received_audio) >= 60
+    finally:
+        await client.close()
+
+
+async def test_pre_encoded_vp8_video_reaches_the_server_as_frames(server) -> None:
+    """The benchmark's client plays packets it encoded up front (as if on the person's phone)."""
+    client = RtcTestClient(server.url, video=EncodedVideoTrack([moving_square(i, 320, 240) for i in range(30)]))
+    await client.connect()
+    try:
+        await client.wait_for(lambda m: m["type"] == "hello")
+        await asyncio.sleep(2.0)
+        live = server.sessions[client.session_id]
+        assert live.frames_received >= 40, live.frames_received  # looped past its 30 frames
+        assert "VP8" in client.pc.remoteDescription.sdp and "H264" not in client.pc.localDescription.sdp
     finally:
         await client.close()
