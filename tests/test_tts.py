@@ -183,3 +183,49 @@ def test_stream_resampler_to_48k_keeps_pitch_and_length() -> None:
     spectrum = np.abs(np.fft.rfft(out[4800:-4800].astype(np.float32)))
     peak_hz = np.argmax(spectrum) * 48_000 / (out.size - 9600)
     assert peak_hz == pytest.approx(440, abs=3)
+
+
+class _Heard:
+    """An audio sink that notes what reached it."""
+
+    sample_rate = 48_000
+
+    def __init__(self) -> None:
+        self.writes: list[bool] = []
+
+    def write(self, pcm: np.ndarray, first: bool) -> None:
+        self.writes.append(first)
+
+
+async def test_the_llm_waits_while_the_first_words_are_synthesised_and_no_longer(tts: PiperSynthesizer) -> None:
+    """The reply's LLM pauses between tokens while the first piece is synthesised, so Piper has
+    both cores; it must never wait on a piece with nothing to say, or after a barge-in."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from realtime.voice.speaker import Speaker
+
+    pool = ThreadPoolExecutor(1)
+    sink = _Heard()
+    speaker = Speaker(tts, pool, sink, threading.Event())
+
+    async def llm_waits() -> tuple[list[bool], float]:
+        started = time.monotonic()
+        await asyncio.to_thread(speaker.wait_while_first_synthesis, 10.0)
+        return sink.writes[:], time.monotonic() - started
+
+    assert (await llm_waits())[0] == []  # nothing said yet: no wait
+    speaker.say("\U0001f642")  # nothing sayable: no audio, and no wait once it is done
+    await asyncio.sleep(0.2)
+    assert (await llm_waits())[0] == []
+    speaker.say("You did five reps.")  # still the first words heard
+    await asyncio.sleep(0)
+    heard, _ = await llm_waits()
+    assert heard[:1] == [True]  # it went on once the first audio was out
+    await speaker.finish()
+
+    cut = Speaker(tts, pool, _Heard(), threading.Event())
+    cut.say("Keep your chest up and brace before every single rep of this set, all the way down.")
+    await asyncio.sleep(0)
+    cut.cancel()  # barge-in
+    assert (await llm_waits())[1] < 5.0

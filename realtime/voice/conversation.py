@@ -47,6 +47,9 @@ MIN_WORDS_TO_RETRIEVE = 3
 # the end of the turn later (min_silence_ms), and by then the first clause is often ready.
 SPECULATE_AFTER_SILENCE_S = 0.15
 MAX_HISTORY = 8
+# The LLM pauses between tokens while the first words are synthesised (Speaker.wait_while_first_synthesis),
+# at most this long: Piper takes ~0.1 s for a clause with both cores here, twice that beside the LLM.
+FIRST_SYNTHESIS_WAIT_S = 0.4
 # Reading the prompt is the slow part on 2 cores (~45 tokens/s on one core, see LlamaCppChat.prefill),
 # so the spoken answer is grounded in the single best passage, cut to its sentences that answer and
 # clipped at a clause: the note is usually found only by the last partial transcript, so most of it is
@@ -418,6 +421,8 @@ class Conversation:
             try:
                 for delta in self.hub.llm.stream(messages, stop_event=reply.stop, spare_core=spare_core):
                     loop.call_soon_threadsafe(deltas.put_nowait, delta)
+                    if reply.speaker is not None:
+                        reply.speaker.wait_while_first_synthesis(FIRST_SYNTHESIS_WAIT_S)
             except Exception as exc:  # the model threw: reported, the session goes on
                 loop.call_soon_threadsafe(deltas.put_nowait, exc)
             finally:

@@ -46,10 +46,20 @@ class Speaker:
         self._resampler: StreamResampler | None = None
         self._task = asyncio.get_running_loop().create_task(self._work(), name="speaker")
         self.spoken: list[str] = []
+        self._not_first_synthesis = threading.Event()  # clear while the first words are being synthesised
+        self._not_first_synthesis.set()
 
     @property
     def produced_audio(self) -> bool:
         return not self._first
+
+    def wait_while_first_synthesis(self, timeout: float) -> None:
+        """Block (a worker thread) while the reply's first words are being synthesised.
+
+        The LLM writing the rest calls this between tokens: paused, it leaves both cores to the
+        synthesis of the words the person is waiting for, and it still writes faster than they
+        are spoken."""
+        self._not_first_synthesis.wait(timeout)
 
     def say(self, text: str) -> None:
         self._queue.put_nowait(text)
@@ -61,6 +71,7 @@ class Speaker:
 
     def cancel(self) -> None:
         self._stop.set()
+        self._not_first_synthesis.set()
         self._task.cancel()
 
     async def _work(self) -> None:
@@ -68,7 +79,12 @@ class Speaker:
         while (text := await self._queue.get()) is not None:
             if self._stop.is_set():
                 return
-            await loop.run_in_executor(self._pool, self._synthesise, text, loop)
+            if self._first:
+                self._not_first_synthesis.clear()
+            try:
+                await loop.run_in_executor(self._pool, self._synthesise, text, loop)
+            finally:
+                self._not_first_synthesis.set()  # also when nothing was sayable (an emoji alone)
             self.spoken.append(text)
 
     def _synthesise(self, text: str, loop: asyncio.AbstractEventLoop) -> None:
@@ -86,3 +102,4 @@ class Speaker:
                 loop.call_soon_threadsafe(self._on_first_audio)
             self._sink.write(samples, self._first)
             self._first = False
+            self._not_first_synthesis.set()
