@@ -115,6 +115,45 @@ def test_a_callable_spare_core_is_asked_before_every_prefill_chunk(chat: LlamaCp
 
 
 @pytest.mark.slow
+def test_yield_cores_stops_a_two_thread_chunk_mid_way_and_reads_it_again_with_one(chat: LlamaCppChat) -> None:
+    """The voice loop's first silence: Whisper needs a core now, not when the chunk is done."""
+    notes = ask("Tell me about squats. " + "Keep the chest up and brace the trunk before each rep. " * 12)
+    chunks: list[tuple[int, int, bool]] = []  # (position, threads, finished)
+    evaluate = chat.llama.eval
+
+    def recorded(tokens: list[int]) -> None:
+        entry = (chat.llama.n_tokens, chat._prompt_threads)  # noqa: SLF001
+        try:
+            evaluate(tokens)
+        except RuntimeError:
+            chunks.append((*entry, False))
+            raise
+        chunks.append((*entry, True))
+
+    whisper_started = threading.Event()
+    chat.llama.reset()
+    chat.llama.eval = recorded
+    try:
+        read: list[int] = []
+        prefill = threading.Thread(target=lambda: read.append(
+            chat.prefill(notes, spare_core=lambda: not whisper_started.is_set())))
+        prefill.start()
+        time.sleep(0.3)
+        whisper_started.set()
+        chat.yield_cores()
+        prefill.join(timeout=60)
+    finally:
+        del chat.llama.eval
+    stopped = [i for i, (_, _, finished) in enumerate(chunks) if not finished]
+    assert len(stopped) == 1, chunks
+    position, threads, _ = chunks[stopped[0]]
+    assert threads == 2 and chunks[stopped[0] + 1][:2] == (position, 1)  # the same chunk, one thread
+    assert read == [chat.llama.n_tokens] == [len(chat._open_prompt_tokens(notes))]  # noqa: SLF001
+    chat.yield_cores()  # with no chunk being read it stops nothing later
+    assert "".join(chat.stream(notes, max_tokens=3))
+
+
+@pytest.mark.slow
 def test_prefill_gives_way_to_a_reply_a_newer_prefill_and_a_cancel(chat: LlamaCppChat) -> None:
     long_notes = ask("Tell me about squats. " + "Keep the chest up and brace the trunk before each rep. " * 25)
     chat.llama.reset()

@@ -16,6 +16,7 @@ chunks that give way at once to a reply waiting for the model or to a newer pref
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -50,6 +51,8 @@ class LlamaCppChat:
         self._prefill_ticket = 0
         self._counter_lock = threading.Lock()
         self._prompt_threads = options.threads_batch
+        self._chunk_threads = 0  # threads of the prefill chunk being read, 0 when none is
+        self._yield = _abort_flag(self._llama)
 
     @property
     def llama(self) -> Any:
@@ -85,17 +88,40 @@ class LlamaCppChat:
             if start == len(tokens):
                 return 0
             llama.n_tokens = start  # `eval` drops the cache past this point
-            read = 0
-            for i in range(start, len(tokens), PREFILL_CHUNK):
-                if superseded():
-                    break
+            position = start
+            while position < len(tokens) and not superseded():
                 self._use_prompt_threads(spare_core() if callable(spare_core) else spare_core)
-                chunk = tokens[i : i + PREFILL_CHUNK]
-                llama.eval(chunk)
-                read += len(chunk)
-            return read
+                chunk = tokens[position : position + PREFILL_CHUNK]
+                if self._eval_unless_yielded(chunk):
+                    position += len(chunk)
+            return position - start
         finally:
             self._lock.release()
+
+    def yield_cores(self) -> None:
+        """Whisper starts the final transcript: a prefill chunk reading with both cores stops now,
+        mid-chunk, and is read again with one. Left to finish, it slowed the transcript down and
+        ended after it (0.3-0.5 s for 16 tokens beside Whisper, ~0.2 s alone), and the reply
+        waited for it."""
+        with self._counter_lock:
+            if self._chunk_threads > self.options.threads_batch:
+                self._yield.value = b"x"
+
+    def _eval_unless_yielded(self, chunk: list[int]) -> bool:
+        """`eval` one prefill chunk; False if `yield_cores` stopped it (nothing of it is kept)."""
+        with self._counter_lock:
+            self._chunk_threads = self._prompt_threads
+        try:
+            self._llama.eval(chunk)
+            return True
+        except RuntimeError:  # llama_decode returned 2 (aborted); the KV cache holds what it held before
+            if not self._yield.value:
+                raise
+            return False
+        finally:
+            with self._counter_lock:
+                self._chunk_threads = 0
+                self._yield.value = b""
 
     def cancel_prefill(self) -> None:
         """Stop the prefill in progress at its next chunk, keeping what it has read: a reply is about
@@ -172,6 +198,27 @@ class LlamaCppChat:
                 chunks.close()
         finally:
             self._lock.release()
+
+
+def _abort_flag(llama: Any) -> ctypes.Array[ctypes.c_char]:
+    """A flag that stops an `eval` of this context between two operations: b"x" stops, b"" not.
+
+    llama.cpp asks its abort callback after every operation of a graph, ~650 times per eval here.
+    A Python callback takes the GIL each time (a 16-token eval took 3.9 s instead of 0.4 s beside
+    a busy Python thread), so the callback is libc's `strlen`, reading the flag's first byte
+    without Python. Without libc (Windows), nothing is ever stopped mid-eval.
+    """
+    import llama_cpp
+
+    flag = ctypes.create_string_buffer(2)
+    try:
+        strlen = ctypes.cast(ctypes.CDLL(None).strlen, ctypes.c_void_p).value
+    except (AttributeError, OSError, TypeError):
+        return flag
+    callback = llama_cpp.ggml_abort_callback(strlen)
+    llama_cpp.llama_set_abort_callback(llama.ctx, callback, ctypes.cast(flag, ctypes.c_void_p))
+    llama._abort_callback = callback  # noqa: SLF001 - kept alive as long as the context
+    return flag
 
 
 def fold_system_into_first_user(messages: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -152,6 +152,7 @@ class Conversation:
         self._listening = False
         self._answering = False
         self._closed = False
+        self._final_transcript_due = False  # from the first silence until Whisper has made it
 
     # ------------------------------------------------------------------ CPU priority
 
@@ -172,9 +173,10 @@ class Conversation:
 
     def _core_spare(self) -> bool:
         """The LLM may read with both cores: analysis is paused or throttled for the voice loop, and
-        Whisper is not running (asked again before each chunk of a prefill)."""
+        Whisper is not running or about to (asked again before each chunk of a prefill)."""
         hub = self.hub
-        return (hub.voice_listening > 0 or hub.voice_answering > 0) and not hub.transcribing
+        return (hub.voice_listening > 0 or hub.voice_answering > 0) and not hub.transcribing \
+            and not self._final_transcript_due
 
     # ------------------------------------------------------------------ listening
 
@@ -290,6 +292,9 @@ class Conversation:
                             voiced_end=self._segmenter.last_voiced_end)
         self._speculation = spec
         self._set_answering(True)
+        self._final_transcript_due = True
+        if (yield_cores := getattr(self.hub.llm, "yield_cores", None)) is not None:
+            yield_cores()  # a prefill reading with both cores now would slow the final transcript down
         if self._prefilled is not None and self._prefilled[0] == self.turn and self._prefilled[1]:
             # The reply reuses the note the partial transcripts found: go on reading it, on one core,
             # beside the final transcript, instead of after it. The words after it may still change.
@@ -337,6 +342,8 @@ class Conversation:
             self._set_answering(False)
             gate.run(lambda error=exc: self._model_failed("asr", error))
             return
+        finally:
+            self._final_transcript_due = False
         timer.stamp("final_transcript")
         self.session.ctx.metrics.stage_latency.labels("asr_final").observe(result.compute_s)
         if not result.text:
