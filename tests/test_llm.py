@@ -4,10 +4,11 @@ against a small aiohttp server started in the test."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aiohttp import web
@@ -114,11 +115,10 @@ def test_a_callable_spare_core_is_asked_before_every_prefill_chunk(chat: LlamaCp
     assert threads_before[1:4] == [1, 2, 1]
 
 
-@pytest.mark.slow
-def test_yield_cores_stops_a_two_thread_chunk_mid_way_and_reads_it_again_with_one(chat: LlamaCppChat) -> None:
-    """The voice loop's first silence: Whisper needs a core now, not when the chunk is done."""
-    notes = ask("Tell me about squats. " + "Keep the chest up and brace the trunk before each rep. " * 12)
-    chunks: list[tuple[int, int, bool]] = []  # (position, threads, finished)
+@contextlib.contextmanager
+def recorded_evals(chat: LlamaCppChat) -> Iterator[list[tuple[int, int, bool]]]:
+    """Every `eval` of the model meanwhile, as (position, threads, finished)."""
+    chunks: list[tuple[int, int, bool]] = []
     evaluate = chat.llama.eval
 
     def recorded(tokens: list[int]) -> None:
@@ -130,10 +130,20 @@ def test_yield_cores_stops_a_two_thread_chunk_mid_way_and_reads_it_again_with_on
             raise
         chunks.append((*entry, True))
 
-    whisper_started = threading.Event()
-    chat.llama.reset()
     chat.llama.eval = recorded
     try:
+        yield chunks
+    finally:
+        del chat.llama.eval
+
+
+@pytest.mark.slow
+def test_yield_cores_stops_a_two_thread_chunk_mid_way_and_reads_it_again_with_one(chat: LlamaCppChat) -> None:
+    """The voice loop's first silence: Whisper needs a core now, not when the chunk is done."""
+    notes = ask("Tell me about squats. " + "Keep the chest up and brace the trunk before each rep. " * 12)
+    whisper_started = threading.Event()
+    chat.llama.reset()
+    with recorded_evals(chat) as chunks:
         read: list[int] = []
         prefill = threading.Thread(target=lambda: read.append(
             chat.prefill(notes, spare_core=lambda: not whisper_started.is_set())))
@@ -142,8 +152,6 @@ def test_yield_cores_stops_a_two_thread_chunk_mid_way_and_reads_it_again_with_on
         whisper_started.set()
         chat.yield_cores()
         prefill.join(timeout=60)
-    finally:
-        del chat.llama.eval
     stopped = [i for i, (_, _, finished) in enumerate(chunks) if not finished]
     assert len(stopped) == 1, chunks
     position, threads, _ = chunks[stopped[0]]
@@ -151,6 +159,23 @@ def test_yield_cores_stops_a_two_thread_chunk_mid_way_and_reads_it_again_with_on
     assert read == [chat.llama.n_tokens] == [len(chat._open_prompt_tokens(notes))]  # noqa: SLF001
     chat.yield_cores()  # with no chunk being read it stops nothing later
     assert "".join(chat.stream(notes, max_tokens=3))
+
+
+@pytest.mark.slow
+def test_a_reply_stops_the_prefill_chunk_being_read(chat: LlamaCppChat) -> None:
+    """On one core beside Whisper a chunk took 0.4-1.1 s; the reply reads its tokens again sooner."""
+    notes = ask("Tell me about squats. " + "Keep the chest up and brace the trunk before each rep. " * 12)
+    chat.llama.reset()
+    with recorded_evals(chat) as chunks:
+        read: list[int] = []
+        prefill = threading.Thread(target=lambda: read.append(chat.prefill(notes)))
+        prefill.start()
+        time.sleep(0.3)
+        answer = "".join(chat.stream(ask("How many reps did I do?"), max_tokens=3))
+        prefill.join(timeout=60)
+    assert answer and read[0] < len(chat._open_prompt_tokens(notes))  # noqa: SLF001
+    stopped = [i for i, (_, _, finished) in enumerate(chunks) if not finished]
+    assert len(stopped) == 1 and len(chunks) > stopped[0] + 1, chunks  # then the reply's evals, all whole
 
 
 @pytest.mark.slow

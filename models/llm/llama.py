@@ -11,7 +11,8 @@ tokens. This needs one `Llama` per process that every session shares: one contex
 
 Reading a prompt costs ~20 ms a token on one core here, so the voice loop reads most of a turn's
 prompt while the person is still talking (`prefill`): the open end of a prompt, evaluated in small
-chunks that give way at once to a reply waiting for the model or to a newer prefill.
+chunks. A newer prefill takes over after the chunk being read; a reply asking for the model stops
+that chunk mid-way (llama.cpp's abort callback) and has the model at once.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ import numpy as np
 
 from models.llm.options import LlmOptions
 
-# Tokens per prefill step: a waiting reply gets the model within one step (~0.4 s here); 16 keeps
-# 85% of the speed of one big batch (41 vs 48 tokens/s on one core), 8 only half.
+# Tokens per prefill step: a newer prefill takes over between steps, and a step a reply stops is lost;
+# 16 keeps 85% of the speed of one big batch (41 vs 48 tokens/s on one core), 8 only half.
 PREFILL_CHUNK = 16
 _END_OF_TEXT = "\u2063"  # marks where the last message's text ends in a rendered prompt
 
@@ -52,7 +53,7 @@ class LlamaCppChat:
         self._counter_lock = threading.Lock()
         self._prompt_threads = options.threads_batch
         self._chunk_threads = 0  # threads of the prefill chunk being read, 0 when none is
-        self._yield = _abort_flag(self._llama)
+        self._chunk_stop = _abort_flag(self._llama)
 
     @property
     def llama(self) -> Any:
@@ -64,8 +65,8 @@ class LlamaCppChat:
         more words may follow). Returns the number of tokens evaluated.
 
         Only what the cache does not already hold is read, in chunks of `PREFILL_CHUNK` tokens;
-        it stops early, keeping what it has read, as soon as a reply waits for the model, a newer
-        prefill is asked for, or `cancel_prefill` is called. A later `stream` whose prompt starts
+        it stops early, keeping the chunks it has read, as soon as a reply waits for the model
+        (mid-chunk), a newer prefill is asked for, or `cancel_prefill` is called. A later `stream` whose prompt starts
         with these tokens reads only the rest. A callable `spare_core` is asked before each chunk
         (a transcription that starts or ends changes the answer while the person talks).
         """
@@ -88,13 +89,10 @@ class LlamaCppChat:
             if start == len(tokens):
                 return 0
             llama.n_tokens = start  # `eval` drops the cache past this point
-            position = start
-            while position < len(tokens) and not superseded():
+            while llama.n_tokens < len(tokens) and not superseded():
                 self._use_prompt_threads(spare_core() if callable(spare_core) else spare_core)
-                chunk = tokens[position : position + PREFILL_CHUNK]
-                if self._eval_unless_yielded(chunk):
-                    position += len(chunk)
-            return position - start
+                self._eval_unless_stopped(tokens, llama.n_tokens)
+            return max(0, llama.n_tokens - start)
         finally:
             self._lock.release()
 
@@ -103,25 +101,31 @@ class LlamaCppChat:
         mid-chunk, and is read again with one. Left to finish, it slowed the transcript down and
         ended after it (0.3-0.5 s for 16 tokens beside Whisper, ~0.2 s alone), and the reply
         waited for it."""
-        with self._counter_lock:
-            if self._chunk_threads > self.options.threads_batch:
-                self._yield.value = b"x"
+        self._stop_chunk(wider_than=self.options.threads_batch)
 
-    def _eval_unless_yielded(self, chunk: list[int]) -> bool:
-        """`eval` one prefill chunk; False if `yield_cores` stopped it (nothing of it is kept)."""
+    def _stop_chunk(self, wider_than: int) -> None:
+        """Stop the prefill chunk being read, if it uses more than `wider_than` threads."""
         with self._counter_lock:
+            if self._chunk_threads > wider_than:
+                self._chunk_stop.value = b"x"
+
+    def _eval_unless_stopped(self, tokens: list[int], begin: int) -> None:
+        """`eval` the prefill chunk of `tokens` from `begin`, unless a reply waits for the model;
+        if `_stop_chunk` stops it, nothing of it is kept (`n_tokens` stays at `begin`)."""
+        with self._counter_lock:
+            if self._replies_waiting:  # one asked since the loop last looked: it would not stop this chunk
+                return
             self._chunk_threads = self._prompt_threads
         try:
-            self._llama.eval(chunk)
-            return True
-        except RuntimeError:  # llama_decode returned 2 (aborted); the KV cache holds what it held before
-            if not self._yield.value:
+            self._llama.n_tokens = begin  # `eval` drops the cache from here on
+            self._llama.eval(tokens[begin : begin + PREFILL_CHUNK])
+        except RuntimeError:  # llama_decode returned 2 (aborted): the cache from `begin` on is dropped
+            if not self._chunk_stop.value:
                 raise
-            return False
         finally:
             with self._counter_lock:
                 self._chunk_threads = 0
-                self._yield.value = b""
+                self._chunk_stop.value = b""
 
     def cancel_prefill(self) -> None:
         """Stop the prefill in progress at its next chunk, keeping what it has read: a reply is about
@@ -164,7 +168,10 @@ class LlamaCppChat:
         opts = self.options
         started = time.monotonic()
         with self._counter_lock:
-            self._replies_waiting += 1  # a prefill holding the model gives way within one chunk
+            self._replies_waiting += 1  # a prefill holding the model gives way now
+        # Mid-chunk: on one core beside the rest of the voice loop a chunk takes 0.4-1.1 s here, and
+        # the reply reads its tokens again with both cores sooner than it would wait for them.
+        self._stop_chunk(wider_than=0)
         try:
             while not self._lock.acquire(timeout=0.01):
                 if stop_event is not None and stop_event.is_set():
