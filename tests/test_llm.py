@@ -22,7 +22,7 @@ from models.llm import (
     fold_system_into_first_user,
     prepare_embedded,
 )
-from models.llm.llama import PREFILL_CHUNK
+from models.llm.llama import MIN_PADDED_CHUNK, PREFILL_CHUNK, _chunk_start
 from models.paths import weights_dir
 from realtime.voice.responder import SYSTEM_PROMPT, HistoryTurn, build_messages
 from tests.tiny_gguf import make_gguf
@@ -113,6 +113,14 @@ def test_a_callable_spare_core_is_asked_before_every_prefill_chunk(chat: LlamaCp
     read = chat.prefill(ask("Tell me about squats. " + "Brace the trunk before each rep. " * 8), spare_core=spare)
     assert read > 3 * PREFILL_CHUNK and len(threads_before) == -(-read // PREFILL_CHUNK)
     assert threads_before[1:4] == [1, 2, 1]
+
+
+def test_a_short_last_prefill_chunk_reads_cached_tokens_again_to_make_a_full_one() -> None:
+    assert _chunk_start(100, 200) == 100  # full chunks start where the cache ends
+    assert _chunk_start(100, 100 + PREFILL_CHUNK - 1) == 99  # 15 left: one cached token read again
+    assert _chunk_start(100, 100 + MIN_PADDED_CHUNK) == 100 + MIN_PADDED_CHUNK - PREFILL_CHUNK
+    assert _chunk_start(100, 100 + MIN_PADDED_CHUNK - 1) == 100  # few left: cheap enough as they are
+    assert _chunk_start(2, 14) == 0  # never before the start of the prompt
 
 
 @contextlib.contextmanager
