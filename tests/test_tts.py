@@ -158,6 +158,11 @@ def test_chunker_cuts_the_first_piece_before_a_phrase_when_no_comma_comes() -> N
         "before the next set.",
     ]
     assert stream_through(SentenceChunker(), "It could be weak or stiff hips.") == ["It could be weak or stiff hips."]
+    # Nor after a word that leans on the next one.
+    assert stream_through(SentenceChunker(), "Breathe in at the top or on the way down, breathe out as you rise.") == [
+        "Breathe in at the top or on the way down,",
+        "breathe out as you rise.",
+    ]
 
 
 def test_chunker_keeps_decimals_abbreviations_and_code_together() -> None:

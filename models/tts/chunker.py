@@ -5,10 +5,11 @@ second here, so waiting for the first full stop would add a second or more of si
 words (`first_clause_words`) have gone to synthesis, the chunker cuts early: at a comma, colon,
 semicolon or dash ("Yes," | "you should ..."; "During the squat," | "breathe in ..."), or, once the
 piece has `first_clause_words` words, before a word that opens a new phrase, such as "because",
-"at" or "during" ("Your knees caved in | because of weak hips"). After that it emits whole
-sentences; a run-on without punctuation is cut at a clause mark or, at worst, at a space after
-`max_words` words. A fenced code block stays in one piece (the normaliser drops it). Decimals
-("2.5 kg") and common abbreviations ("e.g.") do not end a sentence.
+"at" or "during" ("Your knees caved in | because of weak hips"), unless the word before it leans
+on what follows ("or", "the"). After that it emits whole sentences; a run-on without punctuation
+is cut at a clause mark or, at worst, at a space after `max_words` words. A fenced code block
+stays in one piece (the normaliser drops it). Decimals ("2.5 kg") and common abbreviations
+("e.g.") do not end a sentence.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ _CLAUSE_END = re.compile(r"[,;:]+(?=\s)|\s[-–—]+(?=\s)")
 _PHRASE_OPENERS = frozenset({
     "but", "so", "because", "since", "when", "while", "if", "unless", "until", "before", "after",
     "at", "on", "into", "during", "with", "without", "for", "by", "from", "which", "where",
+})
+# Words that lean on the next one: a piece never ends with them ("Breathe in at the top or" | "on ...").
+_LEANING = frozenset({
+    "and", "or", "nor", "but", "the", "a", "an", "to", "of", "not", "very", "more", "most",
+    "your", "my", "his", "her", "its", "our", "their", "this", "that", "these", "those",
 })
 _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "etc.", "vs.", "dr.", "mr.", "mrs.", "ms.", "st.", "approx.", "min.", "sec."})
 
@@ -69,8 +75,9 @@ class SentenceChunker:
         if early and words > self.first_clause_words + 1 and "```" not in self._buffer:
             # A complete word (whitespace after it) that opens a phrase, after enough words.
             for match in re.finditer(r"\s(\w+)(?=\s)", self._buffer):
-                before = len(self._buffer[: match.start()].split())
-                if before >= self.first_clause_words and match.group(1).lower() in _PHRASE_OPENERS:
+                before = self._buffer[: match.start()].split()
+                if len(before) >= self.first_clause_words and match.group(1).lower() in _PHRASE_OPENERS \
+                        and before[-1].lower() not in _LEANING:
                     return self._cut(match.start())
         if words > self.max_words:
             last_space = max(m.start() for m in re.finditer(r"\s", self._buffer.rstrip()))
