@@ -149,6 +149,7 @@ class Conversation:
         self._user_turn_started = False
         self._speculation: _Speculation | None = None
         self._prefilled: tuple[int, list[Any]] | None = None  # (turn, passages) read into the LLM
+        self._prefilled_words = ""  # the partial transcript read with them
         self._listening = False
         self._answering = False
         self._closed = False
@@ -268,7 +269,7 @@ class Conversation:
             passages = await self._find_note(words, exercise, faults, keep=read)
             if turn != self.turn or not self._user_turn_started or self._speculation is not None:
                 return  # the turn moved on, or its reply is already reading the whole question
-            self._prefilled = (turn, passages)
+            self._prefilled, self._prefilled_words = (turn, passages), words
         await self._read_ahead(build_messages(words or "", facts, passages, self.history))
 
     async def _read_ahead(self, messages: list[dict[str, str]]) -> None:
@@ -296,11 +297,12 @@ class Conversation:
         if (yield_cores := getattr(self.hub.llm, "yield_cores", None)) is not None:
             yield_cores()  # a prefill reading with both cores now would slow the final transcript down
         if self._prefilled is not None and self._prefilled[0] == self.turn and self._prefilled[1]:
-            # The reply reuses the note the partial transcripts found: go on reading it, on one core,
-            # beside the final transcript, instead of after it. The words after it may still change.
+            # The reply reuses the note the partial transcripts found: go on reading it and the words
+            # they heard, on one core, beside the final transcript, instead of after it. Words the
+            # final transcript changes are read again by the reply, from the first that differs.
             facts, _, _ = self.session.measured_facts()
-            note = build_messages("", facts, self._prefilled[1], self.history)
-            self.session.spawn(self._read_ahead(note), "llm-prefill-note")
+            ahead = build_messages(self._prefilled_words, facts, self._prefilled[1], self.history)
+            self.session.spawn(self._read_ahead(ahead), "llm-prefill-note")
         elif (cancel_prefill := getattr(self.hub.llm, "cancel_prefill", None)) is not None:
             cancel_prefill()  # the final transcript needs the cores now; what was read stays cached
         spec.task = self.session.spawn(self._understand(audio, timer, spec.gate), "speculative-turn")
