@@ -63,13 +63,14 @@ class LlamaCppChat:
 
     def prefill(self, messages: list[dict[str, str]], *, spare_core: bool | Callable[[], bool] = False) -> int:
         """Read `messages` into the KV cache, up to the end of the last message's text (left open:
-        more words may follow). Returns the number of tokens evaluated.
+        more words may follow). Returns the number of tokens it added to the cache.
 
         Only what the cache does not already hold is read, in chunks of `PREFILL_CHUNK` tokens;
         it stops early, keeping the chunks it has read, as soon as a reply waits for the model
-        (mid-chunk), a newer prefill is asked for, or `cancel_prefill` is called. A later `stream` whose prompt starts
-        with these tokens reads only the rest. A callable `spare_core` is asked before each chunk
-        (a transcription that starts or ends changes the answer while the person talks).
+        (mid-chunk), a newer prefill is asked for, or `cancel_prefill` is called. A later `stream`
+        whose prompt starts with these tokens reads only the rest. A callable `spare_core` is
+        asked before each chunk (a transcription that starts or ends changes the answer while
+        the person talks).
         """
         if self._formatter is None:
             return 0  # no chat template in the GGUF: the prompt cannot be rendered the same way

@@ -273,8 +273,8 @@ class Conversation:
         await self._read_ahead(build_messages(words or "", facts, passages, self.history))
 
     async def _read_ahead(self, messages: list[dict[str, str]]) -> None:
-        """`messages` into the LLM's KV cache, on two threads while a core is spare; a newer prefill,
-        or a reply asking for the model, stops it at its next chunk."""
+        """`messages` into the LLM's KV cache, on two threads while a core is spare; a newer prefill
+        stops it after its chunk, a reply asking for the model at once."""
         await asyncio.get_running_loop().run_in_executor(
             self.hub.prefill_pool, functools.partial(self.hub.llm.prefill, messages, spare_core=self._core_spare))
 
