@@ -193,11 +193,12 @@ def test_prefill_gives_way_to_a_reply_a_newer_prefill_and_a_cancel(chat: LlamaCp
     read: list[int] = []
     prefill = threading.Thread(target=lambda: read.append(chat.prefill(long_notes)))
     prefill.start()
-    time.sleep(0.5)  # the prefill is reading (~400 tokens take ~9 s on one core here)
+    while chat.llama.n_tokens < PREFILL_CHUNK:  # a first chunk read (~400 tokens take ~9 s on one core here)
+        time.sleep(0.01)
     answer = "".join(chat.stream(ask("How many reps did I do?"), max_tokens=6))
     prefill.join(timeout=60)
     assert answer
-    assert read and 0 < read[0] < 300  # it stopped at the next chunk when the reply asked for the model
+    assert read and PREFILL_CHUNK <= read[0] < 300  # it kept its chunks and stopped when the reply asked
 
     chat.llama.reset()
     older: list[int] = []
