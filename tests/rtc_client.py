@@ -22,32 +22,43 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 VIDEO_TIME_BASE = fractions.Fraction(1, 90_000)
 
 
-class ArrayVideoTrack(MediaStreamTrack):
-    """Plays frames from a callable frame_index -> BGR ndarray at a fixed rate."""
+class _PacedVideoTrack(MediaStreamTrack):
+    """A video track that hands out one frame slot every 1/fps seconds, as a camera does."""
 
     kind = "video"
 
-    def __init__(self, make_frame: Callable[[int], np.ndarray], fps: float = 30.0) -> None:
+    def __init__(self, fps: float) -> None:
         super().__init__()
-        self._make = make_frame
         self._fps = fps
         self._index = 0
         self._start: float | None = None
 
-    async def recv(self) -> av.VideoFrame:
+    async def _next_slot(self) -> tuple[int, int]:
+        """Wait for the next frame's time; returns (frame index, pts in the 90 kHz clock)."""
         if self._start is None:
             self._start = time.monotonic()
         target = self._start + self._index / self._fps
         if (wait := target - time.monotonic()) > 0:
             await asyncio.sleep(wait)
-        frame = av.VideoFrame.from_ndarray(self._make(self._index), format="bgr24")
-        frame.pts = int(self._index * 90_000 / self._fps)
-        frame.time_base = VIDEO_TIME_BASE
-        self._index += 1
+        index, self._index = self._index, self._index + 1
+        return index, int(index * 90_000 / self._fps)
+
+
+class ArrayVideoTrack(_PacedVideoTrack):
+    """Plays frames from a callable frame_index -> BGR ndarray at a fixed rate."""
+
+    def __init__(self, make_frame: Callable[[int], np.ndarray], fps: float = 30.0) -> None:
+        super().__init__(fps)
+        self._make = make_frame
+
+    async def recv(self) -> av.VideoFrame:
+        index, pts = await self._next_slot()
+        frame = av.VideoFrame.from_ndarray(self._make(index), format="bgr24")
+        frame.pts, frame.time_base = pts, VIDEO_TIME_BASE
         return frame
 
 
-class EncodedVideoTrack(MediaStreamTrack):
+class EncodedVideoTrack(_PacedVideoTrack):
     """Plays frames encoded once to VP8 up front, looped at a fixed rate.
 
     A phone or a browser encodes its camera on its own device. A client sharing the server's two
@@ -56,10 +67,8 @@ class EncodedVideoTrack(MediaStreamTrack):
     analyses the same kind of stream either way.
     """
 
-    kind = "video"
-
     def __init__(self, frames: list[np.ndarray], fps: float = 30.0, kbps: int = 1500, keyframe_every: int = 60) -> None:
-        super().__init__()
+        super().__init__(fps)
         height, width = frames[0].shape[:2]
         encoder = av.CodecContext.create("libvpx", "w")
         encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
@@ -74,20 +83,11 @@ class EncodedVideoTrack(MediaStreamTrack):
             self._packets += [bytes(packet) for packet in encoder.encode(frame)]
         self._packets += [bytes(packet) for packet in encoder.encode(None)]
         assert len(self._packets) == len(frames), "libvpx must give one packet per frame to loop cleanly"
-        self._fps = fps
-        self._index = 0
-        self._start: float | None = None
 
     async def recv(self) -> av.Packet:
-        if self._start is None:
-            self._start = time.monotonic()
-        target = self._start + self._index / self._fps
-        if (wait := target - time.monotonic()) > 0:
-            await asyncio.sleep(wait)
-        packet = av.Packet(self._packets[self._index % len(self._packets)])  # frame 0 is a keyframe
-        packet.pts = int(self._index * 90_000 / self._fps)
-        packet.time_base = VIDEO_TIME_BASE
-        self._index += 1
+        index, pts = await self._next_slot()
+        packet = av.Packet(self._packets[index % len(self._packets)])  # frame 0 is a keyframe
+        packet.pts, packet.time_base = pts, VIDEO_TIME_BASE
         return packet
 
 
