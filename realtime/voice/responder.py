@@ -23,6 +23,9 @@ SYSTEM_PROMPT = (
     "injury: if the person mentions sharp pain, tell them to stop and see a professional."
 )
 
+# Read with the facts, before any note is found: the header is the same whatever the note.
+NOTES_HEADER = "Coaching notes:\n"
+
 SUMMARY_REQUEST = (
     "The set just ended. Give a short spoken summary: how many reps, the main thing that went well, "
     "and the one thing to fix next set, using the facts."
@@ -50,11 +53,11 @@ def format_facts(facts: Sequence[str]) -> str:
 
 
 def format_passages(passages: Sequence[PassageLike], max_chars: int = 320) -> str:
-    """Notes as "[doc-id] text": the id names the topic (e.g. squat-knees-caving) in few tokens."""
+    """Notes as "[doc-id] text", after NOTES_HEADER: the id names the topic (e.g.
+    squat-knees-caving) in few tokens."""
     if not passages:
-        return "Coaching notes: none relevant."
-    blocks = [f"[{p.doc_id}] {p.text.strip()[:max_chars]}" for p in passages]
-    return "Coaching notes:\n" + "\n".join(blocks)
+        return "none relevant."
+    return "\n".join(f"[{p.doc_id}] {p.text.strip()[:max_chars]}" for p in passages)
 
 
 def build_messages(request: str, facts: Sequence[str], passages: Sequence[PassageLike] | None,
@@ -62,8 +65,9 @@ def build_messages(request: str, facts: Sequence[str], passages: Sequence[Passag
     """OpenAI-style messages for one turn; `request` is the person's words or a summary request.
 
     The last user message is built as facts, then notes, then the request, so that a prefix of it
-    (`request=""`, and `passages=None` for the facts alone) can be evaluated into the KV cache while
-    the person is still speaking: the cached tokens are then a prefix of the final prompt's.
+    (`request=""`, and `passages=None` for the facts and the notes' header alone) can be evaluated
+    into the KV cache while the person is still speaking: the cached tokens are then a prefix of
+    the final prompt's.
     History is the last exchange (`max_history` messages), each reply cut to its first sentences:
     enough for "and what about my knees?", and every turn re-reads it (~20 ms a token here).
     """
@@ -71,9 +75,9 @@ def build_messages(request: str, facts: Sequence[str], passages: Sequence[Passag
     for turn in list(history)[-max_history:]:
         text = _first_sentences(turn.text) + (" (interrupted)" if turn.interrupted else "")
         messages.append({"role": turn.role, "content": text})
-    content = format_facts(facts)
+    content = f"{format_facts(facts)}\n\n{NOTES_HEADER}"
     if passages is not None:
-        content += f"\n\n{format_passages(passages)}"
+        content += format_passages(passages)
         if request:
             # "Question:", not "The person says:", which drew third-person answers ("The person
             # should rest ...") and more echoes of the question from the small model.
