@@ -96,7 +96,8 @@ class ModelHub:
 
     def _load_all(self, families: tuple[str, ...]) -> None:
         loaders: dict[str, Callable[[], tuple[Any, str, str]]] = {
-            "pose": lambda: self.vision_pool.submit(self._load_pose).result(), "vad": self._load_vad, "asr": self._load_asr, "tts": self._load_tts,
+            "pose": lambda: self.vision_pool.submit(self._load_pose).result(),  # see vision_pool
+            "vad": self._load_vad, "asr": self._load_asr, "tts": self._load_tts,
             "knowledge": self._load_knowledge, "llm": self._load_llm,
         }
         for family in families:

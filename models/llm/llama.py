@@ -9,7 +9,7 @@ tokens. This needs one `Llama` per process that every session shares: one contex
 `Llama` is not thread-safe, so a lock serialises turns; a turn waiting for the lock gives up when its
 `stop_event` is set.
 
-Reading a prompt costs ~20 ms a token on one core here, so the voice loop reads most of a turn's
+Reading a prompt costs ~25 ms a token on one core here, so the voice loop reads most of a turn's
 prompt while the person is still talking (`prefill`): the open end of a prompt, evaluated in small
 chunks. A newer prefill takes over after the chunk being read; a reply asking for the model stops
 that chunk mid-way (llama.cpp's abort callback) and has the model at once.

@@ -69,7 +69,7 @@ def build_messages(request: str, facts: Sequence[str], passages: Sequence[Passag
     into the KV cache while the person is still speaking: the cached tokens are then a prefix of
     the final prompt's.
     History is the last exchange (`max_history` messages), each reply cut to its first sentences:
-    enough for "and what about my knees?", and every turn re-reads it (~20 ms a token here).
+    enough for "and what about my knees?", and every turn re-reads it (~25 ms a token on one core here).
     """
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in list(history)[-max_history:]:
