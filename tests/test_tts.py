@@ -229,8 +229,12 @@ async def test_the_llm_waits_while_the_first_words_are_synthesised_and_no_longer
     assert heard[:1] == [True]  # it went on once the first audio was out
     await speaker.finish()
 
-    cut = Speaker(tts, pool, _Heard(), threading.Event())
+    cut_sink = _Heard()
+    cut = Speaker(tts, pool, cut_sink, threading.Event())
     cut.say("Keep your chest up and brace before every single rep of this set, all the way down.")
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.03)
+    assert cut_sink.writes == []  # its first words are being synthesised
     cut.cancel()  # barge-in
-    assert (await llm_waits())[1] < 5.0
+    started = time.monotonic()
+    cut.wait_while_first_synthesis(5.0)  # on the loop, so only `cancel` itself can end the wait
+    assert time.monotonic() - started < 1.0
