@@ -88,6 +88,26 @@ async def test_a_note_the_words_so_far_did_not_find_is_looked_for_again(start_se
         await client.close()
 
 
+async def test_a_note_a_misheard_partial_found_gives_way_to_the_whole_question(start_server, loaded_hub) -> None:
+    """A partial misheard as "How long should I rest this week?" finds the deload note; the answer
+    to "How long should I rest between sets?" must be grounded in the note on rest between sets."""
+    server = await start_server(hub=loaded_hub)
+    client, _ = await voice_client(server)
+    try:
+        conversation = server.sessions[client.session_id].conversation
+        misheard = "How long should I rest this week?"
+        wrong = loaded_hub.knowledge.search(misheard, None, [], k=1)
+        assert [p.doc_id for p in wrong] == ["recovery-and-deload"]
+        conversation._prefilled = (conversation.turn + 1, wrong)  # what that partial leaves  # noqa: SLF001
+        conversation._prefilled_words = misheard  # noqa: SLF001
+        client.send({"type": "chat", "text": "How long should I rest between sets?"})
+        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
+                                     timeout=60)
+        assert [c["id"] for c in done["citations"]] == ["rest-between-sets"]
+    finally:
+        await client.close()
+
+
 def trimmed(pcm: np.ndarray, level: int = 300) -> np.ndarray:
     """Speech without the synthesiser's own leading and trailing silence."""
     loud = np.flatnonzero(np.abs(pcm) > level)

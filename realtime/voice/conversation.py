@@ -410,12 +410,16 @@ class Conversation:
     async def _reply(self, request: str, timer: TurnTimer, reply: _ActiveReply, speak: bool) -> None:
         session, loop = self.session, asyncio.get_running_loop()
         facts, exercise, faults = session.measured_facts()
-        if self._prefilled is not None and self._prefilled[0] == reply.turn and reply.kind == "answer" \
-                and self._prefilled[1]:
-            passages = self._prefilled[1]  # what the KV cache already holds: reuse, do not re-read
-        else:  # (also when the words so far matched no note well: the whole question may)
+        read = self._prefilled[1] if self._prefilled is not None and self._prefilled[0] == reply.turn \
+            and reply.kind == "answer" else None
+        if read and self._prefilled_words == request:
+            passages = read  # found for these very words, and already in the KV cache
+        else:
+            # The whole question may find a note the words so far did not, or a better one than a
+            # misheard partial did ("How long should I rest this week?" found the deload note); the
+            # note already read stays while it is still among the best two (`_find_note`).
             query = request if reply.kind != "summary" else "how did my set go, what to fix next set"
-            passages = await self._find_note(query, exercise, faults)
+            passages = await self._find_note(query, exercise, faults, keep=read)
         timer.stamp("retrieval")
         citations = [Citation(id=p.doc_id, title=p.title) for p in passages]
         messages = build_messages(request, facts, passages, self.history)
