@@ -72,38 +72,29 @@ async def test_spoken_question_gets_transcript_answer_and_audible_reply(start_se
         await client.close()
 
 
-async def test_a_note_the_words_so_far_did_not_find_is_looked_for_again(start_server, loaded_hub) -> None:
-    """Partial transcripts that matched no note well ("Should I keep my ...", or a misheard start)
-    leave an empty note for the turn; the whole question must still be grounded in a good one."""
+@pytest.mark.parametrize(("partial", "found", "question", "cited"), [
+    # Partials that matched no note well ("Should I keep my ...", or a misheard start) leave none.
+    (None, None, "How should I breathe during a squat?", "breathing-during-reps"),
+    # A partial misheard as a question about the week finds the deload note.
+    ("How long should I rest this week?", "recovery-and-deload", "How long should I rest between sets?",
+     "rest-between-sets"),
+], ids=["no-note", "misheard-note"])
+async def test_the_whole_question_finds_the_note_the_partials_missed(
+        start_server, loaded_hub, partial: str | None, found: str | None, question: str, cited: str) -> None:
+    """Whatever note the partial transcripts left for the turn (none, or one for misheard words),
+    the answer to the whole question is grounded in the note that matches it."""
     server = await start_server(hub=loaded_hub)
     client, _ = await voice_client(server)
     try:
         conversation = server.sessions[client.session_id].conversation
-        conversation._prefilled = (conversation.turn + 1, [])  # what such partials leave  # noqa: SLF001
-        client.send({"type": "chat", "text": "How should I breathe during a squat?"})
+        left = loaded_hub.knowledge.search(partial, None, [], k=1) if partial else []
+        assert [p.doc_id for p in left] == ([found] if found else [])
+        conversation._prefilled = (conversation.turn + 1, left)  # what those partials leave  # noqa: SLF001
+        conversation._prefilled_words = partial or ""  # noqa: SLF001
+        client.send({"type": "chat", "text": question})
         done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
                                      timeout=60)
-        assert [c["id"] for c in done["citations"]] == ["breathing-during-reps"]
-    finally:
-        await client.close()
-
-
-async def test_a_note_a_misheard_partial_found_gives_way_to_the_whole_question(start_server, loaded_hub) -> None:
-    """A partial misheard as "How long should I rest this week?" finds the deload note; the answer
-    to "How long should I rest between sets?" must be grounded in the note on rest between sets."""
-    server = await start_server(hub=loaded_hub)
-    client, _ = await voice_client(server)
-    try:
-        conversation = server.sessions[client.session_id].conversation
-        misheard = "How long should I rest this week?"
-        wrong = loaded_hub.knowledge.search(misheard, None, [], k=1)
-        assert [p.doc_id for p in wrong] == ["recovery-and-deload"]
-        conversation._prefilled = (conversation.turn + 1, wrong)  # what that partial leaves  # noqa: SLF001
-        conversation._prefilled_words = misheard  # noqa: SLF001
-        client.send({"type": "chat", "text": "How long should I rest between sets?"})
-        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
-                                     timeout=60)
-        assert [c["id"] for c in done["citations"]] == ["rest-between-sets"]
+        assert [c["id"] for c in done["citations"]] == [cited]
     finally:
         await client.close()
 
