@@ -157,6 +157,8 @@ async def run(args: argparse.Namespace) -> None:
     registry = app[CTX].metrics.registry
     frames_in = registry.get_sample_value("coach_video_frames_received_total")
     frames_done = registry.get_sample_value("coach_video_frames_processed_total")
+    speculations = {outcome: registry.get_sample_value("coach_speculative_turns_total", {"outcome": outcome}) or 0
+                    for outcome in ("confirmed", "abandoned")}
     await client.close()
     await runner.cleanup()
     hub.close()
@@ -188,6 +190,8 @@ async def run(args: argparse.Namespace) -> None:
         print(f"| human recording (moonshine beckett.wav) | 1 | {jiwer.wer(normalise(BECKETT), normalise(text)):.3f} |")
     print(f"\nvideo during the run ({'encoded live by the client' if args.client_encodes else 'encoded before the run'}): "
           f"{frames_in:.0f} frames received, {frames_done:.0f} analysed")
+    print(f"answers started at the first silence: {speculations['confirmed']:.0f} confirmed, "
+          f"{speculations['abandoned']:.0f} dropped unheard when the speech went on")
 
 
 def main() -> None:
