@@ -145,6 +145,22 @@ def test_chunker_speaks_a_short_opening_at_once_and_keeps_cutting_until_enough_i
         "No,", "keep your back straight to stay safe."]
 
 
+def test_chunker_cuts_at_the_mark_the_model_has_just_written() -> None:
+    """Tokens as Qwen writes them: the mark comes alone, the next word (or the end) one token later."""
+    def pieces_by_token(tokens: list[str]) -> list[list[str]]:
+        chunker = SentenceChunker()
+        return [chunker.push(token) for token in tokens]
+
+    assert pieces_by_token(["I", " did", " not", " see", " any", " reps", " yet", "."])[-1] == [
+        "I did not see any reps yet."]
+    assert pieces_by_token(["Yes", ","]) == [[], ["Yes,"]]
+    # After a digit the mark may be part of a number: wait for what follows.
+    assert pieces_by_token(["Add", " 2", ".", "5", " kg", ","]) == [[], [], [], [], [], ["Add 2.5 kg,"]]
+    assert pieces_by_token(["Do", " 1", ",", "500", " reps", "."]) == [[], [], [], [], [], ["Do 1,500 reps."]]
+    chunker = SentenceChunker()
+    assert [chunker.push(token) for token in ["Try", " e", ".g", "."]] == [[], [], [], []]  # an abbreviation
+
+
 def test_chunker_cuts_the_first_piece_before_a_phrase_when_no_comma_comes() -> None:
     text = "Your knees caved in on rep five because your hips tired. Keep going, you are close."
     assert stream_through(SentenceChunker(), text) == [
