@@ -465,12 +465,14 @@ class Conversation:
                                           message="the language model gave no answer in time; please ask again"))
             session.send(Reply(turn=reply.turn, done=True, kind=reply.kind, citations=citations))
             self._remember(request, reply, interrupted=False, citations=citations)
-            # The LLM is free while the answer is spoken: read the next turn's context now.
-            self.session.spawn(self._prefill(self.turn, None), "llm-prefill")
 
         reply.gate.run(conclude)
         if reply.speaker:
             await reply.speaker.finish()
+        # The LLM is free while the answer is spoken: read the next turn's context now. Not before
+        # the answer is synthesised: a short answer is often written before its first words are,
+        # and this prefill beside Piper made them ~0.2 s late ("I did not see any reps yet.").
+        reply.gate.run(lambda: self.session.spawn(self._prefill(self.turn, None), "llm-prefill"))
         # With speech queued but not yet on the wire, the first frame's callback reports instead.
         if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer:
             reply.gate.run(lambda: self._report(timer))
