@@ -170,20 +170,27 @@ def test_yield_cores_stops_a_two_thread_chunk_mid_way_and_reads_it_again_with_on
 
 
 @pytest.mark.slow
-def test_a_reply_stops_the_prefill_chunk_being_read(chat: LlamaCppChat) -> None:
-    """On one core beside Whisper a chunk took 0.4-1.1 s; the reply reads its tokens again sooner."""
+@pytest.mark.parametrize(("shared", "reply_threads", "stopped"), [
+    (False, 1, True),  # another prompt's tokens: of no use to the reply
+    (True, 2, True),  # on one core beside Whisper a chunk took 0.4-1.1 s; the reply reads it again sooner
+    (True, 1, False),  # the reply's own reading, under way at the reply's speed: left to finish
+])
+def test_a_reply_stops_the_prefill_chunk_being_read_unless_it_is_its_own(
+        chat: LlamaCppChat, shared: bool, reply_threads: int, stopped: bool) -> None:
     notes = ask("Tell me about squats. " + "Keep the chest up and brace the trunk before each rep. " * 12)
+    reply = notes if shared else [{"role": "system", "content": "You are a terse assistant."}, notes[1]]
     chat.llama.reset()
     with recorded_evals(chat) as chunks:
         read: list[int] = []
         prefill = threading.Thread(target=lambda: read.append(chat.prefill(notes)))
         prefill.start()
-        time.sleep(0.3)
-        answer = "".join(chat.stream(ask("How many reps did I do?"), max_tokens=3))
+        time.sleep(0.3)  # into the first chunk (16 tokens take ~0.4 s on one core here)
+        answer = "".join(chat.stream(reply, max_tokens=3, spare_core=reply_threads == 2))
         prefill.join(timeout=60)
-    assert answer and read[0] < len(chat._open_prompt_tokens(notes))  # noqa: SLF001
-    stopped = [i for i, (_, _, finished) in enumerate(chunks) if not finished]
-    assert len(stopped) == 1 and len(chunks) > stopped[0] + 1, chunks  # then the reply's evals, all whole
+    assert answer and read[0] < len(chat._open_prompt_tokens(notes))  # noqa: SLF001 - it gave way
+    unfinished = [i for i, (_, _, finished) in enumerate(chunks) if not finished]
+    assert unfinished == ([0] if stopped else []), chunks
+    assert chunks[-1][1] == reply_threads  # the reply's own reading
 
 
 @pytest.mark.slow

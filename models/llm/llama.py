@@ -12,7 +12,8 @@ tokens. This needs one `Llama` per process that every session shares: one contex
 Reading a prompt costs ~25 ms a token on one core here, so the voice loop reads most of a turn's
 prompt while the person is still talking (`prefill`): the open end of a prompt, evaluated in small
 chunks. A newer prefill takes over after the chunk being read; a reply asking for the model stops
-that chunk mid-way (llama.cpp's abort callback) and has the model at once.
+that chunk mid-way (llama.cpp's abort callback) and has the model at once, unless the chunk is
+reading the reply's own tokens as fast as the reply would.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class LlamaCppChat:
         self._counter_lock = threading.Lock()
         self._prompt_threads = options.threads_batch
         self._chunk_threads = 0  # threads of the prefill chunk being read, 0 when none is
+        self._chunk: tuple[int, list[int]] = (0, [])  # its first position and its tokens
         self._chunk_stop = _abort_flag(self._llama)
 
     @property
@@ -111,6 +113,20 @@ class LlamaCppChat:
             if self._chunk_threads > wider_than:
                 self._chunk_stop.value = b"x"
 
+    def _stop_chunk_unless_part_of(self, messages: list[dict[str, str]], threads: int) -> None:
+        """A reply is waiting: the prefill chunk being read stops mid-way, unless it reads tokens the
+        reply's prompt has at the same place, with as many threads as the reply would.
+
+        On one core beside the rest of the voice loop a chunk takes 0.4-1.1 s here, and the reply
+        reads its tokens again with both cores sooner than it would wait for them; a chunk already
+        read with both is the reply's own reading under way (stopping one threw away 0.2-0.5 s).
+        """
+        prompt = self._open_prompt_tokens(messages) if self._formatter is not None else []
+        with self._counter_lock:
+            begin, tokens = self._chunk
+            if tokens and (self._chunk_threads < threads or prompt[begin : begin + len(tokens)] != tokens):
+                self._chunk_stop.value = b"x"
+
     def _eval_unless_stopped(self, tokens: list[int], begin: int) -> None:
         """`eval` the prefill chunk of `tokens` from `begin`, unless a reply waits for the model;
         if `_stop_chunk` stops it, nothing of it is kept (`n_tokens` stays at `begin`)."""
@@ -118,6 +134,7 @@ class LlamaCppChat:
             if self._replies_waiting:  # one asked since the loop last looked: it would not stop this chunk
                 return
             self._chunk_threads = self._prompt_threads
+            self._chunk = (begin, tokens[begin : begin + PREFILL_CHUNK])
         try:
             self._llama.n_tokens = begin  # `eval` drops the cache from here on and reads it again
             self._llama.eval(tokens[begin : begin + PREFILL_CHUNK])
@@ -127,6 +144,7 @@ class LlamaCppChat:
         finally:
             with self._counter_lock:
                 self._chunk_threads = 0
+                self._chunk = (0, [])
                 self._chunk_stop.value = b""
 
     def cancel_prefill(self) -> None:
@@ -171,9 +189,8 @@ class LlamaCppChat:
         started = time.monotonic()
         with self._counter_lock:
             self._replies_waiting += 1  # a prefill holding the model gives way now
-        # Mid-chunk: on one core beside the rest of the voice loop a chunk takes 0.4-1.1 s here, and
-        # the reply reads its tokens again with both cores sooner than it would wait for them.
-        self._stop_chunk(wider_than=0)
+        reply_threads = opts.threads_batch_spare if spare_core else opts.threads_batch
+        self._stop_chunk_unless_part_of(messages, reply_threads)
         try:
             while not self._lock.acquire(timeout=0.01):
                 if stop_event is not None and stop_event.is_set():
