@@ -159,6 +159,8 @@ async def run(args: argparse.Namespace) -> None:
     frames_done = registry.get_sample_value("coach_video_frames_processed_total")
     speculations = {outcome: registry.get_sample_value("coach_speculative_turns_total", {"outcome": outcome}) or 0
                     for outcome in ("confirmed", "abandoned")}
+    finals = {source: registry.get_sample_value("coach_final_transcripts_total", {"source": source}) or 0
+              for source in ("pause_partial", "whole_turn")}
     await client.close()
     await runner.cleanup()
     hub.close()
@@ -192,6 +194,8 @@ async def run(args: argparse.Namespace) -> None:
           f"{frames_in:.0f} frames received, {frames_done:.0f} analysed")
     print(f"answers started at the first silence: {speculations['confirmed']:.0f} confirmed, "
           f"{speculations['abandoned']:.0f} dropped unheard when the speech went on")
+    print(f"final transcripts: {finals['pause_partial']:.0f} from the partial made at the pause, "
+          f"{finals['whole_turn']:.0f} transcribed again at the end of the turn")
 
 
 def main() -> None:

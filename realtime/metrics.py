@@ -57,4 +57,11 @@ class ServerMetrics:
             ["outcome"],
             registry=r,
         )
+        self.final_transcripts = Counter(
+            "coach_final_transcripts_total",
+            "Final transcripts of spoken turns: the partial made when the person paused (it heard every "
+            "word, so Whisper does not run again), or the whole turn transcribed at its end",
+            ["source"],
+            registry=r,
+        )
         self.model_errors = Counter("coach_model_errors_total", "Model calls that raised", ["family"], registry=r)

@@ -16,6 +16,7 @@ import pytest
 import websockets
 
 from models.audio import resample
+from realtime.voice import conversation as conversation_module
 from tests.coaching_sequences import generate
 from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient
 from tests.speech import piper_speech, white_noise
@@ -124,6 +125,35 @@ async def test_a_pause_mid_question_drops_the_speculative_answer_unheard(start_s
         assert registry.get_sample_value("coach_speculative_turns_total", {"outcome": "confirmed"}) == 1
         server.ctx.store.flush()
         assert [t["role"] for t in server.ctx.store.get(client.session_id)["turns"]] == ["user", "assistant"]
+    finally:
+        await client.close()
+
+
+async def test_the_partial_made_at_the_pause_is_the_final_transcript(start_server, loaded_hub, monkeypatch) -> None:
+    """With no partial running when they stop, the one started at the pause heard every word:
+    Whisper does not run again for the end of the turn."""
+    monkeypatch.setattr(conversation_module, "PARTIAL_INTERVAL_S", 60.0)  # no partial while they speak
+    calls: list[bool] = []
+    transcribe = loaded_hub.asr.transcribe
+
+    def recorded(audio: np.ndarray, final: bool):  # noqa: ANN202
+        calls.append(final)
+        return transcribe(audio, final)
+
+    monkeypatch.setattr(loaded_hub.asr, "transcribe", recorded)
+    server = await start_server(hub=loaded_hub)
+    client, mic = await voice_client(server)
+    try:
+        mic.play(np.concatenate([np.zeros(9600, np.int16), speech48k("Why do my knees cave in?"),
+                                 np.zeros(48_000, np.int16)]))
+        final = await client.wait_for(lambda m: m["type"] == "transcript" and m["final"], timeout=30)
+        await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer", timeout=60)
+        assert "knees" in final["text"].lower(), final
+        partials = [m["text"] for m in client.messages if m["type"] == "transcript" and not m["final"]]
+        assert partials[-1] == final["text"] and True not in calls, (partials, calls)
+        registry = server.ctx.metrics.registry
+        assert registry.get_sample_value("coach_final_transcripts_total", {"source": "pause_partial"}) == 1
+        assert registry.get_sample_value("coach_final_transcripts_total", {"source": "whole_turn"}) is None
     finally:
         await client.close()
 
