@@ -30,6 +30,11 @@ def speech48k(text: str) -> np.ndarray:
     return (np.clip(resample(piper_speech(text), 16_000, 48_000), -1, 1) * 32767).astype(np.int16)
 
 
+def spoken_question(text: str) -> np.ndarray:
+    """A question as a microphone hears it: 0.2 s before it, and 1 s of silence after, ending the turn."""
+    return np.concatenate([np.zeros(9600, np.int16), speech48k(text), np.zeros(48_000, np.int16)])
+
+
 async def voice_client(server) -> tuple[RtcTestClient, ArrayAudioTrack]:  # noqa: ANN001
     mic = ArrayAudioTrack(np.zeros(0, np.int16))
     client = RtcTestClient(server.url, video=ArrayVideoTrack(lambda i: moving_square(i, 320, 240)), audio=mic)
@@ -52,8 +57,7 @@ async def test_spoken_question_gets_transcript_answer_and_audible_reply(start_se
     server = await start_server(hub=loaded_hub)
     client, mic = await voice_client(server)
     try:
-        mic.play(np.concatenate([np.zeros(9600, np.int16), speech48k("How should I breathe during a squat?"),
-                                 np.zeros(48000, np.int16)]))
+        mic.play(spoken_question("How should I breathe during a squat?"))
         final = await client.wait_for(lambda m: m["type"] == "transcript" and m["final"], timeout=30)
         assert "breathe" in final["text"].lower() and "squat" in final["text"].lower(), final
         done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
@@ -144,8 +148,7 @@ async def test_the_partial_made_at_the_pause_is_the_final_transcript(start_serve
     server = await start_server(hub=loaded_hub)
     client, mic = await voice_client(server)
     try:
-        mic.play(np.concatenate([np.zeros(9600, np.int16), speech48k("Why do my knees cave in?"),
-                                 np.zeros(48_000, np.int16)]))
+        mic.play(spoken_question("Why do my knees cave in?"))
         final = await client.wait_for(lambda m: m["type"] == "transcript" and m["final"], timeout=30)
         await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer", timeout=60)
         assert "knees" in final["text"].lower(), final
