@@ -11,6 +11,7 @@ turn, which reuses it from llama.cpp's KV cache and pays only for the new questi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -89,6 +90,41 @@ def bench_llm(threads: int, threads_batch: int) -> list[str]:
     return rows
 
 
+def bench_reply_read(threads_batch: int, repeats: int) -> list[str]:
+    """First token when the KV cache holds all of the prompt but its last `left` tokens (as after a
+    prefill), read as llama-cpp-python reads it and as `LlamaCppChat.stream` reads it: padded to a
+    whole number of 16-token chunks when 10-15 tokens past one (`models/llm/llama.py:_padded_start`)."""
+    options = llm.embedded_options(weights_dir()).model_copy(
+        update={"temperature": 0.0, "seed": 1, "threads_batch": threads_batch})
+    chat = llm.LlamaCppChat(options)
+    messages = [{"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": f"{FACTS}\nQuestion: {QUESTIONS[1]}"}]
+    prompt = chat._reply_prompt_tokens(messages)  # noqa: SLF001 - the tokens `stream` reads
+
+    def first_token(left: int, padded: bool) -> float:
+        chat.llama.reset()
+        chat.llama.eval(prompt[: len(prompt) - left])
+        started = time.perf_counter()
+        if padded:
+            with contextlib.closing(chat.stream(messages, max_tokens=2)) as deltas:
+                next(deltas)
+        else:
+            with contextlib.closing(chat.llama.create_chat_completion(
+                    messages=messages, stream=True, max_tokens=2, temperature=0.0)) as chunks:
+                next(chunk for chunk in chunks if chunk["choices"][0]["delta"].get("content"))
+        return time.perf_counter() - started
+
+    rows = []
+    for lefts in (range(10, 16), range(26, 32)):
+        ms = {padded: [statistics.median(first_token(left, padded) for _ in range(repeats)) * 1000 for left in lefts]
+              for padded in (False, True)}
+        rows.append(row(f"LLM first token, {lefts[0]}-{lefts[-1]} prompt tokens left to read ({threads_batch} threads)",
+                        f"{statistics.mean(ms[True]):.0f} ms padded to {16 * (lefts[0] // 16 + 1)}",
+                        f"{statistics.mean(ms[False]):.0f} ms as they are; per count: "
+                        + ", ".join(f"{a:.0f}/{b:.0f}" for a, b in zip(ms[False], ms[True]))))
+    return rows
+
+
 def _common_prefix(a: np.ndarray, b: np.ndarray) -> int:
     n = min(a.size, b.size)
     differ = np.flatnonzero(a[:n] != b[:n])
@@ -153,6 +189,7 @@ def main() -> None:
     rows += bench_asr(speech, args.repeats)
     rows += bench_tts(args.repeats)
     rows += bench_llm(args.threads, args.threads_batch)
+    rows += bench_reply_read(default.threads_batch_spare, args.repeats)
     print(f"LLM threads {args.threads}, prompt threads {args.threads_batch}; load average {os.getloadavg()[0]:.1f}")
     print("\n".join(rows))
 

@@ -22,7 +22,7 @@ from models.llm import (
     fold_system_into_first_user,
     prepare_embedded,
 )
-from models.llm.llama import MIN_PADDED_CHUNK, PREFILL_CHUNK, _chunk_start
+from models.llm.llama import MIN_PADDED_CHUNK, PREFILL_CHUNK, _padded_start
 from models.paths import weights_dir
 from realtime.voice.responder import SYSTEM_PROMPT, HistoryTurn, build_messages
 from tests.tiny_gguf import make_gguf
@@ -115,12 +115,14 @@ def test_a_callable_spare_core_is_asked_before_every_prefill_chunk(chat: LlamaCp
     assert threads_before[1:4] == [1, 2, 1]
 
 
-def test_a_short_last_prefill_chunk_reads_cached_tokens_again_to_make_a_full_one() -> None:
-    assert _chunk_start(100, 200) == 100  # full chunks start where the cache ends
-    assert _chunk_start(100, 100 + PREFILL_CHUNK - 1) == 99  # 15 left: one cached token read again
-    assert _chunk_start(100, 100 + MIN_PADDED_CHUNK) == 100 + MIN_PADDED_CHUNK - PREFILL_CHUNK
-    assert _chunk_start(100, 100 + MIN_PADDED_CHUNK - 1) == 100  # few left: cheap enough as they are
-    assert _chunk_start(2, 14) == 0  # never before the start of the prompt
+def test_a_read_a_few_tokens_short_of_whole_chunks_reads_cached_tokens_again_to_make_them() -> None:
+    assert _padded_start(100, 100 + PREFILL_CHUNK) == 100  # whole chunks start where the cache ends
+    assert _padded_start(100, 100 + PREFILL_CHUNK - 1) == 99  # 15 left: one cached token read again
+    assert _padded_start(100, 100 + 2 * PREFILL_CHUNK - 1) == 99  # a reply's longer read, the same
+    assert _padded_start(100, 100 + MIN_PADDED_CHUNK) == 100 + MIN_PADDED_CHUNK - PREFILL_CHUNK
+    assert _padded_start(100, 100 + MIN_PADDED_CHUNK - 1) == 100  # few over: cheap enough as they are
+    assert _padded_start(100, 100 + PREFILL_CHUNK + MIN_PADDED_CHUNK - 1) == 100
+    assert _padded_start(2, 14) == 0  # never before the start of the prompt
 
 
 @contextlib.contextmanager
@@ -143,6 +145,25 @@ def recorded_evals(chat: LlamaCppChat) -> Iterator[list[tuple[int, int, bool]]]:
         yield chunks
     finally:
         del chat.llama.eval
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("left", "read"), [
+    (PREFILL_CHUNK + 12, 2 * PREFILL_CHUNK),  # 28 left: four cached tokens are read again
+    (MIN_PADDED_CHUNK - 3, MIN_PADDED_CHUNK - 3),  # 7 left: read as they are
+])
+def test_a_reply_reads_whole_chunks_when_a_few_cached_tokens_make_them(
+        chat: LlamaCppChat, left: int, read: int) -> None:
+    question = ask("How many reps did I do in this set?")
+    chat.llama.reset()
+    cold = "".join(chat.stream(question))
+    prompt = chat._reply_prompt_tokens(question)  # noqa: SLF001
+    chat.llama.reset()
+    chat.llama.eval(prompt[: len(prompt) - left])  # as if a prefill had read all but the last `left`
+    with recorded_evals(chat) as evals:
+        answer = "".join(chat.stream(question))
+    assert evals[0][0] == len(prompt) - read  # where the reply's one read of its prompt began
+    assert answer == cold  # the same tokens in the cache, the same answer (temperature 0)
 
 
 @pytest.mark.slow

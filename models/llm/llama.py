@@ -31,7 +31,7 @@ from models.llm.options import LlmOptions
 # Tokens per prefill step: a newer prefill takes over between steps, and a step a reply stops is lost;
 # 16 keeps 85% of the speed of one big batch (41 vs 48 tokens/s on one core), 8 only half.
 PREFILL_CHUNK = 16
-MIN_PADDED_CHUNK = 10  # a last chunk this long or longer is padded to PREFILL_CHUNK (see _chunk_start)
+MIN_PADDED_CHUNK = 10  # a read this far past a multiple of PREFILL_CHUNK is padded to the next (see _padded_start)
 _END_OF_TEXT = "\u2063"  # marks where the last message's text ends in a rendered prompt
 
 
@@ -42,7 +42,8 @@ class LlamaCppChat:
         self.options = options
         self._lock = threading.Lock()
         self._llama = _load(options, verbose)
-        self._formatter = _chat_formatter(self._llama)
+        self._formatter = _chat_formatter(self._llama, generation_prompt=False)
+        self._reply_formatter = _chat_formatter(self._llama, generation_prompt=True)
         if self._formatter is not None:
             # Replies are rendered with the GGUF's own template, as `prefill` renders them. Else, for a
             # template it recognises (Mistral's, Llama-3's), llama-cpp-python uses its hard-coded
@@ -95,7 +96,8 @@ class LlamaCppChat:
             llama.n_tokens = start  # `eval` drops the cache past this point
             while llama.n_tokens < len(tokens) and not superseded():
                 self._use_prompt_threads(spare_core() if callable(spare_core) else spare_core)
-                self._eval_unless_stopped(tokens, _chunk_start(llama.n_tokens, len(tokens)))
+                chunk_end = min(len(tokens), llama.n_tokens + PREFILL_CHUNK)
+                self._eval_unless_stopped(tokens, _padded_start(llama.n_tokens, chunk_end))
             return max(0, llama.n_tokens - start)
         finally:
             self._lock.release()
@@ -169,13 +171,32 @@ class LlamaCppChat:
         The last token is left out: cut text may tokenise differently at its end than it will once
         more words follow it.
         """
-        opts = self.options
-        rendered = [dict(m) for m in (messages if opts.system_role else fold_system_into_first_user(messages))]
+        rendered = [dict(m) for m in self._template_messages(messages)]
         rendered[-1]["content"] += _END_OF_TEXT
         result = self._formatter(messages=rendered)
         text = result.prompt[: result.prompt.index(_END_OF_TEXT)]
         tokens = self._llama.tokenize(text.encode("utf-8"), add_bos=not result.added_special, special=True)
         return tokens[:-1]
+
+    def _reply_prompt_tokens(self, messages: list[dict[str, str]]) -> list[int]:
+        """The prompt `create_chat_completion` builds for `messages`, tokenised as it tokenises it."""
+        result = self._reply_formatter(messages=self._template_messages(messages))
+        return self._llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+
+    def _template_messages(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+        return messages if self.options.system_role else fold_system_into_first_user(messages)
+
+    def _read_whole_chunks(self, messages: list[dict[str, str]]) -> None:
+        """Forget a few cached tokens when that makes what the reply reads a whole number of
+        `PREFILL_CHUNK`s, which llama.cpp reads sooner than a few tokens less (`_padded_start`).
+        The caller holds the lock."""
+        if self._reply_formatter is None:
+            return
+        prompt = self._reply_prompt_tokens(messages)
+        llama = self._llama
+        cached = _common_prefix(llama.input_ids[: llama.n_tokens], prompt)
+        if 0 < cached < len(prompt):
+            llama.n_tokens = _padded_start(cached, len(prompt))  # `generate` reads from here on
 
     def stream(
         self,
@@ -200,8 +221,9 @@ class LlamaCppChat:
                 self._replies_waiting -= 1
         try:
             self._use_prompt_threads(spare_core)
+            self._read_whole_chunks(messages)
             chunks = self._llama.create_chat_completion(
-                messages=messages if opts.system_role else fold_system_into_first_user(messages),
+                messages=self._template_messages(messages),
                 stream=True,
                 max_tokens=min(max_tokens or opts.max_tokens, opts.max_tokens),
                 temperature=opts.temperature,
@@ -265,15 +287,17 @@ def fold_system_into_first_user(messages: list[dict[str, str]]) -> list[dict[str
     return rest
 
 
-def _chunk_start(position: int, end: int) -> int:
-    """Where the prefill chunk after `position` starts: there, or before it for a short last chunk.
+def _padded_start(position: int, end: int) -> int:
+    """Where to start reading the tokens up to `end` in one batch: at `position`, or a few cached
+    tokens before it when that makes the batch a whole number of `PREFILL_CHUNK`s.
 
-    llama.cpp reads 10-15 tokens slower than 16 on this CPU (one thread: 12 in 432 ms, 15 in
-    513 ms, 16 in 374 ms; two: 15 in 260 ms, 16 in 198 ms), so a short last chunk reads a few
-    cached tokens again to make 16.
+    llama.cpp on this CPU reads 10-15 tokens past a multiple of 16 slower than the multiple itself
+    (two threads, median of five: 15 tokens in 290 ms, 16 in 220 ms; 29 in 418 ms, 32 in 369 ms;
+    one thread: 15 in 503 ms, 16 in 382 ms; 26 in 742 ms, 32 in 715 ms). Ten past is about even.
     """
-    if MIN_PADDED_CHUNK <= end - position < PREFILL_CHUNK:
-        return max(0, end - PREFILL_CHUNK)
+    short = (end - position) % PREFILL_CHUNK
+    if short >= MIN_PADDED_CHUNK:
+        return max(0, position - (PREFILL_CHUNK - short))
     return position
 
 
@@ -291,9 +315,10 @@ def _tokens_starting_with(llama: Any, text: str) -> list[int]:
             if model.token_get_text(token).lstrip(" Ġ▁").startswith(text)]
 
 
-def _chat_formatter(llama: Any) -> Any:
-    """The formatter llama-cpp-python builds from the GGUF's chat template, without the
-    generation prompt (a prefill ends inside the last message); None without a template."""
+def _chat_formatter(llama: Any, *, generation_prompt: bool) -> Any:
+    """The formatter llama-cpp-python builds from the GGUF's chat template, with the generation
+    prompt for a reply or without it for a prefill (which ends inside the last message); None
+    without a template."""
     template = llama.metadata.get("tokenizer.chat_template")
     if not template:
         return None
@@ -303,7 +328,7 @@ def _chat_formatter(llama: Any) -> Any:
         return llama.detokenize([token], special=True).decode("utf-8", "replace") if token != -1 else ""
 
     return Jinja2ChatFormatter(template=template, eos_token=token_text(llama.token_eos()),
-                               bos_token=token_text(llama.token_bos()), add_generation_prompt=False)
+                               bos_token=token_text(llama.token_bos()), add_generation_prompt=generation_prompt)
 
 
 def _load(options: LlmOptions, verbose: bool) -> Any:
