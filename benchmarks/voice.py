@@ -2,14 +2,17 @@
 
 A pure-Python aiortc client streams a real person on camera (the Sports2D demo video, 640x480 at
 30 fps, so pose runs all along) and speaks questions into the microphone track (Piper and
-espeak-ng voices); the server hears, answers and speaks. The client shares the server's two cores,
-so it sends video it encoded to VP8 before the run, as a phone would have encoded it on its own
-device; `--client-encodes` has it encode live instead (~15% of a core taken from the server). For every turn the table shows the
-server's stage stamps (ms after the end of the person's speech) and the client's own measure:
-from the last sample of the question leaving the client to the first audible reply sample arriving.
+espeak-ng voices); the server hears, answers and speaks. The client runs in a process of its own,
+as a browser or phone would: it shares the server's two cores but not its event loop or GIL
+(`--client-in-server` runs it on the server's event loop instead, as runs before 2026-11-25 did).
+It sends video it encoded to VP8 before the run, as a phone would have encoded it on its own
+device; `--client-encodes` has it encode live instead (~15% of a core taken from the server). For
+every turn the table shows the server's stage stamps (ms after the end of the person's speech) and
+the client's own measure: from the last sample of the question leaving the client to the first
+audible reply sample arriving (both processes read the same monotonic clock).
 ASR word error rate is computed on the questions and on a real human recording (moonshine-voice).
 
-    .venv/bin/python benchmarks/voice.py [--rounds 2] [--no-video] [--client-encodes]
+    .venv/bin/python benchmarks/voice.py [--rounds 2] [--no-video] [--client-encodes] [--client-in-server]
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import multiprocessing
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import jiwer
 import numpy as np
@@ -65,35 +72,129 @@ def normalise(text: str) -> str:
     return jiwer.RemovePunctuation()(text.lower()).strip()
 
 
-async def ask(client: RtcTestClient, mic: ArrayAudioTrack, session, speech: np.ndarray,  # noqa: ANN001
-              timeout: float = 60.0) -> dict:
+class Person:
+    """The person's end of the session: an aiortc peer with camera and microphone, and what it heard."""
+
+    def __init__(self, client: RtcTestClient, mic: ArrayAudioTrack) -> None:
+        self.client = client
+        self.mic = mic
+
+    @classmethod
+    async def connect(cls, url: str, video_path: str | None, client_encodes: bool) -> Person:
+        video = None
+        if video_path is not None:
+            frames = load_video_frames(video_path, fps=30)
+            video = ArrayVideoTrack(lambda i: frames[i % len(frames)]) if client_encodes else EncodedVideoTrack(frames)
+        mic = ArrayAudioTrack(np.zeros(0, np.int16))
+        client = RtcTestClient(url, video=video, audio=mic)
+        await client.connect()
+        await client.wait_for(lambda m: m["type"] == "hello")
+        return cls(client, mic)
+
+    async def ask(self, speech: np.ndarray, timeout: float = 60.0) -> dict[str, Any]:
+        """Speak one question and wait for its turn's metrics: the stages, what was heard and said."""
+        client, seen = self.client, len(self.client.messages)
+        self.mic.play(speech)
+        try:
+            metrics = await client.wait_for(lambda m: m["type"] == "metrics" and client.messages.index(m) >= seen,
+                                            timeout=timeout)
+        except TimeoutError:  # counted and shown, and the run goes on: one lost turn must not hide the rest
+            heard = [(m["type"], m.get("text") or m.get("delta") or m.get("code")) for m in client.messages[seen:]
+                     if m["type"] not in ("pose", "event", "status")]
+            return {"stages": {}, "transcript": "", "reply": f"NO ANSWER in {timeout:.0f} s; got {heard}",
+                    "failed": True}
+        finals = [m for m in client.messages[seen:] if m["type"] == "transcript" and m["final"]]
+        reply = "".join(m["delta"] for m in client.messages[seen:] if m["type"] == "reply" and m["kind"] == "answer")
+        return {"stages": metrics["stages"], "transcript": finals[-1]["text"] if finals else "", "reply": reply}
+
+    async def audible_since(self, since: float | None) -> tuple[float | None, list[float]]:
+        """When the last question ended, and the arrival times of audible reply frames after `since`
+        (after that end when None)."""
+        done = self.mic.speech_done_at
+        start = done if since is None else since
+        heard = [] if start is None else [
+            at for pcm, at in zip(self.client.received_audio, self.client.received_audio_times)
+            if at > start and np.abs(pcm).max() > 500]
+        return done, heard
+
+    async def close(self, _: object = None) -> None:
+        await self.client.close()
+
+
+class PersonInProcess:
+    """Calls a `Person` on this event loop (`--client-in-server`)."""
+
+    def __init__(self, person: Person) -> None:
+        self.person = person
+
+    async def call(self, method: str, arg: object = None) -> Any:
+        return await getattr(self.person, method)(arg)
+
+
+class PersonProcess:
+    """Calls a `Person` that lives in a process of its own, through a pipe."""
+
+    def __init__(self, url: str, video_path: str | None, client_encodes: bool) -> None:
+        spawn = multiprocessing.get_context("spawn")  # not fork: this process runs model threads
+        self.conn, child = spawn.Pipe()
+        self.process = spawn.Process(target=person_process, args=(child, url, video_path, client_encodes), daemon=True)
+        self.process.start()
+        self._waiter = ThreadPoolExecutor(1, thread_name_prefix="client-pipe")  # not the server's executor
+
+    async def call(self, method: str, arg: object = None) -> Any:
+        self.conn.send((method, arg))
+        return await self.reply()
+
+    async def reply(self) -> Any:
+        """The next value the client process sends (its session id, once connected; then results)."""
+        def receive() -> tuple[str, Any]:
+            while not self.conn.poll(0.5):
+                if not self.process.is_alive():
+                    raise RuntimeError(f"the client process ended (exit code {self.process.exitcode})")
+            return self.conn.recv()
+
+        kind, value = await asyncio.get_running_loop().run_in_executor(self._waiter, receive)
+        if kind == "error":
+            raise RuntimeError(f"in the client process: {value}")
+        return value
+
+
+def person_process(conn: Connection, url: str, video_path: str | None, client_encodes: bool) -> None:
+    """The client process: connects, then runs each (method, argument) the pipe brings until `close`."""
+
+    async def serve() -> None:
+        person = await Person.connect(url, video_path, client_encodes)
+        conn.send(("ok", person.client.session_id))
+        loop = asyncio.get_running_loop()
+        while True:
+            method, arg = await loop.run_in_executor(None, conn.recv)
+            try:
+                conn.send(("ok", await getattr(person, method)(arg)))
+            except Exception as exc:  # noqa: BLE001 - reported to the benchmark, which stops
+                conn.send(("error", repr(exc)))
+            if method == "close":
+                return
+
+    asyncio.run(serve())
+
+
+async def ask(person: PersonInProcess | PersonProcess, session, speech: np.ndarray) -> dict:  # noqa: ANN001
     """Speak one question; wait for its answer to be played out. Returns what was measured."""
-    seen = len(client.messages)
-    mic.play(speech)
-    try:
-        metrics = await client.wait_for(lambda m: m["type"] == "metrics" and client.messages.index(m) >= seen,
-                                        timeout=timeout)
-    except TimeoutError:  # counted and shown, and the run goes on: one lost turn must not hide the rest
-        heard = [(m["type"], m.get("text") or m.get("delta") or m.get("code")) for m in client.messages[seen:]
-                 if m["type"] not in ("pose", "event", "status")]
-        return {"stages": {}, "transcript": "", "reply": f"NO ANSWER in {timeout:.0f} s; got {heard}",
-                "client_v2v": float("nan"), "pause": float("nan"), "failed": True}
-    finals = [m for m in client.messages[seen:] if m["type"] == "transcript" and m["final"]]
-    reply = "".join(m["delta"] for m in client.messages[seen:] if m["type"] == "reply" and m["kind"] == "answer")
+    result = await person.call("ask", speech)
+    if result.get("failed"):
+        return {**result, "client_v2v": float("nan"), "pause": float("nan")}
     while session.reply_track.pending_seconds > 0:
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.3)
-    heard = [at for pcm, at in zip(client.received_audio, client.received_audio_times)
-             if mic.speech_done_at is not None and at > mic.speech_done_at and np.abs(pcm).max() > 500]
-    client_v2v = (heard[0] - mic.speech_done_at) * 1000 if heard else float("nan")
+    done, heard = await person.call("audible_since", None)
+    client_v2v = (heard[0] - done) * 1000 if heard else float("nan")
     # Longest silence between two audible frames of the reply: a first clause spoken early must not
     # leave a hole before the rest (Piper's own pause at a full stop is ~0.2-0.3 s).
     pause = max((b - a for a, b in itertools.pairwise(heard)), default=float("nan")) * 1000
-    return {"stages": metrics["stages"], "transcript": finals[-1]["text"] if finals else "",
-            "reply": reply, "client_v2v": client_v2v, "pause": pause}
+    return {**result, "client_v2v": client_v2v, "pause": pause}
 
 
-async def cue_latencies(client: RtcTestClient, session, n: int = 5) -> list[float]:  # noqa: ANN001
+async def cue_latencies(person: PersonInProcess | PersonProcess, session, n: int = 5) -> list[float]:  # noqa: ANN001
     """Fault events as the analysis emits them, each a different fault (so none is rate-limited as a
     repeat), spaced past the cue gap; time from the event to the cue's first audible sample."""
     faults = ["shallow_depth", "knees_cave", "forward_lean", "heels_rise", "partial_rep"]
@@ -104,8 +205,7 @@ async def cue_latencies(client: RtcTestClient, session, n: int = 5) -> list[floa
         session.conversation.on_coach_event({"type": "fault_detected", "t": 0.0, "exercise": "squat",
                                              "fault": fault, "cue": "Push your knees out over your toes."})
         await asyncio.sleep(2.0)
-        heard = [at for pcm, at in zip(client.received_audio, client.received_audio_times)
-                 if at > start and np.abs(pcm).max() > 500]
+        _, heard = await person.call("audible_since", start)
         times.append((heard[0] - start) * 1000 if heard else float("nan"))
     return times
 
@@ -128,15 +228,15 @@ async def run(args: argparse.Namespace) -> None:
     runner, port = await start_app(app)
     url = f"http://127.0.0.1:{port}"
 
-    video = None
-    if not args.no_video:
-        frames = load_video_frames(str(sports2d_demo_video()), fps=30)
-        video = ArrayVideoTrack(lambda i: frames[i % len(frames)]) if args.client_encodes else EncodedVideoTrack(frames)
-    mic = ArrayAudioTrack(np.zeros(0, np.int16))
-    client = RtcTestClient(url, video=video, audio=mic)
-    await client.connect()
-    await client.wait_for(lambda m: m["type"] == "hello")
-    session = app[SESSIONS].sessions[client.session_id]
+    video_path = None if args.no_video else str(sports2d_demo_video())
+    if args.client_in_server:
+        person: PersonInProcess | PersonProcess = PersonInProcess(
+            await Person.connect(url, video_path, args.client_encodes))
+        session_id = person.person.client.session_id
+    else:
+        person = PersonProcess(url, video_path, args.client_encodes)
+        session_id = await person.reply()
+    session = app[SESSIONS].sessions[session_id]
     await asyncio.sleep(2.0)
 
     rows: list[dict] = []
@@ -146,14 +246,14 @@ async def run(args: argparse.Namespace) -> None:
         for question in QUESTIONS:
             for voice, make in voices.items():
                 speech = to_mic(make(question))
-                result = await ask(client, mic, session, speech)
+                result = await ask(person, session, speech)
                 result.update(voice=voice, question=question)
                 rows.append(result)
                 stamps = " ".join(f"{result['stages'].get(stage, float('nan')):.0f}" for stage in STAGES)
                 print(f"  [{voice}] {question!r} -> heard {result['transcript']!r}; stages {stamps} ms; "
                       f"reply {result['reply'][:70]!r}", flush=True)
                 await asyncio.sleep(1.0)
-    cue_ms = await cue_latencies(client, session)
+    cue_ms = await cue_latencies(person, session)
     registry = app[CTX].metrics.registry
     frames_in = registry.get_sample_value("coach_video_frames_received_total")
     frames_done = registry.get_sample_value("coach_video_frames_processed_total")
@@ -161,12 +261,13 @@ async def run(args: argparse.Namespace) -> None:
                     for outcome in ("confirmed", "abandoned")}
     finals = {source: registry.get_sample_value("coach_final_transcripts_total", {"source": source}) or 0
               for source in ("pause_partial", "whole_turn")}
-    await client.close()
+    await person.call("close")
     await runner.cleanup()
     hub.close()
 
     failed = sum(1 for r in rows if r.get("failed"))
-    print(f"\nvoice-to-voice over {len(rows) - failed} turns, {'video running' if video else 'no video'} "
+    print(f"\nvoice-to-voice over {len(rows) - failed} turns, {'video running' if video_path else 'no video'}, "
+          f"client {'on the server event loop' if args.client_in_server else 'in its own process'} "
           f"(ms after the end of the person's speech){f'; {failed} turns got no answer' if failed else ''}\n")
     print("| stage | median | p95 |\n|---|---|---|")
     for stage in STAGES:
@@ -204,6 +305,8 @@ def main() -> None:
     parser.add_argument("--no-video", action="store_true", help="voice only (no pose load)")
     parser.add_argument("--client-encodes", action="store_true",
                         help="the client encodes its video live, on the server's cores")
+    parser.add_argument("--client-in-server", action="store_true",
+                        help="run the client on the server's event loop, not in a process of its own")
     asyncio.run(run(parser.parse_args()))
 
 
