@@ -31,7 +31,12 @@ from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMet
 from realtime.voice.cues import CuePolicy
 from realtime.voice.gate import Gate
 from realtime.voice.note_tags import NoteTagFilter
-from realtime.voice.responder import SUMMARY_REQUEST, HistoryTurn, build_messages
+from realtime.voice.responder import (
+    SUMMARY_REQUEST,
+    HistoryTurn,
+    build_messages,
+    find_note,
+)
 from realtime.voice.speaker import Speaker
 from realtime.voice.turn_timer import TurnTimer
 
@@ -47,7 +52,7 @@ PARTIAL_INTERVAL_S = 0.4  # from the end of one partial transcript to the start 
 # (benchmark median 320 vs 367 ms) than one started with the reply (SPECULATE_AFTER_SILENCE_S) and
 # not sharing the cores with it; if they go on, it is an ordinary partial.
 PAUSE_PARTIAL_AFTER_S = 0.064
-# "How many reps" already finds its note (0.77); "How should I" matches nothing above NOTE_MIN_SCORE.
+# "How many reps" already finds its note (0.77); "How should I" matches nothing above `find_note`'s bar.
 MIN_WORDS_TO_RETRIEVE = 3
 # After this much silence the final transcript and the reply start speculatively; the VAD confirms
 # the end of the turn later (min_silence_ms), and by then the first clause is often ready.
@@ -56,18 +61,6 @@ MAX_HISTORY = 8
 # The LLM pauses between tokens while the first words are synthesised (Speaker.wait_while_first_synthesis),
 # at most this long: Piper takes ~0.1 s for a clause with both cores here, twice that beside the LLM.
 FIRST_SYNTHESIS_WAIT_S = 0.4
-# Reading the prompt is the slow part on 2 cores (~45 tokens/s on one core, see LlamaCppChat.prefill),
-# so the spoken answer is grounded in the single best passage, cut to its sentences that answer and
-# clipped at a clause: the note is usually found only by the last partial transcript, so most of it is
-# read while the person waits (~25 tokens at 110 characters instead of ~40 at 160).
-PASSAGES_PER_TURN = 1
-NOTE_CHARS = 110
-# A weaker match is left out: for "Should I keep my back straight?" the best passage (0.63), before
-# the knowledge base had a note on it, was about shoulder-press lockout, and the small model then
-# answered "No". The benchmark's good matches score 0.73-0.86; wordy questions score lower ("Coach,
-# I have a question about my legs: why do my knees cave in?" 0.69 for knee tracking), so the bar
-# sits just above the bad match.
-NOTE_MIN_SCORE = 0.65
 
 
 @dataclass
@@ -535,22 +528,11 @@ class Conversation:
 
     async def _find_note(self, query: str, exercise: str | None, faults: list[str],
                          keep: list[Any] | None = None) -> list[Any]:
-        """The best passage for `query` if it matches well, cut to its sentences that answer it.
-
-        `keep`, the note the LLM has already read for this turn, stays while it is still among the
-        best two: a new one would be read again from its first token."""
-        knowledge = self.hub.knowledge
-        if knowledge is None:
+        """`find_note` off the event loop (an embedding costs a few ms)."""
+        if self.hub.knowledge is None:
             return []
-
-        def find() -> list[Any]:
-            found = knowledge.search(query, exercise, faults, k=2)
-            if keep and keep[0].doc_id in {p.doc_id for p in found}:
-                return keep
-            best = [p for p in found[:PASSAGES_PER_TURN] if p.score >= NOTE_MIN_SCORE]
-            return [knowledge.excerpt(p, query, NOTE_CHARS, clip=True) for p in best]
-
-        return await asyncio.get_running_loop().run_in_executor(None, find)
+        return await asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(find_note, self.hub.knowledge, query, exercise, faults, keep=keep))
 
     def _sink(self, timer: TurnTimer, gate: Gate) -> Any:
         def first_sent() -> None:

@@ -1,0 +1,184 @@
+"""Grounding of the coach's answers: do they use the measured facts, and only those?
+
+The embedded LLM answers questions about the workout in situations that the real coaching pipeline
+measures from kinematic keypoint sequences (tests/coaching_sequences.py): nothing seen yet, an
+exercise chosen but no rep done, clean sets, a set with a depth fault, a second set after a rest.
+The prompt is the server's own: system prompt, fact lines, the note `find_note` retrieves for the
+question (as the live loop does), the question. Every answer is judged by rules:
+
+- invented: a number (digits or a number word) that is neither in the facts, the note nor the question;
+- persona: the coach speaking of itself as "you" ("you have not seen that") or of the person as "them";
+- denied: "I have not seen that" when the facts hold the answer (reps, the last rep's depth or tempo);
+- count: asked how many reps, the answer holds the reps of this set or the total; asked about this
+  set, this set's; asked for the total, the total;
+- fault: asked what to fix after a set with a fault, the answer names it (a word of its title or cue).
+
+Prints a table by question kind and every failed answer. Sampling is the server's (temperature
+0.3); each seed is one more answer to every question.
+
+    .venv/bin/python benchmarks/answers.py [--seeds 1,2,3] [--temperature 0.3] [--no-notes]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from coaching.coach import Coach  # noqa: E402
+from coaching.exercises import EXERCISES  # noqa: E402
+from models.llm import LlamaCppChat, embedded_options, prepare_embedded  # noqa: E402
+from models.paths import pin_caches, weights_dir  # noqa: E402
+from realtime.voice.responder import build_messages, find_note  # noqa: E402
+from tests.coaching_sequences import Sequence, concat, generate, still  # noqa: E402
+
+# "one" is left out: it is more often a pronoun ("the one thing to fix") than a count.
+NUMBER_WORDS = {w: n for n, w in enumerate(
+    "zero _ two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split()) if w != "_"}
+PERSONA_SLIP = re.compile(r"\byou (?:did not|didn't|have not|haven't|do not|don't) (?:see|seen)\b|\bthem\b|\bthe person\b",
+                          re.IGNORECASE)
+NOT_SEEN = re.compile(r"\b(?:not|never) (?:yet )?(?:seen|measured|see)\b|\bhaven't (?:yet )?(?:seen|measured)\b", re.IGNORECASE)
+SHORT_WORDS = 5  # fault words shorter than this ("hips", "your") name no fault
+
+
+@dataclass(frozen=True)
+class Situation:
+    name: str
+    exercise: str | None
+    sequence: Sequence | None
+
+
+@dataclass(frozen=True)
+class Question:
+    kind: str  # count | set | total | depth | tempo | fix
+    text: str
+
+
+SITUATIONS = [
+    Situation("nothing seen yet", None, None),
+    Situation("squat chosen, no rep yet", "squat", None),
+    Situation("7 clean squats", "squat", generate("squat", reps=7, view="side", seed=3)),
+    Situation("5 shallow squats", "squat", generate("squat", reps=5, view="side", faults={"depth": 60.0}, seed=4)),
+    Situation("6 push-ups", "push_up", generate("push_up", reps=6, view="side", seed=5)),
+    Situation("second set of squats", "squat", concat(
+        generate("squat", reps=5, view="side", seed=6),
+        still(EXERCISES["squat"].set_rest_s + 2.0, view="side", seed=7),
+        generate("squat", reps=3, view="side", faults={"depth": 60.0}, seed=8))),
+]
+QUESTIONS = [
+    Question("count", "How many reps did I do?"),
+    Question("set", "How many have I done this set?"),
+    Question("total", "How many reps have I done in total today?"),
+    Question("depth", "How deep was my last rep?"),
+    Question("tempo", "How fast was that rep?"),
+    Question("fix", "What should I fix?"),
+]
+
+
+def measure(situation: Situation) -> tuple[list[str], dict[str, Any]]:
+    """Fact lines and the facts dict after the situation's frames went through the real analysis."""
+    coach = Coach(situation.exercise or "auto")
+    if situation.sequence is not None:
+        seq = situation.sequence
+        for keypoints, t in seq:
+            coach.update(keypoints, seq.width, seq.height, float(t))
+    return coach.summary_lines(), coach.facts()
+
+
+def numbers(text: str) -> set[float]:
+    found = {float(x) for x in re.findall(r"\d+(?:\.\d+)?", text)}
+    return found | {float(NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS}
+
+
+def fault_words(exercise: str, fault: str) -> set[str]:
+    rule = EXERCISES[exercise].fault(fault)
+    text = f"{rule.title} {rule.cue}" if rule else fault.replace("_", " ")
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= SHORT_WORDS}
+
+
+def judge(question: Question, answer: str, lines: list[str], facts: dict[str, Any], note: str) -> str:
+    """What is wrong with `answer` ("" when nothing is)."""
+    invented = numbers(answer) - numbers(" ".join(lines)) - numbers(note) - numbers(question.text) - {0.0}
+    if invented:
+        return "invented " + ", ".join(f"{n:g}" for n in sorted(invented))
+    if PERSONA_SLIP.search(answer):
+        return "persona"
+    known = bool(facts["reps_total"]) if question.kind in ("count", "set", "total") else facts["last_rep"] is not None
+    if question.kind != "fix" and known and NOT_SEEN.search(answer):
+        return "denied"
+    said = numbers(answer)
+    if question.kind == "count" and facts["reps_total"] and not {facts["reps_this_set"], facts["reps_total"]} & said:
+        return f"count: not {facts['reps_this_set']} or {facts['reps_total']}"
+    if question.kind == "set" and facts["reps_this_set"] and facts["reps_this_set"] not in said:
+        return f"set: not {facts['reps_this_set']}"
+    if question.kind == "total" and facts["reps_total"] and facts["reps_total"] not in said:
+        return f"total: not {facts['reps_total']}"
+    if question.kind == "fix" and facts["faults_this_set"]:
+        words = set().union(*(fault_words(facts["exercise"], f) for f in facts["faults_this_set"]))
+        if not words & set(re.findall(r"[a-z]+", answer.lower())):
+            return "fault not named"
+    return ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="1,2,3", help="sampling seeds; one answer per seed and question")
+    parser.add_argument("--temperature", type=float, default=None, help="default: the server's")
+    parser.add_argument("--no-notes", action="store_true", help="no retrieved note in the prompt")
+    args = parser.parse_args()
+    pin_caches()
+    seeds = [int(s) for s in args.seeds.split(",")]
+
+    knowledge = None
+    if not args.no_notes:
+        from models.embeddings import EmbeddingOptions
+        from rag_index.retriever import Retriever
+
+        knowledge = Retriever(embedding=EmbeddingOptions())
+    prepare_embedded(weights_dir())
+    options = embedded_options(weights_dir())
+    if args.temperature is not None:
+        options = options.model_copy(update={"temperature": args.temperature})
+    chat = LlamaCppChat(options)
+
+    results: list[tuple[Situation, Question, str, str]] = []
+    started = time.perf_counter()
+    for situation in SITUATIONS:
+        lines, facts = measure(situation)
+        print(f"{situation.name}: {' '.join(lines) or '(no facts)'}", flush=True)
+        faults = list(facts["faults_this_set"])
+        for question, seed in itertools.product(QUESTIONS, seeds):
+            notes = find_note(knowledge, question.text, facts["exercise"], faults) if knowledge else []
+            chat.options = options.model_copy(update={"seed": seed})
+            answer = "".join(chat.stream(build_messages(question.text, lines, notes, []))).strip()
+            verdict = judge(question, answer, lines, facts, " ".join(p.text for p in notes))
+            results.append((situation, question, answer, verdict))
+    elapsed = time.perf_counter() - started
+
+    print(f"\ngrounding of {len(results)} answers ({len(SITUATIONS)} situations x {len(QUESTIONS)} questions x "
+          f"{len(seeds)} seeds, temperature {options.temperature}, notes {'off' if args.no_notes else 'on'}; "
+          f"{elapsed / len(results):.1f} s an answer)\n")
+    print("| question | answers | right | invented number | persona slip | denied a fact | count or fault missed |")
+    print("|---|---|---|---|---|---|---|")
+    kinds = [*dict.fromkeys(q.kind for q in QUESTIONS), "all"]
+    for kind in kinds:
+        rows = [r for r in results if kind in ("all", r[1].kind)]
+        bad = [r[3] for r in rows if r[3]]
+        print(f"| {kind} | {len(rows)} | {len(rows) - len(bad)} ({(len(rows) - len(bad)) / len(rows):.0%}) | "
+              f"{sum(b.startswith('invented') for b in bad)} | {sum(b == 'persona' for b in bad)} | {sum(b == 'denied' for b in bad)} | "
+              f"{sum(b.startswith(('count', 'set', 'total', 'fault')) for b in bad)} |")
+    print("\nwrong answers:")
+    for situation, question, answer, verdict in results:
+        if verdict:
+            print(f"  [{situation.name}] {question.text!r} -> {answer[:140]!r} ({verdict})")
+
+
+if __name__ == "__main__":
+    main()
