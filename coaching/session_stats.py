@@ -141,17 +141,22 @@ class SessionStats:
             if tot.best_hold_s:
                 lines.append(f"Longest hold this session: {tot.best_hold_s:.0f} seconds.")
         else:
-            lines.append(f"Set {self.set_number}: {self.reps_in_set} reps so far; "
-                         f"{tot.reps} {_title(ex)} reps in total, {tot.sets} {'set' if tot.sets == 1 else 'sets'} finished.")
+            # One count a line, each saying what it counts (benchmarks/answers.py): sharing a line, the
+            # small model added the set's reps to the total, and answered the total for "this set".
+            lines.append(f"This set (set {self.set_number}): {self.reps_in_set} reps so far.")
+            if tot.reps != self.reps_in_set:
+                lines.append(f"Total today: {tot.reps} {_title(ex)} reps, this set included.")
             if self.last_rep is not None:
                 lines.append(self._rep_line(self.last_rep))
+            else:
+                lines.append("No rep seen yet: no depth or tempo measured.")
         if self.set_faults:
             lines.append("Faults this set: " + self._fault_list(ex, self.set_faults, self.reps_in_set) + ".")
         if self.last_set is not None and self.last_set.exercise == ex:
             s = self.last_set
             what = f"held {s.hold_s:.0f} seconds" if s.hold_s is not None else f"{s.reps} reps in {s.duration_s:.0f} seconds"
             faults = self._fault_list(ex, Counter(s.faults), s.reps) if s.faults else "no faults seen"
-            lines.append(f"Last finished set (set {s.set}): {what}; {faults}.")
+            lines.append(f"Previous set (set {s.set}): {what}; {faults}.")
         others = [f"{_title(n)}: {t.reps} reps" if EXERCISES.get(n) and EXERCISES[n].kind == "reps"
                   else f"{_title(n)}: best hold {t.best_hold_s:.0f} seconds"
                   for n, t in self._totals.items() if n != ex and (t.reps or t.best_hold_s)]
@@ -162,16 +167,17 @@ class SessionStats:
     def _rep_line(self, rep: RepCompleted) -> str:
         if rep.depth is not None:
             m = MEASURES[rep.depth.measure]
-            depth = f"{m.label} at the turning point {rep.depth.value:.0f} {_UNIT_WORDS.get(m.unit, m.unit)}"
+            depth = f"depth, {m.label} at the turning point {rep.depth.value:.0f} {_UNIT_WORDS.get(m.unit, m.unit)}"
         elif rep.rom.unit == "fraction of start":
             label = MEASURES[rep.rom.measure].label
             depth = f"{label} at the turning point {100 * rep.rom.min:.0f}% of the start position"
         else:
             m = MEASURES[rep.rom.measure]
             depth = f"{m.label} from {rep.rom.min:.0f} to {rep.rom.max:.0f} {_UNIT_WORDS.get(m.unit, m.unit)}"
-        tempo = f"{rep.tempo.eccentric_s:.1f} s lowering, {rep.tempo.concentric_s:.1f} s lifting"
+        tempo = (f"took {rep.duration_s:.1f} seconds, {rep.tempo.eccentric_s:.1f} s lowering and "
+                 f"{rep.tempo.concentric_s:.1f} s lifting")
         faults = ", ".join(fault_title(rep.exercise, f) for f in rep.faults) or "no faults"
-        return f"Last rep (rep {rep.rep}): {depth}; {tempo}; {faults}."
+        return f"Last rep: {depth}; {tempo}; {faults}."
 
     def _fault_list(self, ex: str, faults: Counter[str], reps: int) -> str:
         """"knees caving in 2 of 5 reps" for rep faults; "... 3 times" for cues during holds and partials."""

@@ -56,9 +56,23 @@ def test_facts_and_summary_after_two_sets() -> None:
     json.dumps(facts)
     lines = coach.summary_lines()
     assert lines[0] == "Exercise: squat."
-    assert "Set 2: 2 reps so far; 5 squat reps in total, 1 set finished." in lines
-    assert any(line.startswith("Last rep (rep 5): knee angle") and "degrees" in line for line in lines)
-    assert "Last finished set (set 1): 3 reps in 8 seconds; depth above parallel in 3 of 3 reps." in lines
+    # One count per line, each saying what it counts: the small model added "reps so far" to "reps in
+    # total" (5 + 5 = 10) when they shared a line, and answered the total when asked about this set.
+    assert "This set (set 2): 2 reps so far." in lines
+    assert "Total today: 5 squat reps, this set included." in lines
+    last_rep = next(line for line in lines if line.startswith("Last rep: depth, knee angle at the turning point"))
+    assert "degrees; took " in last_rep and " s lowering and " in last_rep  # the rep's time, so no sum is made up
+    assert "Previous set (set 1): 3 reps in 8 seconds; depth above parallel in 3 of 3 reps." in lines
+
+
+def test_the_first_set_has_no_total_and_no_rep_says_nothing_is_measured() -> None:
+    coach = Coach("squat")
+    assert coach.summary_lines() == ["Exercise: squat.", "This set (set 1): 0 reps so far.",
+                                     "No rep seen yet: no depth or tempo measured."]
+    play(coach, generate("squat", reps=2, view="side", seed=3))
+    lines = coach.summary_lines()
+    assert "This set (set 1): 2 reps so far." in lines
+    assert not any(line.startswith("Total") for line in lines)  # it would only repeat the set's count
 
 
 def test_summary_is_empty_before_anything_happens() -> None:

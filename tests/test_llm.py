@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from aiohttp import web
 
+from coaching.coach import Coach
 from models.llm import (
     LlamaCppChat,
     LlmOptions,
@@ -25,6 +27,7 @@ from models.llm import (
 from models.llm.llama import MIN_PADDED_CHUNK, PREFILL_CHUNK, _padded_start
 from models.paths import weights_dir
 from realtime.voice.responder import SYSTEM_PROMPT, HistoryTurn, build_messages
+from tests.coaching_sequences import concat, generate, still
 from tests.tiny_gguf import make_gguf
 
 SYSTEM = (
@@ -66,6 +69,26 @@ def test_answers_from_the_facts_streaming_and_prefix_cache(chat: LlamaCppChat) -
     assert len(deltas) >= 3  # streamed token by token, not in one piece
     second, _ = timed_turn("Which rep had a problem?")  # shares system prompt and facts with the first turn
     print(f"\nsystem prompt primed in {prime * 1000:.0f} ms; first token: turn 1 {first * 1000:.0f} ms, turn 2 {second * 1000:.0f} ms; {answer!r}")
+
+
+@pytest.mark.slow
+def test_a_second_set_is_counted_apart_from_the_session_total(chat: LlamaCppChat) -> None:
+    """The server's own prompt on facts the real analysis measured: 5 squats, a rest, 3 more. With
+    the counts sharing a line, the model answered 8 for this set and 11-15 for the total."""
+    coach = Coach("squat")
+    seq = concat(generate("squat", reps=5, view="side", seed=6), still(10.0, view="side", seed=7),
+                 generate("squat", reps=3, view="side", seed=8))
+    for keypoints, t in seq:
+        coach.update(keypoints, seq.width, seq.height, float(t))
+    facts = coach.summary_lines()
+
+    def answer(question: str) -> set[str]:
+        return set(re.findall(r"\d+|[a-z]+", "".join(chat.stream(build_messages(question, facts, [], []))).lower()))
+
+    this_set = answer("How many have I done this set?")
+    assert this_set & {"3", "three"} and not this_set & {"8", "eight"}, this_set
+    total = answer("How many reps have I done in total today?")
+    assert total & {"8", "eight"} and not total & {"3", "5", "11", "13", "15"}, total
 
 
 @pytest.mark.slow

@@ -18,9 +18,10 @@ SYSTEM_PROMPT = (
     "training in front of a camera, and you address them as \"you\"; a computer-vision system measures "
     "their movement and gives you the facts. Rules: answer in one to three short spoken sentences, "
     "starting with the direct answer; plain words, no lists, no markdown, no emoji. Use only the "
-    "measured facts for numbers (reps, angles, times); if the facts do not say, tell them you have not "
-    "seen that yet. Use the coaching notes for advice and stay consistent with them. Never diagnose an "
-    "injury: if the person mentions sharp pain, tell them to stop and see a professional."
+    "measured facts for numbers (reps, angles, times); if the facts do not say, say so in the first "
+    "person (\"I have not seen that yet\"). Use the coaching notes for advice and stay consistent with "
+    "them. Never diagnose an injury: if the person mentions sharp pain, tell them to stop and see a "
+    "professional."
 )
 
 # Read with the facts, before any note is found: the header is the same whatever the note.
@@ -73,8 +74,9 @@ class HistoryTurn:
 
 def format_facts(facts: Sequence[str]) -> str:
     if not facts:
-        return ("Measured facts:\n- The camera has not seen them exercise yet this session: no reps, depth or "
-                "form measured.")
+        # In the coach's own voice: the model copies it, and "the camera has not seen them" came back as
+        # "You have not seen any reps yet".
+        return "Measured facts:\n- Nothing measured yet: I have not seen you exercise this session."
     return "Measured facts:\n" + "\n".join(f"- {line}" for line in facts)
 
 
