@@ -22,7 +22,6 @@ Prints a table by question kind and every failed answer. Sampling is the server'
 from __future__ import annotations
 
 import argparse
-import itertools
 import re
 import sys
 import time
@@ -40,8 +39,9 @@ from realtime.voice.responder import build_messages, find_note  # noqa: E402
 from tests.coaching_sequences import Sequence, concat, generate, still  # noqa: E402
 
 # "one" is left out: it is more often a pronoun ("the one thing to fix") than a count.
-NUMBER_WORDS = {w: n for n, w in enumerate(
-    "zero _ two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split()) if w != "_"}
+NUMBER_WORDS = {w: n for n, w in enumerate([
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen"]) if w != "one"}
 PERSONA_SLIP = re.compile(r"\byou (?:did not|didn't|have not|haven't|do not|don't) (?:see|seen)\b|\bthem\b|\bthe person\b",
                           re.IGNORECASE)
 NOT_SEEN = re.compile(r"\b(?:not|never) (?:yet )?(?:seen|measured|see)\b|\bhaven't (?:yet )?(?:seen|measured)\b", re.IGNORECASE)
@@ -154,12 +154,14 @@ def main() -> None:
         lines, facts = measure(situation)
         print(f"{situation.name}: {' '.join(lines) or '(no facts)'}", flush=True)
         faults = list(facts["faults_this_set"])
-        for question, seed in itertools.product(QUESTIONS, seeds):
+        for question in QUESTIONS:
             notes = find_note(knowledge, question.text, facts["exercise"], faults) if knowledge else []
-            chat.options = options.model_copy(update={"seed": seed})
-            answer = "".join(chat.stream(build_messages(question.text, lines, notes, []))).strip()
-            verdict = judge(question, answer, lines, facts, " ".join(p.text for p in notes))
-            results.append((situation, question, answer, verdict))
+            messages = build_messages(question.text, lines, notes, [])
+            for seed in seeds:
+                chat.options = options.model_copy(update={"seed": seed})
+                answer = "".join(chat.stream(messages)).strip()
+                verdict = judge(question, answer, lines, facts, " ".join(p.text for p in notes))
+                results.append((situation, question, answer, verdict))
     elapsed = time.perf_counter() - started
 
     print(f"\ngrounding of {len(results)} answers ({len(SITUATIONS)} situations x {len(QUESTIONS)} questions x "
