@@ -266,6 +266,138 @@ def wrist_height(pose: Pose) -> float | None:
     return _bilateral(pose, ("shoulder", "wrist", "hip"), side, "best")
 
 
+def ear_shoulder_gap(pose: Pose) -> float | None:
+    """Height of the ears above the shoulders in torso lengths (about 0.5 relaxed). It shrinks as the
+    shoulders shrug up toward the ears and the torso lengthens, so a shrug moves it twice. Any view."""
+    ears, shoulders = pose.mid(Joint.LEFT_EAR, Joint.RIGHT_EAR), pose.shoulder_mid
+    torso = distance(shoulders, pose.hip_mid)
+    if ears is None or shoulders is None or not torso:
+        return None
+    return float(shoulders[1] - ears[1]) / torso
+
+
+def shoulder_over_hip(pose: Pose) -> float | None:
+    """Height of the shoulders above the hips in shoulder widths: about 0 lying on the back, above 0.7
+    sitting up, below 0 with the hips bridged up. Front view (from the feet when lying): the trunk's
+    2D angle is foreshortened there, the shoulder width is not."""
+    width = _width(pose, Joint.LEFT_SHOULDER, Joint.RIGHT_SHOULDER)
+    shoulders, hips = pose.shoulder_mid, pose.hip_mid
+    if not width or shoulders is None or hips is None:
+        return None
+    return float(hips[1] - shoulders[1]) / width
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a[0] * b[1] - a[1] * b[0])
+
+
+def neck_flexion(pose: Pose) -> float | None:
+    """How far the head bends forward off the line of the trunk, degrees: about 0 with a neutral
+    neck, 45 and more with the chin pulled to the chest. Side view. "Forward" is the nose's side of
+    the trunk line, so it also holds lying on the back, where facing() cannot tell."""
+    hips, shoulders = pose.hip_mid, pose.shoulder_mid
+    ears, nose = pose.mid(Joint.LEFT_EAR, Joint.RIGHT_EAR), pose.point(Joint.NOSE)
+    bend = angle_at(hips, shoulders, ears)
+    if bend is None or hips is None or shoulders is None or ears is None or nose is None:
+        return None
+    trunk = shoulders - hips
+    toward_face = _cross(trunk, ears - shoulders) * _cross(trunk, nose - shoulders) >= 0
+    return (180.0 - bend) * (1.0 if toward_face else -1.0)
+
+
+def nose_over_wrists(pose: Pose) -> float | None:
+    """Height of the nose above the hands in torso lengths: above ~0.1 the chin clears a bar the
+    hands hold (pull-up). Any view."""
+    nose, wrists = pose.point(Joint.NOSE), pose.mid(Joint.LEFT_WRIST, Joint.RIGHT_WRIST)
+    torso = distance(pose.shoulder_mid, pose.hip_mid)
+    if nose is None or wrists is None or not torso:
+        return None
+    return float(wrists[1] - nose[1]) / torso
+
+
+def shoulder_above_feet(pose: Pose) -> float | None:
+    """Height of the shoulders above the lowest ankle, pixels (drivers use it relative to standing):
+    a hip hinge lowers the shoulders far more than the hips. Any view."""
+    ankles = [p for p in (pose.point(Joint.LEFT_ANKLE), pose.point(Joint.RIGHT_ANKLE)) if p is not None]
+    shoulders = pose.shoulder_mid
+    if shoulders is None or not ankles:
+        return None
+    return float(max(a[1] for a in ankles) - shoulders[1])
+
+
+def hands_forward(pose: Pose) -> float | None:
+    """How far the hands are ahead of the ankles in shin lengths: a bar held over the mid-foot is
+    about 0.2-0.3, a bar drifting away from the legs more. Side view."""
+    f = facing(pose)
+    wrists = pose.mid(Joint.LEFT_WRIST, Joint.RIGHT_WRIST)
+    ankles = pose.mid(Joint.LEFT_ANKLE, Joint.RIGHT_ANKLE)
+    shin = shin_length(pose)
+    if f is None or wrists is None or ankles is None or not shin:
+        return None
+    return float(wrists[0] - ankles[0]) * f / shin
+
+
+def _hip_angle(pose: Pose, s: Side) -> float | None:
+    return angle_at(pose.side_point("shoulder", s), pose.side_point("hip", s), pose.side_point("knee", s))
+
+
+_PRONE_LEAN = 45.0  # trunk at least this far from vertical: a plank-like position
+
+
+def knee_drive(pose: Pose) -> float | None:
+    """Difference between the two hip angles in a plank-like position, degrees: 0 with both legs
+    back, about 60 with one knee driven toward the chest, whichever leg it is. None with the
+    trunk upright, where every walking step splits the legs as much. Side view."""
+    lean = torso_lean(pose)
+    left, right = _hip_angle(pose, "left"), _hip_angle(pose, "right")
+    if lean is None or lean < _PRONE_LEAN or left is None or right is None:
+        return None
+    return abs(left - right)
+
+
+def knee_height_split(pose: Pose) -> float | None:
+    """Height difference between the knees in shoulder widths: about 0 with both legs back in a
+    plank, about 0.6 with one knee driven under the chest. Front view, where the hip angles are
+    foreshortened but the driven knee still drops toward the floor."""
+    left, right = pose.point(Joint.LEFT_KNEE), pose.point(Joint.RIGHT_KNEE)
+    width = _width(pose, Joint.LEFT_SHOULDER, Joint.RIGHT_SHOULDER)
+    if left is None or right is None or not width:
+        return None
+    return abs(float(left[1] - right[1])) / width
+
+
+_STRAIGHT_KNEE = 150.0  # a leg with a knee this straight is back on the floor, drawing the body line
+
+
+def support_hip_sag(pose: Pose) -> float | None:
+    """hip_sag along the leg that is back on the floor (the straighter knee): with one knee driven in,
+    that leg's knee is bent, its ankle sits under the body and draws no body line. A pike bends the
+    hips, not the knees, so it still reads. None when no straight leg is seen. Side view."""
+    lines = {}
+    for s in SIDES:
+        knee = _knee_angle(pose, s)
+        offset = offset_from_line(pose.side_point("hip", s), pose.side_point("shoulder", s),
+                                  pose.side_point("ankle", s))
+        if knee is not None and knee >= _STRAIGHT_KNEE and offset is not None:
+            lines[s] = (knee, offset)
+    if not lines:
+        return None
+    return max(lines.values())[1]
+
+
+def elbow_height(pose: Pose) -> float | None:
+    """Height of the elbows above the shoulders in torso lengths: about -0.55 with the arms hanging,
+    0 at shoulder height, however bent the elbow. Any view."""
+    def side(s: Side) -> float | None:
+        shoulder, elbow, hip = (pose.side_point(p, s) for p in ("shoulder", "elbow", "hip"))
+        torso = distance(shoulder, hip)
+        if shoulder is None or elbow is None or not torso:
+            return None
+        return float(shoulder[1] - elbow[1]) / torso
+
+    return _bilateral(pose, ("shoulder", "elbow", "hip"), side, "best")
+
+
 _DEFS: tuple[Measure, ...] = (
     Measure("knee_angle", "deg", "knee angle", _joint_angle("hip", "knee", "ankle", "best")),
     Measure("lead_knee_angle", "deg", "front knee angle", lead_knee_angle),
@@ -288,6 +420,16 @@ _DEFS: tuple[Measure, ...] = (
     Measure("upper_arm_forward", "deg", "elbow drift forward", upper_arm_forward),
     Measure("forearm_raise", "upper-arm lengths", "hand height above the elbow", forearm_raise),
     Measure("wrist_height", "torso lengths", "hand height above the shoulder", wrist_height),
+    Measure("ear_shoulder_gap", "torso lengths", "ear height above the shoulders", ear_shoulder_gap),
+    Measure("shoulder_over_hip", "shoulder widths", "shoulder height above the hips", shoulder_over_hip),
+    Measure("neck_flexion", "deg", "head bent toward the chest", neck_flexion),
+    Measure("nose_over_wrists", "torso lengths", "nose height above the hands", nose_over_wrists),
+    Measure("shoulder_above_feet", "px", "shoulder height above the feet", shoulder_above_feet),
+    Measure("hands_forward", "shin lengths", "hands ahead of the ankles", hands_forward),
+    Measure("knee_drive", "deg", "knee drive (difference between the hip angles)", knee_drive),
+    Measure("knee_height_split", "shoulder widths", "height difference between the knees", knee_height_split),
+    Measure("support_hip_sag", "body lengths", "hip sag over the support leg", support_hip_sag),
+    Measure("elbow_height", "torso lengths", "elbow height above the shoulder", elbow_height),
 )
 
 MEASURES: dict[str, Measure] = {m.name: m for m in _DEFS}

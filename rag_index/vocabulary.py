@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 
 # The exercises the vision side supports, as the corpus front matter names them.
-EXERCISES: tuple[str, ...] = ("squat", "push_up", "lunge", "jumping_jack", "bicep_curl", "shoulder_press", "plank")
+EXERCISES: tuple[str, ...] = (
+    "squat", "push_up", "lunge", "jumping_jack", "bicep_curl", "shoulder_press", "plank", "front_raise",
+    "lateral_raise", "shoulder_shrug", "sit_up", "pull_up", "glute_bridge", "mountain_climber", "deadlift",
+)
 
 _ALIASES = {
     "squats": "squat",
@@ -31,6 +34,42 @@ _ALIASES = {
     "military_press": "shoulder_press",
     "press": "shoulder_press",
     "planks": "plank",
+    "front_raises": "front_raise",
+    "front_delt_raise": "front_raise",
+    "lateral_raises": "lateral_raise",
+    "side_raise": "lateral_raise",
+    "side_raises": "lateral_raise",
+    "side_lateral_raise": "lateral_raise",
+    "lat_raise": "lateral_raise",
+    "lat_raises": "lateral_raise",
+    "shrug": "shoulder_shrug",
+    "shrugs": "shoulder_shrug",
+    "shoulder_shrugs": "shoulder_shrug",
+    "situp": "sit_up",
+    "situps": "sit_up",
+    "sit_ups": "sit_up",
+    "crunch": "sit_up",
+    "crunches": "sit_up",
+    "pullup": "pull_up",
+    "pullups": "pull_up",
+    "pull_ups": "pull_up",
+    "chin_up": "pull_up",
+    "chinup": "pull_up",
+    "chin_ups": "pull_up",
+    "chinups": "pull_up",
+    "glute_bridges": "glute_bridge",
+    "bridge": "glute_bridge",
+    "bridges": "glute_bridge",
+    "hip_bridge": "glute_bridge",
+    "hip_thrust": "glute_bridge",
+    "hip_thrusts": "glute_bridge",
+    "mountain_climbers": "mountain_climber",
+    "climbers": "mountain_climber",
+    "deadlifts": "deadlift",
+    "dead_lift": "deadlift",
+    "rdl": "deadlift",
+    "rdls": "deadlift",
+    "romanian_deadlift": "deadlift",
 }
 
 # How an exercise id reads in a query sentence.
@@ -39,6 +78,8 @@ _LABELS = {
     "jumping_jack": "jumping jack",
     "bicep_curl": "bicep curl",
     "shoulder_press": "shoulder press",
+    "sit_up": "sit-up",
+    "pull_up": "pull-up",
 }
 
 

@@ -248,6 +248,172 @@ def jumping_jack(p: float, rep: int, f: dict[str, float]) -> Body:
     return b
 
 
+def front_raise(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Dumbbell front raise, straight arms forward to shoulder height. top: arm angle from hanging at
+    the top (deg, 90 = shoulder height); swing: backward trunk lean at the top (deg)."""
+    b = Body()
+    top, swing = f.get("top", 90.0), f.get("swing", 0.0)
+    b.trunk(np.array([0.0, ANKLE_Y + LEG, 0.0]), -swing * p)
+    angle = 8.0 + (top - 8.0) * p
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * 0.14, ANKLE_Y, 0.0]), Z)
+        d = _rot_x(-Y, -angle) + X * s * 0.06
+        b.arm(s, b.shoulder(s), d, _rot_x(d, -8.0))
+    return b
+
+
+def lateral_raise(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Dumbbell lateral raise, arms out to the sides. top: arm angle from the body at the top (deg,
+    90 = shoulder height); shrug: shoulders rising toward the ears at the top (m)."""
+    b = Body()
+    top, shrug = f.get("top", 88.0), f.get("shrug", 0.0)
+    b.trunk(np.array([0.0, ANKLE_Y + LEG, 0.0]), 0.0)
+    angle = math.radians(10.0 + (top - 10.0) * p)
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * 0.14, ANKLE_Y, 0.0]), Z)
+        shoulder = b.shoulder(s) + Y * shrug * p
+        b.set(J.LEFT_SHOULDER if s > 0 else J.RIGHT_SHOULDER, shoulder)
+        d = X * s * math.sin(angle) - Y * math.cos(angle) + Z * 0.15 * math.sin(angle)
+        b.arm(s, shoulder, d, d - Y * 0.15)  # elbows slightly bent, hands just below them
+    return b
+
+
+def shoulder_shrug(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Dumbbell shrug: shoulders straight up toward the ears. lift: shoulder rise at the top (m);
+    bend: elbow bend at the top (deg; pulling with the arms)."""
+    b = Body()
+    lift, bend = f.get("lift", 0.08), f.get("bend", 0.0)
+    b.trunk(np.array([0.0, ANKLE_Y + LEG, 0.0]), 0.0)
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * 0.14, ANKLE_Y, 0.0]), Z)
+        shoulder = b.shoulder(s) + Y * lift * p
+        b.set(J.LEFT_SHOULDER if s > 0 else J.RIGHT_SHOULDER, shoulder)
+        upper = _rot_x(-Y, -5.0) + X * s * 0.08
+        b.arm(s, shoulder, upper, _rot_x(-Y, -(5.0 + bend * p)) + X * s * 0.08)
+    return b
+
+
+def sit_up(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Sit-up from lying on the back, knees bent, feet flat. top: trunk angle above the floor at the
+    top (deg); feet: feet lifting off the floor at the top (m); neck: head bent toward the chest at
+    the top (deg)."""
+    b = Body()
+    top, feet, neck = f.get("top", 65.0), f.get("feet", 0.0), f.get("neck", 12.0)
+    rise = 4.0 + (top - 4.0) * p  # trunk angle above the floor, head toward -z
+    _, fwd = b.trunk(np.array([0.0, 0.10, 0.0]), -(90.0 - rise), head_tilt=neck * p)
+    up = _rot_x(Y, -(90.0 - rise))
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * 0.13, ANKLE_Y + feet * p, 0.50]), Y)
+        b.arm(s, b.shoulder(s), -up + fwd * 0.5 - X * s * 0.3, -X * s + fwd * 0.2)  # arms crossed on the chest
+    return b
+
+
+PULL_UP_BAR = 2.05  # bar height (m): the feet hang clear of the floor
+_GRIP_HALF = 0.33  # hands this far either side of the centre: a grip a little wider than the shoulders
+
+
+def pull_up(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Pull-up from a hang. top: shoulders below the bar at the top (m; the chin clears the bar with
+    the shoulders less than ~0.2 below it); bottom: elbow angle in the hang (deg); kip: legs swung
+    forward at the top (deg)."""
+    b = Body()
+    top, bottom, kip = f.get("top", 0.10), f.get("bottom", 172.0), f.get("kip", 0.0)
+    reach = math.sqrt(UPPER_ARM ** 2 + FOREARM ** 2 - 2 * UPPER_ARM * FOREARM * math.cos(math.radians(bottom)))
+    hang = math.sqrt(reach ** 2 - (_GRIP_HALF - SHOULDER_HALF) ** 2)  # shoulders below the bar in the hang
+    shoulder_y = PULL_UP_BAR - (hang + (top - hang) * p)
+    lean = -8.0 * p  # the chest comes up to the bar, the trunk leaning back a little
+    b.trunk(np.array([0.0, shoulder_y, 0.0]) - _rot_x(Y, lean) * TORSO, lean)
+    for s in (1.0, -1.0):
+        shoulder, wrist = b.shoulder(s), np.array([s * _GRIP_HALF, PULL_UP_BAR, 0.02])
+        elbow = two_link(shoulder, wrist, UPPER_ARM, FOREARM, X * s + Z * 0.3 - Y * 0.2)
+        b.set(J.LEFT_ELBOW if s > 0 else J.RIGHT_ELBOW, elbow)
+        b.set(J.LEFT_WRIST if s > 0 else J.RIGHT_WRIST, wrist)
+        leg = _rot_x(np.array([-s * 0.02, -0.80, -0.25]), -kip * p)  # knees a little bent
+        b.leg(s, b.hip(s), b.hip(s) + leg, Z)
+    return b
+
+
+def glute_bridge(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Glute bridge from lying on the back, knees bent, feet flat. lift: trunk angle above the floor
+    at the top (deg; 26 puts shoulders, hips and knees in one line); cave: knees moving inwards at
+    the top (m)."""
+    b = Body()
+    lift, cave = f.get("lift", 26.0), f.get("cave", 0.0)
+    e = math.radians(lift * p)
+    shoulder_c = np.array([0.0, 0.10, 0.0])
+    hip_c = shoulder_c + np.array([0.0, math.sin(e), math.cos(e)]) * TORSO
+    b.trunk(hip_c, math.degrees(math.atan2(-math.cos(e), -math.sin(e))))  # trunk "up" toward the shoulders
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * 0.14, ANKLE_Y, 0.95]), Y + Z * 0.3, X * -s * cave * p)
+        b.arm(s, b.shoulder(s), Z - Y * 0.3 + X * s * 0.25, Z - Y * 0.1)  # arms along the floor
+    return b
+
+
+def mountain_climber(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Mountain climber from a high plank, driving one knee toward the chest per rep, legs alternating.
+    drive: thigh angle forward from the line of the body at the top (deg; hip angle = 180 - drive);
+    pike: extra hip rise at the top (m)."""
+    b = Body()
+    lead = 1.0 if rep % 2 == 0 else -1.0
+    drive, pike = f.get("drive", 62.0), f.get("pike", 0.0)
+    top_h, ankle_c, length = 0.595, np.array([0.0, 0.10, 0.0]), LEG + TORSO
+    elev = math.asin((top_h - ankle_c[1]) / length)
+    axis = np.array([0.0, math.sin(elev), math.cos(elev)])  # feet to head
+    down = np.array([0.0, -math.cos(elev), math.sin(elev)])  # toward the floor, across the body
+    hip_c = ankle_c + axis * LEG - down * (0.05 + pike) * p  # the hips rise a little as the knee comes in
+    shoulder_c = ankle_c + axis * length
+    for s in (1.0, -1.0):
+        b.set(J.LEFT_HIP if s > 0 else J.RIGHT_HIP, hip_c + X * s * HIP_HALF)
+        shoulder = shoulder_c + X * s * SHOULDER_HALF
+        b.set(J.LEFT_SHOULDER if s > 0 else J.RIGHT_SHOULDER, shoulder)
+        wrist = shoulder - Y * (top_h - 0.03) + X * s * 0.05
+        b.arm(s, shoulder, wrist - shoulder, wrist - shoulder)
+        if s == lead:
+            a = math.radians(drive * p)  # thigh and shin angles from the line of the body, toward the floor
+            thigh = -axis * math.cos(a) + down * math.sin(a)
+            knee = b.hip(s) + thigh * THIGH
+            fold = -0.6 * a  # the shin folds back up behind the knee (knee angle 180 - 1.6 drive)
+            shin = -axis * math.cos(fold) + down * math.sin(fold)
+            b.set(J.LEFT_KNEE if s > 0 else J.RIGHT_KNEE, knee)
+            b.set(J.LEFT_ANKLE if s > 0 else J.RIGHT_ANKLE, knee + shin * SHANK)
+        else:
+            b.leg(s, b.hip(s), ankle_c + X * s * 0.10, -down)
+    nose = shoulder_c + axis * 0.24 + down * 0.05
+    b.set(J.NOSE, nose)
+    for s, (eye, ear) in ((1.0, (J.LEFT_EYE, J.LEFT_EAR)), (-1.0, (J.RIGHT_EYE, J.RIGHT_EAR))):
+        b.set(eye, nose - down * 0.035 + X * s * 0.032 - axis * 0.02)
+        b.set(ear, nose - down * 0.02 + X * s * 0.075 - axis * 0.10)
+    return b
+
+
+def deadlift(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Deadlift from standing (p=0) down to the bar just below the knees (p=1) and back.
+    depth: thigh angle from vertical at the bottom (deg); lockout: hip angle standing at the top
+    (deg); drift: hands (bar) forward of the shins at the bottom (m)."""
+    b = Body()
+    depth, lockout, drift = f.get("depth", 60.0), f.get("lockout", 178.0), f.get("drift", 0.0)
+    bend = 180.0 - lockout  # hip flexion left at the top, shared by thighs and trunk so the
+    thigh_top = bend * TORSO / (TORSO + THIGH)  # shoulders stay balanced over the feet
+    shin_tilt, thigh_tilt = 10.0 * p, thigh_top + (depth - thigh_top) * p
+    for s in (1.0, -1.0):
+        ankle = np.array([s * 0.15, ANKLE_Y, 0.0])
+        b.set(J.LEFT_ANKLE if s > 0 else J.RIGHT_ANKLE, ankle)
+        b.set(J.LEFT_KNEE if s > 0 else J.RIGHT_KNEE, ankle + _rot_x(Y, shin_tilt) * SHANK + X * s * 0.02 * p)
+    knee_c = (b.pts[J.LEFT_KNEE] + b.pts[J.RIGHT_KNEE]) / 2
+    knee_c[0] = 0.0
+    hip_c = knee_c + _rot_x(Y, -thigh_tilt) * THIGH
+    # The trunk leans until the shoulders are over the bar, which passes just in front of the knees.
+    bottom_knee_z = math.sin(math.radians(10.0)) * SHANK
+    bottom_hip_z = bottom_knee_z - math.sin(math.radians(depth)) * THIGH
+    bottom_lean = math.degrees(math.asin((bottom_knee_z + 0.045 - bottom_hip_z) / TORSO))
+    top_lean = bend - thigh_top
+    b.trunk(hip_c, top_lean + (bottom_lean - top_lean) * p)
+    for s in (1.0, -1.0):
+        hand = b.shoulder(s) - Y * (UPPER_ARM + FOREARM) * 0.98 + Z * drift * p - X * s * 0.02
+        b.arm(s, b.shoulder(s), hand - b.shoulder(s), hand - b.shoulder(s))
+    return b
+
+
 def standing(p: float, rep: int, f: dict[str, float]) -> Body:
     """Standing still, arms hanging."""
     b = Body()
@@ -260,7 +426,10 @@ def standing(p: float, rep: int, f: dict[str, float]) -> Body:
 
 POSES: dict[str, Callable[[float, int, dict[str, float]], Body]] = {
     "squat": squat, "push_up": push_up, "plank": plank, "lunge": lunge, "bicep_curl": bicep_curl,
-    "shoulder_press": shoulder_press, "jumping_jack": jumping_jack, "standing": standing,
+    "shoulder_press": shoulder_press, "jumping_jack": jumping_jack, "front_raise": front_raise,
+    "lateral_raise": lateral_raise, "shoulder_shrug": shoulder_shrug, "sit_up": sit_up, "pull_up": pull_up,
+    "glute_bridge": glute_bridge, "mountain_climber": mountain_climber, "deadlift": deadlift,
+    "standing": standing,
 }
 
 # Seconds: away (start -> turning point), pause at the turning point, back, pause at the start.
@@ -268,6 +437,15 @@ DEFAULT_TEMPO: dict[str, tuple[float, float, float, float]] = {
     "squat": (1.2, 0.3, 1.0, 0.6), "push_up": (1.0, 0.2, 0.8, 0.5), "lunge": (1.2, 0.3, 1.0, 0.7),
     "bicep_curl": (1.0, 0.3, 1.2, 0.5), "shoulder_press": (1.0, 0.3, 1.2, 0.5),
     "jumping_jack": (0.35, 0.05, 0.35, 0.1), "plank": (1.0, 0.0, 1.0, 0.0), "standing": (1.0, 0.0, 1.0, 0.0),
+    "front_raise": (1.0, 0.2, 1.2, 0.5), "lateral_raise": (1.0, 0.2, 1.2, 0.5), "shoulder_shrug": (0.6, 0.4, 0.6, 0.5),
+    "sit_up": (1.0, 0.2, 1.2, 0.5), "pull_up": (1.2, 0.3, 1.2, 0.8), "glute_bridge": (0.8, 0.8, 1.0, 0.6),
+    "mountain_climber": (0.35, 0.05, 0.35, 0.15), "deadlift": (1.4, 0.2, 1.2, 0.8),
+}
+# Camera framing (pixels per metre, body centre along z) where the default (195, 0) does not fit:
+# lying bodies are long and low, a pull-up hangs high.
+FRAMING: dict[str, tuple[float, float]] = {
+    "push_up": (300.0, 0.75), "plank": (300.0, 0.75), "lunge": (195.0, 0.35), "sit_up": (300.0, -0.15),
+    "glute_bridge": (300.0, 0.35), "mountain_climber": (300.0, 0.75), "pull_up": (170.0, 0.0),
 }
 VIEW_YAW = {"side": -90.0, "side_left": 90.0, "front": 0.0}
 
@@ -348,9 +526,8 @@ def generate(exercise: str, reps: int = 5, view: str = "side", *, faults: dict[s
     pose = POSES[exercise]
     ps, idx = progress_track(reps, tempo or DEFAULT_TEMPO[exercise], lead_in_s, tail_s, fps, rng, tempo_jitter)
     yaw_deg = VIEW_YAW[view] if yaw is None else yaw
-    lying = exercise in ("push_up", "plank")
-    scale = scale or (300.0 if lying else 195.0)
-    centre_z = 0.75 if lying else (0.35 if exercise == "lunge" else 0.0)
+    default_scale, centre_z = FRAMING.get(exercise, (195.0, 0.0))
+    scale = scale or default_scale
     worlds = [pose(float(p), int(r), faults).pts for p, r in zip(ps, idx)]
     frames = render(worlds, yaw_deg, scale, centre_z, rng, noise_px, drop_prob)
     return Sequence(exercise, view, frames, np.arange(len(ps)) / fps + t0, reps, faults=faults, progress=ps)

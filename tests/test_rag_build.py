@@ -102,7 +102,7 @@ def test_valid_document_is_parsed(corpus: Path) -> None:
         ("---\n- just\n- a list\n---\nBody.", "not a mapping"),
         (document("No sources", "Body.", sources="[]"), "sources"),
         ("---\ntitle: Missing sources\n---\nBody.", "sources"),
-        (document("Unknown exercise", "Body.", exercises="[deadlift]"), "unknown exercise 'deadlift'"),
+        (document("Unknown exercise", "Body.", exercises="[kettlebell_swing]"), "unknown exercise 'kettlebell_swing'"),
         ("---\ntitle: Extra field\nauthor: me\nsources: [x]\n---\nBody.", "author"),
         ("---\ntitle: No body\nsources: [x]\n---\n", "body"),
     ],

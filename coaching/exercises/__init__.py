@@ -1,6 +1,22 @@
 """Exercise definitions, one file each. A new exercise is one new file plus one line below."""
 
-from coaching.exercises import bicep_curl, jumping_jack, lunge, plank, push_up, shoulder_press, squat
+from coaching.exercises import (
+    bicep_curl,
+    deadlift,
+    front_raise,
+    glute_bridge,
+    jumping_jack,
+    lateral_raise,
+    lunge,
+    mountain_climber,
+    plank,
+    pull_up,
+    push_up,
+    shoulder_press,
+    shoulder_shrug,
+    sit_up,
+    squat,
+)
 from coaching.spec import ExerciseSpec
 
 EXERCISES: dict[str, ExerciseSpec] = {
@@ -13,5 +29,13 @@ EXERCISES: dict[str, ExerciseSpec] = {
         bicep_curl.SPEC,
         shoulder_press.SPEC,
         plank.SPEC,
+        front_raise.SPEC,
+        lateral_raise.SPEC,
+        shoulder_shrug.SPEC,
+        sit_up.SPEC,
+        pull_up.SPEC,
+        glute_bridge.SPEC,
+        mountain_climber.SPEC,
+        deadlift.SPEC,
     )
 }
