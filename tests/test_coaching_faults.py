@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections import Counter
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from coaching.analyzer import PARTIAL_FAULT, ExerciseAnalyzer
-from coaching.events import Event, FaultDetected, RepCompleted
+from coaching.analyzer import PARTIAL_FAULT, AnalyzerOptions, ExerciseAnalyzer
+from coaching.events import Event, FaultDetected, Guidance, RepCompleted
 from coaching.exercises import EXERCISES
+from coaching.faults import SUSTAINED_SHARE, FrameMeasures, judge_rep
 from coaching.spec import ExerciseSpec, FaultRule, PhaseDriver
 from tests.coaching_sequences import Sequence, generate
+from training.real_data import RealData, real_data_root
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def analyse(seq: Sequence) -> tuple[ExerciseAnalyzer, list[Event]]:
@@ -119,3 +127,119 @@ def test_no_false_faults_when_the_camera_is_a_little_off(exercise: str, yaw: flo
     analyzer, events = analyse(generate(exercise, reps=3, view="front", yaw=yaw, seed=41))
     assert analyzer.reps == 3
     assert not fault_counts(events)
+
+
+def _calibration() -> ModuleType:
+    """scripts/calibrate_faults.py as a module: the real-data figures come from its own code."""
+    spec = importlib.util.spec_from_file_location("calibrate_faults", ROOT / "scripts" / "calibrate_faults.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rep(values: list[float], measure: str = "hip_sag") -> list[FrameMeasures]:
+    return [FrameMeasures(t=i / 30, view="side", values={measure: v}) for i, v in enumerate(values)]
+
+
+def test_an_excursion_must_be_sustained_a_shortfall_is_judged_on_the_best_moment() -> None:
+    """A sag seen on a few frames of a rep is a misplaced joint, not a fault; a rep that touched
+    depth for a moment did reach it."""
+    sag = FaultRule(id="sag", title="sag", measure="hip_sag", aggregate="max", above=0.05, views=("side",), cue="x")
+    short = int(SUSTAINED_SHARE * 60) - 1  # frames beyond the threshold, fewer than the share of 60
+    assert not judge_rep([sag], _rep([0.0] * (60 - short) + [0.2] * short), {})
+    assert judge_rep([sag], _rep([0.0] * 40 + [0.2] * 20), {})
+    depth = FaultRule(id="depth", title="depth", measure="elbow_angle", aggregate="min", above=100,
+                      views=("side",), cue="x")
+    touched = [150.0] * 54 + [80.0] * 6  # at the bottom for 0.2 s
+    assert not judge_rep([depth], _rep(touched, "elbow_angle"), {})
+    assert judge_rep([depth], _rep([150.0] * 54 + [110.0] * 6, "elbow_angle"), {})
+
+
+@pytest.mark.parametrize(("faults", "fault_id"),
+                         [({}, None), ({"sag": 0.12}, "hips_sag"), ({"sag": -0.15}, "hips_pike")])
+def test_plank_faults_from_the_side(faults: dict, fault_id: str | None) -> None:
+    """A straight plank held 8 s stays quiet; sagging or piked hips are cued while held."""
+    seq = generate("plank", reps=0, view="side", faults=faults, lead_in_s=8.0, tail_s=0.0, seed=7)
+    analyzer, events = analyse(seq)
+    assert analyzer.spec.kind == "hold"
+    assert set(fault_counts(events)) == ({fault_id} if fault_id else set())
+
+
+@pytest.mark.parametrize("exercise", ["push_up", "plank"])
+def test_a_view_that_cannot_show_the_faults_asks_for_another_and_never_guesses(exercise: str) -> None:
+    """Head-on, sagging hips cannot be judged: the coach asks to turn sideways, rate-limited, and
+    cues no hip fault."""
+    if exercise == "plank":
+        seq = generate("plank", reps=0, view="front", faults={"sag": 0.15}, lead_in_s=50.0, tail_s=0.0, seed=8)
+    else:
+        seq = generate("push_up", reps=25, view="front", faults={"sag": 0.15}, seed=8)
+    analyzer, events = analyse(seq)
+    spec = EXERCISES[exercise]
+    assert not {"hips_sag", "hips_pike"} & set(fault_counts(events))
+    asked = [e for e in events if isinstance(e, Guidance) and e.reason == "wrong_view"]
+    assert asked and all(e.message == spec.view_guidance for e in asked)
+    repeat = AnalyzerOptions().guidance_repeat_s
+    assert len(asked) <= 1 + (seq.times[-1] - seq.times[0]) / repeat
+    assert all(b.t - a.t >= repeat for a, b in zip(asked, asked[1:]))
+
+
+@pytest.mark.parametrize("exercise", sorted(n for n, s in EXERCISES.items() if s.faults))
+def test_a_view_no_rule_can_judge_is_not_preferred_and_has_guidance(exercise: str) -> None:
+    """An exercise whose faults cannot be judged from a view must say so there rather than stay quiet."""
+    spec = EXERCISES[exercise]
+    for view in ("side", "front"):
+        if not any(view in rule.views for rule in spec.faults):
+            assert view not in spec.preferred_views and spec.view_guidance, (exercise, view)
+
+
+@pytest.mark.parametrize("roll", [-4.0, 0.0, 4.0])
+@pytest.mark.parametrize(("arch", "fired"), [(2.0, False), (18.0, True)])
+def test_back_arch_holds_against_jitter_and_a_rolled_camera(roll: float, arch: float, fired: bool) -> None:
+    """A clean press stays quiet with detector jitter of +-8 px and a camera rolled 4 degrees (the
+    lean is taken relative to the rack position); a real arch is still found."""
+    rolled = _calibration().roll
+    for seed, view in ((51, "side"), (52, "side_left")):
+        seq = generate("shoulder_press", reps=3, view=view, faults={"arch": arch}, seed=seed, noise_px=8.0,
+                       drop_prob=0.03)
+        seq.frames = rolled(seq.frames, roll, seq.width, seq.height)
+        analyzer, events = analyse(seq)
+        assert analyzer.reps == 3
+        assert fault_counts(events)["back_arch"] == (3 if fired else 0)
+
+
+@pytest.fixture(scope="module")
+def real() -> RealData:
+    if real_data_root() is None:
+        pytest.skip("the real development set (../shared/data/real) is not on this machine")
+    return RealData()
+
+
+# Measured on the held-out part with scripts/calibrate_faults.py (reps counted by the angle
+# thresholds): push-up F1 0.48, plank accuracy 0.73; correct form flagged on 15% and 10%. The
+# floors sit a little under, so a change that loses real faults, or cues them on correct form,
+# shows here. Far from the 0.85 / 0.9 hoped for: see the script's report for what caps them.
+PUSH_UP_F1_FLOOR = 0.42
+PLANK_ACCURACY_FLOOR = 0.68
+CORRECT_FLAGGED_CEILING = 0.2
+
+
+def test_push_up_form_on_held_out_real_clips(real: RealData) -> None:
+    calibration = _calibration()
+    clips = calibration.push_up_examples(real, held_out_only=True)
+    scores = calibration.scores([bool(c.faults) for c in clips], [c.wrong for c in clips])
+    assert len(clips) > 50
+    assert scores.f1 >= PUSH_UP_F1_FLOOR, scores
+    assert scores.flagged_correct <= CORRECT_FLAGGED_CEILING, scores
+
+
+def test_plank_form_on_held_out_real_frames(real: RealData) -> None:
+    calibration = _calibration()
+    files = {kf.name: kf for kf in real.keypoint_files("gym_exercise_correction") if kf.exercise == "plank"}
+    aspect = calibration.estimate_aspect(files["train_clean"].frames)
+    assert 4 / 3 - 0.1 <= aspect <= 16 / 9 + 0.1  # a landscape camera, as the source's videos are
+    frames = calibration.plank_examples(files["test"], aspect, held_out=True)
+    scores = calibration.scores([bool(f.faults) for f in frames], [f.wrong for f in frames])
+    assert scores.accuracy >= PLANK_ACCURACY_FLOOR, scores
+    assert scores.flagged_correct <= CORRECT_FLAGGED_CEILING, scores
