@@ -35,12 +35,20 @@ from coaching.holds import HoldTimer
 from coaching.measures import MEASURES, measure_all
 from coaching.phases import PhaseMachine, RepTiming, Step
 from coaching.signal import median_filter
-from coaching.spec import ExerciseSpec, PhaseDriver
+from coaching.spec import MOTION_PROGRESS, ExerciseSpec, PhaseDriver
 from coaching.view import View, ViewEstimator, hidden_parts
 
 PARTIAL_FAULT = "partial_rep"
+_EXERCISING = "motion_exercising"
+_MIN_EXERCISING = 0.25  # below this mean probability over a rep that the person does the exercise, no rep
 _MIN_JOINTS = 5  # fewer visible joints than this is not a person we can coach
 _DRIVER_PATIENCE_S = 0.5  # a driver unseen this long gives way to the next valid one
+# The learned model's rep progress drives the phases in every view. Its level and swing vary with
+# the person, camera and speed, so the thresholds follow the swing of the last 5 s: in the lowest
+# 35% the body is at its start position, in the top 35% at the rep's turning point (tuned on the
+# real development set's training side).
+LEARNED_DRIVER = PhaseDriver(measure=MOTION_PROGRESS, views=("side", "front", "unknown"), rest=0.35, turn=0.65,
+                             hysteresis=0.1, adaptive_s=5.0, min_range=0.25)
 
 
 class AnalyzerOptions(BaseModel):
@@ -91,8 +99,13 @@ class _RunningMax:
 class ExerciseAnalyzer:
     """Counts reps (or times a hold), judges faults and guides the person for one exercise."""
 
-    def __init__(self, spec: ExerciseSpec, options: AnalyzerOptions | None = None) -> None:
+    def __init__(self, spec: ExerciseSpec, options: AnalyzerOptions | None = None,
+                 learned_counting: bool = False) -> None:
+        """learned_counting: phases and reps follow the learned model's progress (passed to
+        update()) instead of the exercise's own angle thresholds, which only hold in the views
+        and for the bodies they were set for."""
         self.spec = spec
+        self.learned_counting = learned_counting and spec.kind == "reps"
         self.options = options or AnalyzerOptions()
         self.set_rest_s = self.options.set_rest_s if self.options.set_rest_s is not None else spec.set_rest_s
         self._measures = sorted(spec.measures())
@@ -144,8 +157,11 @@ class ExerciseAnalyzer:
         """Seconds held in the hold in progress (0 when not holding)."""
         return self._hold.seconds if self._hold is not None else 0.0
 
-    def update(self, keypoints: np.ndarray | None, width: int, height: int, t: float) -> list[Event]:
-        """Feed one frame at time `t` (seconds); keypoints (17, 3) or None when nobody is seen."""
+    def update(self, keypoints: np.ndarray | None, width: int, height: int, t: float,
+               progress: float | None = None, exercising: float | None = None) -> list[Event]:
+        """Feed one frame at time `t` (seconds); keypoints (17, 3) or None when nobody is seen;
+        progress: the learned model's rep progress for this frame, exercising: its probability
+        that the person is doing this exercise (coaching.motion)."""
         if self._started_t is None:
             self._started_t = t
         pose = None if keypoints is None else Pose(keypoints, width, height, self.options.min_confidence)
@@ -155,6 +171,8 @@ class ExerciseAnalyzer:
             self._last_seen = t
         view = self._views.update(pose, t)
         values = measure_all(pose, self._measures) if pose is not None else dict.fromkeys(self._measures)
+        values[MOTION_PROGRESS] = progress if pose is not None else None
+        values[_EXERCISING] = exercising
         frame = FrameMeasures(t, view, values)
 
         events = self._hold.update(frame) if self._hold is not None else self._reps_update(frame)
@@ -189,6 +207,11 @@ class ExerciseAnalyzer:
         """
         if self._machine is not None and self._machine.busy:
             return
+        if self.learned_counting:
+            if self._driver is None:
+                self._driver = LEARNED_DRIVER
+                self._machine = PhaseMachine(LEARNED_DRIVER, self.spec.min_rep_s, self.spec.max_rep_s)
+            return
         current = self._driver
         if current is not None and frame.view in current.views and \
                 frame.t - self._driver_seen <= _DRIVER_PATIENCE_S:
@@ -216,7 +239,7 @@ class ExerciseAnalyzer:
             step = machine.update(value, frame.t)
             if was_busy or machine.busy:
                 self._rep_frames.append(frame)
-            if step.rep is not None:
+            if step.rep is not None and self._exercising(step.rep):
                 events += self._rep_done(step.rep, frame)
             if ("rest", "away") in step.transitions:
                 self._baselines = self._rest_baselines()
@@ -239,7 +262,11 @@ class ExerciseAnalyzer:
                 events.append(PhaseChanged(t=frame.t, exercise=self.spec.name, phase=phase,
                                            previous=self._phase_said, rep=self.reps + 1))
                 self._phase_said = phase
-        if step.partial and self.spec.partial_cue:
+        if step.partial and self.spec.partial_cue and frame.view in self.spec.preferred_views \
+                and not self.learned_counting:
+            # Only where the exercise's range is seen as it is: head-on, a full push-up can look short.
+            # With the learned progress a shallow rep is counted (its thresholds follow the swing) and
+            # its depth rule names it; a swing that turns back early there is the model hesitating.
             self._set_faults[PARTIAL_FAULT] += 1
             events.append(FaultDetected(t=frame.t, exercise=self.spec.name, fault=PARTIAL_FAULT,
                                         cue=self.spec.partial_cue, rep=None))
@@ -254,6 +281,13 @@ class ExerciseAnalyzer:
                 out[name] = float(np.median(vals))
         self._rest_frames.clear()
         return out
+
+    def _exercising(self, rep: RepTiming) -> bool:
+        """Was the person doing an exercise during this rep, as the learned model saw it? A swing
+        while walking in, setting up or fidgeting between sets is not a rep. True without readings."""
+        seen = [f.values[_EXERCISING] for f in self._rep_frames
+                if rep.start_t <= f.t <= rep.end_t and f.values.get(_EXERCISING) is not None]
+        return not seen or float(np.mean(seen)) >= _MIN_EXERCISING
 
     def _rep_done(self, rep: RepTiming, frame: FrameMeasures) -> list[Event]:
         self.reps += 1
@@ -270,13 +304,12 @@ class ExerciseAnalyzer:
         back = rep.end_t - rep.extreme_t
         ecc, con = (away, back) if self.spec.eccentric == "away" else (back, away)
         names = self.spec.phases
-        unit = "fraction of start" if driver.relative else MEASURES[driver.measure].unit
         views = Counter(f.view for f in self._rep_frames)
         done = RepCompleted(
             t=frame.t, exercise=self.spec.name, rep=self.reps, set=self._set_number, rep_in_set=self.reps_in_set,
             duration_s=r2(rep.duration_s),
             phases=[PhaseTiming(phase=getattr(names, p), seconds=r2(s)) for p, s in rep.phase_seconds.items()],
-            rom=RangeOfMotion(measure=driver.measure, min=r2(rep.lowest), max=r2(rep.highest), unit=unit),
+            rom=self._rom(driver, rep),
             depth=self._depth(),
             tempo=Tempo(eccentric_s=r2(ecc), concentric_s=r2(con)),
             faults=[v.rule.id for v in verdicts],
@@ -287,6 +320,22 @@ class ExerciseAnalyzer:
                                  rep=self.reps, value=r2(v.value), threshold=r2(v.rule.threshold))
                    for v in verdicts]
         return events
+
+    def _rom(self, driver: PhaseDriver, rep: RepTiming) -> RangeOfMotion:
+        """The rep's range in the exercise's own measure (a knee angle, not the model's progress)
+        when the frames show it, else in the driver's."""
+        if driver.measure == MOTION_PROGRESS:
+            for d in self.spec.drivers:
+                vals = [f.values.get(d.measure) for f in self._rep_frames]
+                seen = np.array([v for v in vals if v is not None], dtype=float)
+                if d.relative or len(seen) < max(3, len(vals) // 2):
+                    continue
+                smooth = median_filter(seen)
+                return RangeOfMotion(measure=d.measure, min=r2(smooth.min()), max=r2(smooth.max()),
+                                     unit=MEASURES[d.measure].unit)
+        unit = ("fraction of the rep" if driver.measure == MOTION_PROGRESS else
+                "fraction of start" if driver.relative else MEASURES[driver.measure].unit)
+        return RangeOfMotion(measure=driver.measure, min=r2(rep.lowest), max=r2(rep.highest), unit=unit)
 
     def _depth(self) -> Depth | None:
         """The spec's depth number over the rep's frames seen from a view where it is true."""
@@ -325,7 +374,9 @@ class ExerciseAnalyzer:
             hidden = hidden_parts(pose, self.spec.needs_parts)
             if hidden:
                 active.append((f"Step back so I can see your {_join(hidden)}", "parts_hidden"))
-            elif view != "unknown" and view not in self.spec.preferred_views and self.spec.view_guidance:
+            elif view not in self.spec.preferred_views and self.spec.view_guidance:
+                # Includes an oblique ("unknown") view: the faults are judged only from the views
+                # that show them, so ask for a better one rather than stay silent or guess.
                 active.append((self.spec.view_guidance, "wrong_view"))
         message = self._gate.due([m for m, _ in active], t)
         if message is None:

@@ -3,10 +3,20 @@
 `Coach` owns the analyzer of the current exercise, switches exercise when the person picks one
 (or, in "auto" mode, when the recogniser is confident and stable), and keeps the session's
 statistics fed with every event it returns, so `facts()` / `summary_lines()` are always current.
+
+The learned skeleton model (coaching.motion) reads every frame: its class probabilities drive
+recognition, its rep progress drives counting. The model judges a frame's progress once it has
+seen 0.5 s more (its lookahead), so frames reach the analyzer that much later. Recognition needs
+a rep or so to be sure, so the frames since the movement began are kept and, when an exercise is
+recognised, played through its new analyzer first: the reps done before the announcement are
+counted, not lost.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import deque
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -15,16 +25,20 @@ from pydantic import BaseModel, Field
 from coaching.analyzer import AnalyzerOptions, ExerciseAnalyzer
 from coaching.events import Event, ExerciseChanged, r2
 from coaching.exercises import EXERCISES
-from coaching.recognition import ExerciseRecognizer, Recognition, RecognizerOptions
+from coaching.motion import MotionModel, MotionReading, MotionTracker, load_default_model
+from coaching.recognition import OTHER, ExerciseRecognizer, Recognition, RecognizerOptions
 from coaching.session_stats import SessionStats
 
+log = logging.getLogger(__name__)
+
 AUTO = "auto"
+_REPLAYED = ("rep_completed", "fault_detected", "set_completed")  # past phases and guidance are stale
 
 
 class Recognizer(Protocol):
     """What Coach needs from an exercise recogniser (coaching.recognition.ExerciseRecognizer fits)."""
 
-    def update(self, keypoints: np.ndarray | None, width: int, height: int, t: float) -> Recognition | None:
+    def update(self, reading: MotionReading) -> Recognition | None:
         """A new stable decision, or None while nothing changes."""
         ...
 
@@ -32,34 +46,59 @@ class Recognizer(Protocol):
 
 
 class CoachOptions(BaseModel):
+    """replay_s: at most this many seconds before a recognition are played through the new
+    analyzer. replay_break_s: a stretch this long where the model saw another known exercise
+    ends what is replayed (those frames belong to that exercise)."""
+
     analyzer: AnalyzerOptions = Field(default_factory=AnalyzerOptions)
     recognizer: RecognizerOptions = Field(default_factory=RecognizerOptions)
+    replay_s: float = 15.0
+    replay_break_s: float = 1.0
+
+
+@dataclass(slots=True)
+class _Frame:
+    keypoints: np.ndarray | None
+    width: int
+    height: int
+    t: float
+    progress: float | None
+    probabilities: dict[str, float] | None
 
 
 class Coach:
     """Analysis of one session. exercise: a name from EXERCISES, or "auto" to follow the recogniser.
 
-    recognizer: None loads the trained one shipped in coaching/ (recognizer_params.npz); when that
-    cannot be loaded, auto mode recognises nothing and `recognizer_error` says why.
+    motion: the learned skeleton model; None loads the shipped one (models/action). When it cannot
+    be loaded, auto mode recognises nothing, reps are counted from the exercises' own angle
+    thresholds, and `recognizer_error` says why. recognizer: None votes on the model's readings
+    (coaching.recognition); tests script one.
     """
 
     def __init__(self, exercise: str = AUTO, options: CoachOptions | None = None,
-                 recognizer: Recognizer | None = None) -> None:
+                 motion: MotionModel | None = None, recognizer: Recognizer | None = None) -> None:
         self.options = options or CoachOptions()
         self.recognizer_error: str | None = None
-        if recognizer is None:
+        if motion is None:
             try:
-                recognizer = ExerciseRecognizer.load(options=self.options.recognizer)
-            except (OSError, ValueError) as exc:
+                motion = load_default_model()
+            except (OSError, ValueError, RuntimeError, KeyError) as exc:
                 self.recognizer_error = str(exc)
+                log.warning("skeleton action model unavailable: %s", exc)
+        self.tracker = MotionTracker(motion) if motion is not None else None
+        if recognizer is None and motion is not None:
+            recognizer = ExerciseRecognizer(self.options.recognizer)
         self.recognizer = recognizer
         self.stats = SessionStats()
         self.mode = AUTO
         self.analyzer: ExerciseAnalyzer | None = None
+        self._recent: deque[_Frame] = deque()
+        self._pending: deque[tuple[np.ndarray | None, int, int, float]] = deque()
+        self._switched_t = float("-inf")
         if exercise != AUTO:
             self._check(exercise)
             self.mode = "manual"
-            self.analyzer = ExerciseAnalyzer(EXERCISES[exercise], self.options.analyzer)
+            self.analyzer = self._new_analyzer(exercise)
             self.stats.observe([ExerciseChanged(t=0.0, exercise=exercise, previous=None, source="user")])
 
     @property
@@ -70,6 +109,10 @@ class Coach:
     def _check(exercise: str) -> None:
         if exercise not in EXERCISES:
             raise ValueError(f"unknown exercise {exercise!r}; known: {sorted(EXERCISES)} or {AUTO!r}")
+
+    def _new_analyzer(self, exercise: str) -> ExerciseAnalyzer:
+        return ExerciseAnalyzer(EXERCISES[exercise], self.options.analyzer,
+                                learned_counting=self.tracker is not None)
 
     def choose(self, exercise: str, t: float) -> list[Event]:
         """The person picked an exercise (or "auto"): the current set ends, a new analyzer starts."""
@@ -89,32 +132,97 @@ class Coach:
             return events
         if self.analyzer is not None:
             events += self.analyzer.finish(t)
-        self.analyzer = ExerciseAnalyzer(EXERCISES[exercise], self.options.analyzer)
+        self.analyzer = self._new_analyzer(exercise)
         events.append(ExerciseChanged(t=t, exercise=exercise, previous=previous, source=source,  # type: ignore[arg-type]
                                       confidence=None if confidence is None else r2(confidence)))
+        if source == "recognizer":
+            events += self._replay(exercise)
+        self._switched_t = t
         self.stats.observe(events)
+        return events
+
+    def _replay(self, exercise: str) -> list[Event]:
+        """Play the frames since this exercise's movement began through its new analyzer."""
+        assert self.analyzer is not None
+        frames = list(self._recent)
+        start = len(frames)
+        other_since: float | None = None
+        for i in range(len(frames) - 1, -1, -1):
+            f = frames[i]
+            if f.t <= self._switched_t:
+                break
+            top = max(f.probabilities, key=f.probabilities.__getitem__) if f.probabilities else None
+            if top not in (None, OTHER, exercise):
+                other_since = other_since if other_since is not None else f.t
+                if other_since - f.t >= self.options.replay_break_s:
+                    break
+            else:
+                other_since = None
+                start = i
+        events: list[Event] = []
+        for f in frames[start:]:
+            events += [e for e in self.analyzer.update(f.keypoints, f.width, f.height, f.t, progress=f.progress,
+                                                       exercising=_doing(f.probabilities, exercise))
+                       if e.type in _REPLAYED]
         return events
 
     def update(self, keypoints: np.ndarray | None, width: int, height: int, t: float) -> list[Event]:
         """Feed one frame of the tracked subject (keypoints (17, 3) or None); the events it caused."""
+        if self.tracker is None:
+            reading = MotionReading(t, None, None, t)
+            due = [(keypoints, width, height, t)]
+        else:
+            reading = self.tracker.update(keypoints, t)
+            self._pending.append((keypoints, width, height, t))
+            due = []
+            while self._pending and self._pending[0][3] <= reading.progress_t + 1e-6:
+                due.append(self._pending.popleft())
         events: list[Event] = []
         if self.mode == AUTO and self.recognizer is not None:
-            decision = self.recognizer.update(keypoints, width, height, t)
+            decision = self.recognizer.update(reading)
             if decision is not None and decision.exercise in EXERCISES:
                 events += self._switch(decision.exercise, t, "recognizer", decision.confidence)
-        if self.analyzer is not None:
-            frame_events = self.analyzer.update(keypoints, width, height, t)
-            self.stats.observe(frame_events)
-            events += frame_events
+        for kp, w, h, ft in due:
+            events += self._analyse(kp, w, h, ft, reading)
+        return events
+
+    def _analyse(self, keypoints: np.ndarray | None, width: int, height: int, t: float,
+                 reading: MotionReading) -> list[Event]:
+        """One frame, now that its progress is known, through the analyzer (and the replay memory)."""
+        progress = reading.progress if keypoints is not None else None
+        probs = reading.probabilities
+        if self.mode == AUTO:
+            self._recent.append(_Frame(keypoints, width, height, t, progress, probs))
+            while self._recent and t - self._recent[0].t > self.options.replay_s:
+                self._recent.popleft()
+        else:
+            self._recent.clear()
+        if self.analyzer is None:
+            return []
+        doing = _doing(probs, self.analyzer.spec.name if self.mode == AUTO else None)
+        events = self.analyzer.update(keypoints, width, height, t, progress=progress, exercising=doing)
+        self.stats.observe(events)
         return events
 
     def finish(self, t: float) -> list[Event]:
-        """Close the set in progress (session ending)."""
+        """Close the set in progress (session ending): the last frames still waiting for their
+        progress are read as if the person then held still, then the analyzer closes the set."""
+        events: list[Event] = []
+        if self.tracker is not None and self._pending:
+            last = next((kp for kp, *_ in reversed(self._pending) if kp is not None), None)
+            step = 1.0 / self.tracker.model.fps
+            tick = self._pending[-1][3]
+            while self._pending:
+                tick += step
+                reading = self.tracker.update(last, tick)
+                while self._pending and self._pending[0][3] <= reading.progress_t + 1e-6:
+                    kp, w, h, ft = self._pending.popleft()
+                    events += self._analyse(kp, w, h, ft, reading)
         if self.analyzer is None:
-            return []
-        events = self.analyzer.finish(t)
-        self.stats.observe(events)
-        return events
+            return events
+        closing = self.analyzer.finish(t)
+        self.stats.observe(closing)
+        return events + closing
 
     def facts(self) -> dict[str, Any]:
         facts = self.stats.facts()
@@ -124,3 +232,13 @@ class Coach:
 
     def summary_lines(self) -> list[str]:
         return self.stats.summary_lines()
+
+
+def _doing(probabilities: dict[str, float] | None, exercise: str | None) -> float | None:
+    """How sure the model is that the person does this exercise (auto mode: the one recognised),
+    or any exercise at all (the person chose one, and may do it in a way the model knows less)."""
+    if not probabilities:
+        return None
+    if exercise is not None and exercise in probabilities:
+        return probabilities[exercise]
+    return 1.0 - probabilities.get(OTHER, 0.0)

@@ -90,6 +90,7 @@ class PhaseMachine:
         self._turn = driver.turn * self._sign
         self._h = driver.hysteresis
         self._settle = _SETTLE_BAND * abs(driver.rest - driver.turn)
+        self._envelope: deque[tuple[float, float]] = deque()
         self.phase: Phase | None = None
         self._last_seen = float("-inf")
         self._recent: deque[float] = deque(maxlen=3)
@@ -130,6 +131,8 @@ class PhaseMachine:
         self._recent.append(value)
         value = float(np.median(self._recent))
         v = value * self._sign
+        if self.driver.adaptive_s is not None:
+            self._adapt(t, value)
 
         if self._crossed_t is not None:
             self._samples.append((t, value))
@@ -159,7 +162,10 @@ class PhaseMachine:
                 self._go("turn", step)
             elif v >= self._rest:
                 deepest = min(s[1] * self._sign for s in self._samples)
-                step.partial = deepest <= (self._rest - self._h + self._turn) / 2
+                # A partial movement must swing at least part of min_range: the jitter of someone
+                # standing between sets is no half rep.
+                step.partial = deepest <= (self._rest - self._h + self._turn) / 2 \
+                    and self._start_c - deepest >= 0.6 * self.driver.min_range
                 self._samples = []
                 self._rest_hist.clear()
                 self._rest_hist.append((t, value))
@@ -176,6 +182,24 @@ class PhaseMachine:
                 self._rest_hist.clear()
                 self._rest_hist.append((t, value))
         return step
+
+    def _adapt(self, t: float, value: float) -> None:
+        """Thresholds as fractions of the swing over the last adaptive_s seconds (at least min_range)."""
+        d = self.driver
+        assert d.adaptive_s is not None
+        env = self._envelope
+        env.append((t, value))
+        while t - env[0][0] > d.adaptive_s:
+            env.popleft()
+        values = [x for _, x in env]
+        lo, hi = min(values), max(values)
+        span = max(hi - lo, d.min_range)
+        start = lo if not d.rest_high else hi  # the start position is the low end unless rest > turn
+        step = span if not d.rest_high else -span
+        self._rest = (start + d.rest * step) * self._sign
+        self._turn = (start + d.turn * step) * self._sign
+        self._h = d.hysteresis * span
+        self._settle = _SETTLE_BAND * abs(d.rest - d.turn) * span
 
     def _leave_rest(self, t: float, value: float) -> None:
         """Start the rep's samples where the body last was at its start position, not at the threshold."""

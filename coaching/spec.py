@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from coaching.measures import MEASURES
 from coaching.view import BODY_PARTS, View
 
+MOTION_PROGRESS = "motion_progress"
+"""Not a pose measure: the learned skeleton model's per-frame rep progress (coaching.motion),
+0 at the start position, 1 at the turning point. A driver on it counts in any view."""
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -37,6 +41,10 @@ class PhaseDriver(_Spec):
         around a threshold cannot flip phases (or count reps) back and forth.
     relative: divide the measure by its running maximum first (hip height as a fraction of
         standing height), for measures in pixels.
+    adaptive_s: rest and turn are then fractions (0-1) of the range the value spanned over the
+        last adaptive_s seconds, not fixed values: a signal whose level and swing differ from
+        person to person (the learned model's progress on a fast, short rep) still counts.
+        min_range: the smallest swing that can make a rep, so jitter while resting cannot.
     """
 
     measure: str
@@ -45,10 +53,12 @@ class PhaseDriver(_Spec):
     turn: float
     hysteresis: float = Field(gt=0)
     relative: bool = False
+    adaptive_s: float | None = Field(None, gt=0)
+    min_range: float = Field(0.0, ge=0)
 
     @model_validator(mode="after")
     def _check(self) -> PhaseDriver:
-        if self.measure not in MEASURES:
+        if self.measure not in MEASURES and self.measure != MOTION_PROGRESS:
             raise ValueError(f"unknown measure {self.measure!r}")
         if abs(self.rest - self.turn) <= 2 * self.hysteresis:
             raise ValueError("rest and turn must be more than two hystereses apart")

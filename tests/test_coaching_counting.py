@@ -1,0 +1,163 @@
+"""Counting from the learned model's progress, on a scripted model (fast tier): thresholds that follow
+the swing, no reps from jitter, the lookahead delay, the last rep at the end of a recording, and the
+reps done before an exercise is recognised."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from coaching.coach import Coach
+from coaching.events import ExerciseChanged, RepCompleted
+from coaching.phases import PhaseMachine
+from coaching.spec import MOTION_PROGRESS, PhaseDriver
+from tests.coaching_sequences import generate
+
+FPS = 30.0
+ADAPTIVE = PhaseDriver(measure=MOTION_PROGRESS, rest=0.35, turn=0.65, hysteresis=0.1, adaptive_s=5.0, min_range=0.25)
+
+
+def count(values: list[float | None], driver: PhaseDriver = ADAPTIVE) -> int:
+    machine = PhaseMachine(driver, 0.5, 12.0)
+    reps = sum(machine.update(v, i / FPS).rep is not None for i, v in enumerate(values))
+    return reps + (machine.flush() is not None)
+
+
+def cycles(n: int, low: float, high: float, period_s: float, rest_s: float = 1.0, noise: float = 0.02,
+           seed: int = 0) -> list[float | None]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, rest_s + n * period_s + rest_s, 1 / FPS)
+    x = np.clip((t - rest_s) / period_s, 0, n)
+    p = low + (high - low) * (0.5 - 0.5 * np.cos(2 * math.pi * x))
+    return list(p + rng.normal(0, noise, len(p)))
+
+
+@pytest.mark.parametrize(("low", "high", "period"), [(0.05, 0.95, 2.0), (0.55, 0.9, 1.0), (0.2, 0.5, 3.0)],
+                         ids=["full", "high-and-small", "low-and-slow"])
+def test_adaptive_thresholds_count_every_swing(low: float, high: float, period: float) -> None:
+    assert count(cycles(7, low, high, period)) == 7
+
+
+def test_jitter_and_drift_while_resting_are_no_reps() -> None:
+    rng = np.random.default_rng(1)
+    t = np.arange(0, 20, 1 / FPS)
+    assert count(list(0.3 + 0.08 * np.sin(t / 3) + rng.normal(0, 0.03, len(t)))) == 0
+
+
+def test_gaps_in_the_signal_do_not_double_count() -> None:
+    values = cycles(5, 0.1, 0.9, 2.0)
+    for i in range(100, 110):
+        values[i] = None
+    assert count(values) == 5
+
+
+class ScriptedMotion:
+    """A MotionModel whose progress is a function of time and whose class is fixed: the real
+    Coach, tracker and analyzer run on top of it."""
+
+    fps = FPS
+    window = 32
+    lookahead = 12
+
+    def __init__(self, progress_at: object, label: str = "squat", sure_after_s: float = 0.0) -> None:
+        self.progress_at = progress_at
+        self.label = label
+        self.sure_after_s = sure_after_s
+        self.classes = [label, "other"]
+
+    def featurise(self, keypoints: np.ndarray) -> np.ndarray:
+        return np.ones((len(keypoints), 1), dtype=np.float32)
+
+    def read(self, times: np.ndarray, features: np.ndarray, t: float) -> object:
+        sure = t >= self.sure_after_s
+        probs = np.array([0.95, 0.05]) if sure else np.array([0.45, 0.55])  # unsure, not sure of "other"
+        back = t - self.lookahead / self.fps
+        prog = np.array([self.progress_at(back - (self.window - 1 - i) / self.fps) for i in range(self.window)])
+        return type("Out", (), {"probabilities": probs, "progress": prog, "body_frames": self.window})()
+
+
+def squat_progress(reps: int, period: float = 2.0, lead: float = 1.0):  # noqa: ANN201 - a closure
+    def p(t: float) -> float:
+        x = (t - lead) / period
+        return 0.05 + 0.9 * (0.5 - 0.5 * math.cos(2 * math.pi * x)) if 0 <= x <= reps else 0.05
+    return p
+
+
+def test_a_rep_ending_in_the_last_frames_still_counts() -> None:
+    """Frames reach the analyzer 0.4 s late; at the end of a recording the waiting ones are read."""
+    seq = generate("squat", reps=3, view="side", seed=3, lead_in_s=1.0, tail_s=0.1)
+    coach = Coach("squat", motion=ScriptedMotion(squat_progress(3, period=2.0, lead=1.0)))
+    events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
+    end = 1.0 + 3 * 2.0
+    final = coach.finish(end)
+    reps = [e for e in events + final if isinstance(e, RepCompleted)]
+    assert len(reps) == 3
+
+
+def test_reps_before_recognition_are_replayed_once() -> None:
+    seq = generate("squat", reps=5, view="side", seed=4, lead_in_s=1.0)
+    motion = ScriptedMotion(squat_progress(5, period=2.4, lead=1.0), sure_after_s=5.0)
+    coach = Coach(motion=motion)
+    events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
+    events += coach.finish(float(seq.times[-1]))
+    changes = [e for e in events if isinstance(e, ExerciseChanged)]
+    reps = [e for e in events if isinstance(e, RepCompleted)]
+    assert [c.exercise for c in changes] == ["squat"]
+    assert [r.rep for r in reps] == [1, 2, 3, 4, 5]
+    assert reps[0].t < changes[0].t  # counted from the frames kept before the announcement
+    assert coach.facts()["totals"]["squat"]["reps"] == 5
+
+
+# ---- the shipped model on bad input -------------------------------------------------------------
+
+def play(coach: Coach, frames: np.ndarray, times: np.ndarray, width: int = 640, height: int = 480) -> list:
+    events = [e for kp, t in zip(frames, times) for e in coach.update(kp, width, height, float(t))]
+    return events + coach.finish(float(times[-1]))
+
+
+def reps_of(events: list) -> int:
+    return sum(isinstance(e, RepCompleted) for e in events)
+
+
+def test_stepping_out_between_reps_neither_resets_nor_doubles_the_count() -> None:
+    seq = generate("squat", reps=6, view="side", seed=21, tempo=(1.2, 0.3, 1.0, 2.5))
+    frames = seq.frames.copy()
+    rest = (seq.progress < 0.02) & (seq.times > 9.0)
+    gap = np.flatnonzero(rest)[:40]  # ~1.3 s out of view while standing between reps
+    frames[gap] = np.nan
+    frames[gap, :, 2] = 0.0
+    assert reps_of(play(Coach("squat"), frames, seq.times)) == 6
+
+
+def test_a_mirrored_camera_counts_the_same() -> None:
+    seq = generate("push_up", reps=5, view="side", seed=22)
+    mirrored = seq.frames.copy()
+    mirrored[..., 0] = 640 - mirrored[..., 0]
+    assert reps_of(play(Coach("push_up"), mirrored, seq.times)) == 5
+
+
+@pytest.mark.parametrize("kind", ["low_confidence", "nobody", "garbage"])
+def test_what_cannot_be_seen_gives_no_reps_and_says_so(kind: str) -> None:
+    seq = generate("squat", reps=4, view="side", seed=23)
+    frames = seq.frames.copy()
+    if kind == "low_confidence":
+        frames[..., 2] = 0.2
+    elif kind == "nobody":
+        frames[:] = np.nan
+    else:
+        rng = np.random.default_rng(0)
+        frames = np.concatenate([rng.uniform(-5e3, 5e3, frames[..., :2].shape), rng.uniform(0, 1, frames[..., 2:].shape)],
+                                axis=-1)
+    events = play(Coach("squat"), frames, seq.times)
+    if kind != "garbage":
+        assert reps_of(events) == 0
+        assert any(e.type == "guidance" and e.reason == "not_visible" for e in events)
+
+
+def test_very_slow_and_very_fast_reps_are_counted() -> None:
+    slow = generate("squat", reps=3, view="side", seed=24, tempo=(3.0, 0.8, 3.0, 1.0))
+    fast = generate("squat", reps=6, view="side", seed=25, tempo=(0.6, 0.1, 0.6, 0.2))  # 1.5 s a rep
+    assert reps_of(play(Coach("squat"), slow.frames, slow.times)) == 3
+    assert reps_of(play(Coach("squat"), fast.frames, fast.times)) == 6
