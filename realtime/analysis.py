@@ -13,6 +13,7 @@ import numpy as np
 
 from coaching.coach import Coach
 from coaching.events import Event
+from coaching.motion import MotionModel
 from coaching.tracking import SubjectTracker
 from models.pose import PoseEstimator
 
@@ -44,10 +45,11 @@ class FrameResult:
 class FrameAnalyzer:
     """Pose + tracking + coaching for one camera. Not thread-safe: one caller at a time."""
 
-    def __init__(self, pose: PoseEstimator | None, exercise: str = "auto") -> None:
+    def __init__(self, pose: PoseEstimator | None, exercise: str = "auto", motion: MotionModel | None = None) -> None:
+        """motion: the learned skeleton model (None: the shipped one, loaded once per process)."""
         self.pose = pose
         self.tracker = SubjectTracker()
-        self.coach = Coach(exercise=exercise)
+        self.coach = Coach(exercise=exercise, motion=motion)
 
     def process_image(self, image: np.ndarray, t: float) -> FrameResult:
         """A BGR (or gray/BGRA) frame at time `t` seconds."""

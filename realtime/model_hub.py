@@ -26,7 +26,7 @@ from realtime.voice.responder import build_messages
 log = logging.getLogger(__name__)
 
 # Load order: what a session needs first (cheap and visible) before the big LLM.
-FAMILIES = ("pose", "vad", "tts", "asr", "knowledge", "llm")
+FAMILIES = ("pose", "action", "vad", "tts", "asr", "knowledge", "llm")
 
 
 class ModelHub:
@@ -36,6 +36,7 @@ class ModelHub:
         self.settings = settings
         self.health = health
         self.pose: Any = None
+        self.action: Any = None
         self.vad: Any = None
         self.asr: Any = None
         self.tts: Any = None
@@ -97,7 +98,7 @@ class ModelHub:
     def _load_all(self, families: tuple[str, ...]) -> None:
         loaders: dict[str, Callable[[], tuple[Any, str, str]]] = {
             "pose": lambda: self.vision_pool.submit(self._load_pose).result(),  # see vision_pool
-            "vad": self._load_vad, "asr": self._load_asr, "tts": self._load_tts,
+            "action": self._load_action, "vad": self._load_vad, "asr": self._load_asr, "tts": self._load_tts,
             "knowledge": self._load_knowledge, "llm": self._load_llm,
         }
         for family in families:
@@ -128,6 +129,13 @@ class ModelHub:
         options = PoseOptions.model_validate({**base.model_dump(), **self.settings.models.pose})
         pipeline = PosePipeline(use_fallback=options.backend == "rtmpose", options=options)
         return pipeline, f"{pipeline.backend} {options.model}", pipeline.source
+
+    def _load_action(self) -> tuple[Any, str, str]:
+        """The learned skeleton model: exercise recognition and rep progress (ships in the repository)."""
+        from coaching.motion import load_default_model
+        from models.action.onnx_model import DEFAULT_PATH
+
+        return load_default_model(), "skeleton TCN, onnxruntime CPU", str(DEFAULT_PATH)
 
     def _load_vad(self) -> tuple[Any, str, str]:
         from models.vad import SileroVad, embedded_model_path

@@ -45,7 +45,7 @@ class VisionLoop:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.hub = session.ctx.hub
-        self.analyzer = FrameAnalyzer(self.hub.pose, session.prefs.exercise)
+        self.analyzer = FrameAnalyzer(self.hub.pose, session.prefs.exercise, self.hub.action)
         self._lock = threading.Lock()  # coach state: written by the vision thread, read by the responder
         self._pending_choice: str | None = None
         self._t0 = time.monotonic()
