@@ -196,8 +196,11 @@ class PhaseMachine:
         span = max(hi - lo, d.min_range)
         start = lo if not d.rest_high else hi  # the start position is the low end unless rest > turn
         step = span if not d.rest_high else -span
+        turn = start + d.turn * step
+        if d.turn_at_least is not None:
+            turn = max(turn, d.turn_at_least) if not d.rest_high else min(turn, d.turn_at_least)
         self._rest = (start + d.rest * step) * self._sign
-        self._turn = (start + d.turn * step) * self._sign
+        self._turn = turn * self._sign
         self._h = d.hysteresis * span
         self._settle = _SETTLE_BAND * abs(d.rest - d.turn) * span
 

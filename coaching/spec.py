@@ -45,6 +45,8 @@ class PhaseDriver(_Spec):
         last adaptive_s seconds, not fixed values: a signal whose level and swing differ from
         person to person (the learned model's progress on a fast, short rep) still counts.
         min_range: the smallest swing that can make a rep, so jitter while resting cannot.
+        turn_at_least: and the turning point is never nearer the start than this value (a
+        hesitation before the first rep after a rest is no rep, however the swing scales).
     """
 
     measure: str
@@ -55,6 +57,7 @@ class PhaseDriver(_Spec):
     relative: bool = False
     adaptive_s: float | None = Field(None, gt=0)
     min_range: float = Field(0.0, ge=0)
+    turn_at_least: float | None = None
 
     @model_validator(mode="after")
     def _check(self) -> PhaseDriver:

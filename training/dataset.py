@@ -87,18 +87,21 @@ def _still_clips(kf: KeypointFile, classes: list[str], held_out: bool) -> list[C
     return out
 
 
-def real_clips(data: RealData, classes: list[str], held_out: bool = False) -> list[Clip]:
-    """The real development set's clips on one side of the split (held_out=False: the training side)."""
+def real_clips(data: RealData, classes: list[str], held_out: bool = False,
+               leave_out: frozenset[str] = frozenset()) -> list[Clip]:
+    """The real development set's clips on one side of the split (held_out=False: the training side),
+    without the data sets' exercises named in leave_out."""
     clips: list[Clip] = []
     for folder in ("repcount/test_sequences", "countix_fitness/test_sequences", "pushfit_movenet"):
         for kf in data.keypoint_files(folder, data_kind="sequence"):
-            if is_held_out(kf.name) == held_out:
+            if is_held_out(kf.name) == held_out and kf.exercise not in leave_out:
                 clips.append(_sequence_clip(kf, classes))
     for kf in data.keypoint_files("gym_exercise_correction", data_kind="frames"):
         if (kf.meta.get("split_in_source") == "test") == held_out:
             clips += _still_clips(kf, classes, held_out)
     for kf in data.keypoint_files("countix_fitness/salient_frames", data_kind="frames"):
-        clips += _still_clips(kf, classes, held_out)
+        if kf.exercise not in leave_out:
+            clips += _still_clips(kf, classes, held_out)
     return clips
 
 
