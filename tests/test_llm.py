@@ -149,13 +149,17 @@ def test_a_read_a_few_tokens_short_of_whole_chunks_reads_cached_tokens_again_to_
 
 
 @contextlib.contextmanager
-def recorded_evals(chat: LlamaCppChat) -> Iterator[list[tuple[int, int, bool]]]:
-    """Every `eval` of the model meanwhile, as (position, threads, finished)."""
+def recorded_evals(chat: LlamaCppChat, started: threading.Event | None = None
+                   ) -> Iterator[list[tuple[int, int, bool]]]:
+    """Every `eval` of the model meanwhile, as (position, threads, finished); `started` is set as
+    the first one begins."""
     chunks: list[tuple[int, int, bool]] = []
     evaluate = chat.llama.eval
 
     def recorded(tokens: list[int]) -> None:
         entry = (chat.llama.n_tokens, chat._prompt_threads)  # noqa: SLF001
+        if started is not None:
+            started.set()
         try:
             evaluate(tokens)
         except RuntimeError:
@@ -224,11 +228,14 @@ def test_a_reply_stops_the_prefill_chunk_being_read_unless_it_is_its_own(
     notes = ask("Tell me about squats. " + "Keep the chest up and brace the trunk before each rep. " * 12)
     reply = notes if shared else [{"role": "system", "content": "You are a terse assistant."}, notes[1]]
     chat.llama.reset()
-    with recorded_evals(chat) as chunks:
+    reading = threading.Event()
+    with recorded_evals(chat, reading) as chunks:
         read: list[int] = []
         prefill = threading.Thread(target=lambda: read.append(chat.prefill(notes)))
         prefill.start()
-        time.sleep(0.3)  # into the first chunk (16 tokens take ~0.4 s on one core here)
+        # Ask while the first chunk is being read (16 tokens take 0.2-0.4 s on one core here): a
+        # fixed sleep landed in the second chunk whenever the machine was quick.
+        assert reading.wait(30)
         answer = "".join(chat.stream(reply, max_tokens=3, spare_core=reply_threads == 2))
         prefill.join(timeout=60)
     assert answer and read[0] < len(chat._open_prompt_tokens(notes))  # noqa: SLF001 - it gave way
