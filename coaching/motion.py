@@ -69,7 +69,7 @@ class MotionTracker:
     probabilities mean anything (a person walking in is not yet doing anything).
     """
 
-    def __init__(self, model: MotionModel, min_body: float = 0.5) -> None:
+    def __init__(self, model: MotionModel, min_body: float = 0.35) -> None:
         self.model = model
         self.min_body = min_body
         self._span = model.window / model.fps + 0.5

@@ -33,7 +33,7 @@ class RecognizerOptions(BaseModel):
     hop_s: float = Field(0.2, gt=0)
     min_probability: float = Field(0.7, ge=0, le=1)
     min_share: float = Field(0.8, ge=0, le=1)
-    stable_s: float = Field(1.5, ge=0)
+    stable_s: float = Field(1.0, ge=0)
 
 
 class ExerciseRecognizer:
