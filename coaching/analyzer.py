@@ -47,8 +47,8 @@ _DRIVER_PATIENCE_S = 0.5  # a driver unseen this long gives way to the next vali
 # the person, camera and speed, so the thresholds follow the swing of the last 5 s: in the lowest
 # 35% the body is at its start position, in the top 35% at the rep's turning point, and that at a
 # progress of 0.4 or more (tuned on the real development set's training side).
-LEARNED_DRIVER = PhaseDriver(measure=MOTION_PROGRESS, views=("side", "front", "unknown"), rest=0.35, turn=0.65,
-                             hysteresis=0.1, adaptive_s=5.0, min_range=0.25, turn_at_least=0.4)
+LEARNED_DRIVER = PhaseDriver(measure=MOTION_PROGRESS, rest=0.35, turn=0.65, hysteresis=0.1, adaptive_s=5.0,
+                             min_range=0.25, turn_at_least=0.4)
 
 
 class AnalyzerOptions(BaseModel):
@@ -185,7 +185,7 @@ class ExerciseAnalyzer:
         events: list[Event] = []
         if self._machine is not None:
             rep = self._machine.flush()
-            if rep is not None and self._rep_frames:
+            if rep is not None and self._rep_frames and self._exercising(rep):
                 events += self._rep_done(rep, self._rep_frames[-1])
             self._rep_frames = []
         return events + (self._end_set(t) if self.reps_in_set else [])
@@ -326,9 +326,9 @@ class ExerciseAnalyzer:
         when the frames show it, else in the driver's."""
         if driver.measure == MOTION_PROGRESS:
             for d in self.spec.drivers:
-                vals = [f.values.get(d.measure) for f in self._rep_frames]
+                vals = [f.values.get(d.measure) for f in self._rep_frames if f.view in d.views]
                 seen = np.array([v for v in vals if v is not None], dtype=float)
-                if d.relative or len(seen) < max(3, len(vals) // 2):
+                if d.relative or len(seen) < max(3, len(self._rep_frames) // 2):
                     continue
                 smooth = median_filter(seen)
                 return RangeOfMotion(measure=d.measure, min=r2(smooth.min()), max=r2(smooth.max()),

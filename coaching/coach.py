@@ -6,15 +6,17 @@ statistics fed with every event it returns, so `facts()` / `summary_lines()` are
 
 The learned skeleton model (coaching.motion) reads every frame: its class probabilities drive
 recognition, its rep progress drives counting. The model judges a frame's progress once it has
-seen 0.5 s more (its lookahead), so frames reach the analyzer that much later. Recognition needs
-a rep or so to be sure, so the frames since the movement began are kept and, when an exercise is
-recognised, played through its new analyzer first: the reps done before the announcement are
-counted, not lost.
+seen 0.5 s more (its lookahead), so frames reach the analyzer that much later (each with the
+progress of the reading that made it due: one frame a reading at the camera's rate). Recognition
+needs a rep or so to be sure, so recent frames are kept and, when an exercise is recognised,
+those since its movement began are played through its new analyzer first: the reps done before
+the announcement are counted, not lost.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -82,7 +84,7 @@ class Coach:
         if motion is None:
             try:
                 motion = load_default_model()
-            except (OSError, ValueError, RuntimeError, KeyError) as exc:
+            except Exception as exc:  # noqa: BLE001 - any broken model file: count with the angle thresholds
                 self.recognizer_error = str(exc)
                 log.warning("skeleton action model unavailable: %s", exc)
         self.tracker = MotionTracker(motion) if motion is not None else None
@@ -95,6 +97,7 @@ class Coach:
         self._recent: deque[_Frame] = deque()
         self._pending: deque[tuple[np.ndarray | None, int, int, float]] = deque()
         self._switched_t = float("-inf")
+        self._counted_until = float("-inf")  # the end of the last rep any analyzer counted
         if exercise != AUTO:
             self._check(exercise)
             self.mode = "manual"
@@ -123,7 +126,7 @@ class Coach:
             return []
         self._check(exercise)
         self.mode = "manual"
-        return self._switch(exercise, t, "user", None)
+        return self._drain() + self._switch(exercise, t, "user", None)
 
     def _switch(self, exercise: str, t: float, source: str, confidence: float | None) -> list[Event]:
         events: list[Event] = []
@@ -142,15 +145,17 @@ class Coach:
         return events
 
     def _replay(self, exercise: str) -> list[Event]:
-        """Play the frames since this exercise's movement began through its new analyzer."""
+        """Play the frames since this exercise's movement began through its new analyzer: back at
+        most replay_s, and never past the last switch, the last counted rep, or a stretch where the
+        model saw another exercise."""
         assert self.analyzer is not None
         frames = list(self._recent)
         start = len(frames)
         other_since: float | None = None
         for i in range(len(frames) - 1, -1, -1):
             f = frames[i]
-            if f.t <= self._switched_t:
-                break
+            if f.t <= max(self._switched_t, self._counted_until):
+                break  # frames of the previous exercise, or reps already counted: never twice
             top = max(f.probabilities, key=f.probabilities.__getitem__) if f.probabilities else None
             if top not in (None, OTHER, exercise):
                 other_since = other_since if other_since is not None else f.t
@@ -168,6 +173,10 @@ class Coach:
 
     def update(self, keypoints: np.ndarray | None, width: int, height: int, t: float) -> list[Event]:
         """Feed one frame of the tracked subject (keypoints (17, 3) or None); the events it caused."""
+        if not math.isfinite(t):
+            return []
+        if self._pending and t < self._pending[-1][3]:
+            self._restart_clock()
         if self.tracker is None:
             reading = MotionReading(t, None, None, t)
             due = [(keypoints, width, height, t)]
@@ -186,6 +195,17 @@ class Coach:
             events += self._analyse(kp, w, h, ft, reading)
         return events
 
+    def _restart_clock(self) -> None:
+        """The clock went back (a new recording on the same coach): what waits or was kept belongs
+        to the old clock; the analyzer's set goes on."""
+        self._pending.clear()
+        self._recent.clear()
+        self._switched_t = self._counted_until = float("-inf")
+        if self.tracker is not None:
+            self.tracker.reset()
+        if self.recognizer is not None and self.mode == AUTO:
+            self.recognizer.reset()
+
     def _analyse(self, keypoints: np.ndarray | None, width: int, height: int, t: float,
                  reading: MotionReading) -> list[Event]:
         """One frame, now that its progress is known, through the analyzer (and the replay memory)."""
@@ -202,22 +222,30 @@ class Coach:
         doing = _doing(probs, self.analyzer.spec.name if self.mode == AUTO else None)
         events = self.analyzer.update(keypoints, width, height, t, progress=progress, exercising=doing)
         self.stats.observe(events)
+        if any(e.type == "rep_completed" for e in events):
+            self._counted_until = t
+        return events
+
+    def _drain(self) -> list[Event]:
+        """Analyse the frames still waiting for their progress, read as if the person then held
+        still (the end of a recording, or an exercise chosen mid-set)."""
+        events: list[Event] = []
+        if self.tracker is None or not self._pending:
+            return events
+        last = next((kp for kp, *_ in reversed(self._pending) if kp is not None), None)
+        step = 1.0 / self.tracker.model.fps
+        tick = self._pending[-1][3]
+        while self._pending:
+            tick += step
+            reading = self.tracker.update(last, tick)
+            while self._pending and self._pending[0][3] <= reading.progress_t + 1e-6:
+                kp, w, h, ft = self._pending.popleft()
+                events += self._analyse(kp, w, h, ft, reading)
         return events
 
     def finish(self, t: float) -> list[Event]:
-        """Close the set in progress (session ending): the last frames still waiting for their
-        progress are read as if the person then held still, then the analyzer closes the set."""
-        events: list[Event] = []
-        if self.tracker is not None and self._pending:
-            last = next((kp for kp, *_ in reversed(self._pending) if kp is not None), None)
-            step = 1.0 / self.tracker.model.fps
-            tick = self._pending[-1][3]
-            while self._pending:
-                tick += step
-                reading = self.tracker.update(last, tick)
-                while self._pending and self._pending[0][3] <= reading.progress_t + 1e-6:
-                    kp, w, h, ft = self._pending.popleft()
-                    events += self._analyse(kp, w, h, ft, reading)
+        """Close the set in progress (session ending)."""
+        events = self._drain()
         if self.analyzer is None:
             return events
         closing = self.analyzer.finish(t)

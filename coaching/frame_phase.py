@@ -3,8 +3,8 @@
 The live analyzer never decides a phase from one frame: it runs a state machine with hysteresis
 over time, and relative drivers (hip height as a fraction of standing height) need the frames
 before. Labelled single frames (a picture of the bottom of a squat) can still be checked against
-the same thresholds the live analyzer uses, which is what this does: it reads the exercise's own
-phase driver, so a benchmark of it measures the thresholds coaching runs on, not a second rule set.
+the exercise's own phase driver thresholds, which is what this does: the ones the analyzer counts
+on when the learned model is not loaded (with it, phases follow the model's progress over time).
 """
 
 from __future__ import annotations

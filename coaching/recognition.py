@@ -2,7 +2,7 @@
 
 The skeleton model (coaching.motion) gives class probabilities every frame over the last ~2 s.
 A new exercise is announced once its mean probability over the last `stable_s` is high enough
-and it has won every reading in that time; "other" (standing, walking, resting, a movement the
+and it has won most readings in that time (`min_share`); "other" (standing, walking, resting, a movement the
 coach does not know) never changes the exercise, so a rest between sets does not reset the
 coaching.
 """

@@ -1,6 +1,6 @@
 """Train the skeleton action model, export it to ONNX and write its model card.
 
-    python scripts/train_skeleton.py [--steps 3000] [--seed 0] [--out models/action]
+    python scripts/train_skeleton.py [--steps 5000] [--seed 0] [--out models/action]
 
 Data: the real development set (../shared/data/real, training side of training.split) and
 generated sequences of every exercise (tests/coaching_sequences.py), as described in
@@ -164,9 +164,9 @@ def export(net: SkeletonActionNet, classes: list[str], path: Path, card: dict[st
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--generated-per-class", type=int, default=24)
+    parser.add_argument("--generated-per-class", type=int, default=16)
     parser.add_argument("--out", type=Path, default=ROOT / "models" / "action")
     # A rope push-down filmed from the side is, in 2D keypoints, a curl played backwards: taught as
     # "other", it made the model call real side-view curls "other" too (generated side curls: 0.46

@@ -161,3 +161,44 @@ def test_very_slow_and_very_fast_reps_are_counted() -> None:
     fast = generate("squat", reps=6, view="side", seed=25, tempo=(0.6, 0.1, 0.6, 0.2))  # 1.5 s a rep
     assert reps_of(play(Coach("squat"), slow.frames, slow.times)) == 3
     assert reps_of(play(Coach("squat"), fast.frames, fast.times)) == 6
+
+
+def test_choosing_mid_set_keeps_the_last_reps_in_the_old_exercise() -> None:
+    """Frames still waiting for their progress belong to the exercise they were done as."""
+    seq = generate("squat", reps=3, view="side", seed=5, lead_in_s=1.0, tail_s=0.1)
+    coach = Coach("squat", motion=ScriptedMotion(squat_progress(3, period=2.0, lead=1.0)))
+    events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
+    events += coach.choose("lunge", 7.1)
+    assert [e.exercise for e in events if isinstance(e, RepCompleted)] == ["squat"] * 3
+
+
+def test_a_recognition_after_counted_reps_does_not_count_them_again() -> None:
+    """A correction (squat counted, then the model settles on another exercise) replays no rep the
+    squat analyzer already counted."""
+    class Flip(ScriptedMotion):
+        def read(self, times: np.ndarray, features: np.ndarray, t: float) -> object:
+            out = super().read(times, features, t)
+            # sure of squats, then unsure (squat reps still count), then sure of lunges
+            out.probabilities = np.array([0.95, 0.05, 0.0] if t < 4.0 else [0.3, 0.4, 0.3] if t < 9.0
+                                         else [0.0, 0.05, 0.95])
+            return out
+
+    motion = Flip(squat_progress(5, period=2.0, lead=1.0))
+    motion.classes = ["squat", "other", "lunge"]
+    seq = generate("squat", reps=5, view="side", seed=6, lead_in_s=1.0)
+    coach = Coach(motion=motion)
+    events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
+    events += coach.finish(float(seq.times[-1]))
+    assert [e.exercise for e in events if isinstance(e, ExerciseChanged)] == ["squat", "lunge"]
+    assert sum(isinstance(e, RepCompleted) for e in events) <= 5
+
+
+def test_odd_clocks_neither_hang_nor_crash() -> None:
+    seq = generate("squat", reps=2, view="side", seed=7)
+    coach = Coach("squat", motion=ScriptedMotion(squat_progress(2)))
+    for kp, t in list(seq)[:60]:
+        coach.update(kp, seq.width, seq.height, float(t))
+    assert coach.update(seq.frames[60], seq.width, seq.height, float("nan")) == []
+    for kp, t in list(seq)[:90]:  # the clock starts again: a new recording on the same coach
+        coach.update(kp, seq.width, seq.height, float(t))
+    coach.finish(3.0)

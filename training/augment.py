@@ -7,7 +7,7 @@ model would change it, before the per-frame normalisation of models.action.featu
     (the newest frame is held, as the live loop's resampling does);
   * view: in-plane rotation (a tilted phone), mirroring with and without the left/right labels
     swapped (selfie cameras, pose models that disagree on sides);
-  * framing: upper body only, the feet or a hand out of frame, the person partly leaving;
+  * framing: upper body only, the feet or a hand out of frame;
   * pose model conventions: no eyes and ears (Penn-Action-style 13-joint annotations, OpenPose
     without the face), a fixed per-joint offset per clip (where a model puts the hip or the
     shoulder), jitter, dropped joints and frames.

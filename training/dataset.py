@@ -45,14 +45,13 @@ STILL_FRAMES = 20  # a labelled single frame becomes this many frames of holding
 
 @dataclass
 class Clip:
-    """frames (T, 17, 3); progress (T,) with NaN where unknown; label a class name; group: what
-    must stay on one side of a split (the video); source: where it came from."""
+    """frames (T, 17, 3); progress (T,) with NaN where unknown; label a class name; source: where
+    it came from."""
 
     frames: np.ndarray
     label: str
     progress: np.ndarray
     source: str
-    group: str
 
 
 def class_of(exercise: str, classes: list[str]) -> str:
@@ -62,8 +61,7 @@ def class_of(exercise: str, classes: list[str]) -> str:
 
 
 def _sequence_clip(kf: KeypointFile, classes: list[str]) -> Clip:
-    return Clip(kf.frames, class_of(kf.exercise, classes), np.full(len(kf.frames), np.nan), kf.source,
-                f"{kf.source}/{kf.name}")
+    return Clip(kf.frames, class_of(kf.exercise, classes), np.full(len(kf.frames), np.nan), kf.source)
 
 
 def _still_clips(kf: KeypointFile, classes: list[str], held_out: bool) -> list[Clip]:
@@ -82,8 +80,7 @@ def _still_clips(kf: KeypointFile, classes: list[str], held_out: bool) -> list[C
             p = 0.0
         elif phases is not None and phases[i] in table:
             p = table[phases[i]]
-        out.append(Clip(np.repeat(frame[None], STILL_FRAMES, axis=0), label, np.full(STILL_FRAMES, p),
-                        kf.source, f"{kf.source}/{video}"))
+        out.append(Clip(np.repeat(frame[None], STILL_FRAMES, axis=0), label, np.full(STILL_FRAMES, p), kf.source))
     return out
 
 

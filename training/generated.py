@@ -46,6 +46,5 @@ def generated_clips(classes: list[str], per_class: int, seed: int = 0) -> list[C
                                lead_in_s=rng.uniform(4, 8) if static else rng.uniform(0.3, 1.5), tail_s=0.8)
             label = exercise if exercise in classes else OTHER
             progress = np.zeros(len(seq)) if label in (OTHER, "plank") else np.asarray(seq.progress, dtype=float)
-            clips.append(Clip(np.asarray(seq.frames, dtype=np.float32), label, progress, "generated",
-                              f"generated/{exercise}/{i}"))
+            clips.append(Clip(np.asarray(seq.frames, dtype=np.float32), label, progress, "generated"))
     return clips

@@ -62,10 +62,6 @@ class KeypointFile:
         return self.labels.get("rep_count")
 
     @property
-    def is_negative(self) -> bool:
-        return self.exercise.startswith("other:")
-
-    @property
     def frame_rate(self) -> float:
         """The file's fps, or DEFAULT_FPS where the source does not say."""
         return float(self.fps) if self.fps else DEFAULT_FPS

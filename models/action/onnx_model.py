@@ -28,7 +28,8 @@ class ActionOutput:
 
 
 class SkeletonActionModel:
-    """Reads the last WINDOW ticks of a person's keypoints. Not thread-safe: one caller at a time."""
+    """Reads the last WINDOW ticks of a person's keypoints. Holds no per-person state, and
+    onnxruntime runs one session from several threads: one instance serves every session."""
 
     fps = FPS
     window = WINDOW
