@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from models.action.features import FPS, MAX_HOLD_S
+from models.action.features import FPS
 
 FACE = [1, 2, 3, 4]
 NOSE = 0
@@ -98,11 +98,12 @@ def augment(frames: np.ndarray, label: str, rng: np.random.Generator) -> np.ndar
         drop[a:b + 1, [7 + side, 9 + side] if rng.random() < 0.5 else [9 + side]] = True
     drop |= rng.random((t, 17)) < rng.uniform(0.0, 0.08)
     drop[rng.random(t) < rng.uniform(0.0, 0.04)] = True
+    # Every joint a source kept counts as seen (most sources give 1 or no score at all); dropping
+    # is what hides joints here.
     kp[..., 2] = np.where(seen & ~drop, np.clip(kp[..., 2] * rng.uniform(0.8, 1.1), 0.31, 1.0), 0.0)
 
-    if rng.random() < 0.3:  # a slow pose model: frames at 6-20 fps, the newest one held
+    if rng.random() < 0.3:  # a slow pose model: frames at 6-20 fps, the newest one held (< MAX_HOLD_S)
         step = FPS / rng.uniform(6, 20)
-        if step * 1.0 / FPS <= MAX_HOLD_S:
-            src = (np.floor(np.arange(t) / step) * step).astype(int)
-            kp = kp[np.minimum(src, t - 1)]
+        src = (np.floor(np.arange(t) / step) * step).astype(int)
+        kp = kp[np.minimum(src, t - 1)]
     return kp.astype(np.float32)
