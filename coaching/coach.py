@@ -183,9 +183,7 @@ class Coach:
         else:
             reading = self.tracker.update(keypoints, t)
             self._pending.append((keypoints, width, height, t))
-            due = []
-            while self._pending and self._pending[0][3] <= reading.progress_t + 1e-6:
-                due.append(self._pending.popleft())
+            due = self._due(reading)
         events: list[Event] = []
         if self.mode == AUTO and self.recognizer is not None:
             decision = self.recognizer.update(reading)
@@ -226,6 +224,13 @@ class Coach:
             self._counted_until = t
         return events
 
+    def _due(self, reading: MotionReading) -> list[tuple[np.ndarray | None, int, int, float]]:
+        """The waiting frames whose progress this reading gives (those at or before its progress_t)."""
+        due = []
+        while self._pending and self._pending[0][3] <= reading.progress_t + 1e-6:
+            due.append(self._pending.popleft())
+        return due
+
     def _drain(self) -> list[Event]:
         """Analyse the frames still waiting for their progress, read as if the person then held
         still (the end of a recording, or an exercise chosen mid-set)."""
@@ -238,8 +243,7 @@ class Coach:
         while self._pending:
             tick += step
             reading = self.tracker.update(last, tick)
-            while self._pending and self._pending[0][3] <= reading.progress_t + 1e-6:
-                kp, w, h, ft = self._pending.popleft()
+            for kp, w, h, ft in self._due(reading):
                 events += self._analyse(kp, w, h, ft, reading)
         return events
 

@@ -155,8 +155,8 @@ def evaluate(net: SkeletonActionNet, clips: list[Clip], classes: list[str], seed
 
 
 def export(net: SkeletonActionNet, classes: list[str], path: Path, card: dict[str, object]) -> None:
-    dummy = torch.zeros(1, EVAL_LEN, 51)
-    torch.onnx.export(net, (dummy,), str(path), input_names=["frames"], output_names=["logits", "progress"],
+    example = torch.zeros(1, EVAL_LEN, 51)  # traces the graph; the time axis is left dynamic below
+    torch.onnx.export(net, (example,), str(path), input_names=["frames"], output_names=["logits", "progress"],
                       dynamic_axes={"frames": {1: "time"}, "progress": {1: "time"}}, opset_version=17,
                       dynamo=False)
     write_metadata(path, {"classes": json.dumps(classes), "lookahead": str(LOOKAHEAD), "card": json.dumps(card)})
