@@ -255,17 +255,6 @@ def push_up_report(data: RealData) -> list[str]:
 # ---- plank frames -----------------------------------------------------------------------------------
 
 
-def plank_pixels(frames: np.ndarray, aspect: float) -> tuple[np.ndarray, int, int]:
-    """Hip-centred frames (fractions of an image's width and height) as pixels of an image of this
-    width/height ratio, PLANK_SIZE high, hips in the middle."""
-    kp = frames.astype(np.float64).copy()
-    present = kp[..., 2] > 0
-    kp[..., 0] = (kp[..., 0] * 0.8 + 0.5) * aspect * PLANK_SIZE
-    kp[..., 1] = (kp[..., 1] * 0.8 + 0.5) * PLANK_SIZE
-    kp[~present] = 0.0
-    return kp, int(round(aspect * PLANK_SIZE)), int(PLANK_SIZE)
-
-
 def estimate_aspect(frames: np.ndarray) -> float:
     """The width/height ratio that gives the frames adult bone-length ratios (see _PLANK_BONES)."""
     xy = frames[..., :2].astype(np.float64)
@@ -289,7 +278,7 @@ def estimate_aspect(frames: np.ndarray) -> float:
 def plank_examples(kf: KeypointFile, aspect: float, held_out: bool) -> list[Example]:
     """Each labelled frame held still for HOLD_S through one Coach(exercise="plank"), the holds
     parted by a moment unseen so that each is a hold of its own."""
-    keypoints, width, height = plank_pixels(kf.frames, aspect)
+    keypoints, width, height = as_pixels(kf, size=PLANK_SIZE, aspect=aspect)
     coach = Coach(exercise="plank")
     out = []
     t = 0.0

@@ -193,13 +193,15 @@ def _keypoints_twin(sidecar: dict[str, Any]) -> str | None:
     return None
 
 
-def as_pixels(kf: KeypointFile, frames: np.ndarray | None = None, size: float = 480.0) -> tuple[np.ndarray, int, int]:
+def as_pixels(kf: KeypointFile, frames: np.ndarray | None = None, size: float = 480.0,
+              aspect: float = 1.0) -> tuple[np.ndarray, int, int]:
     """A file's frames as pixel keypoints of an image the analysis can take, with that image's size.
 
     Pixel files keep their coordinates (the image size, when unknown, is taken from the extent of
-    the points). Normalised and hip-centred files are scaled into a square `size` image: their
-    aspect ratio is unknown, so angles from them are only roughly true (the README says so).
-    Missing joints stay conf 0.
+    the points). Normalised and hip-centred files are scaled into a `size`-high image `aspect`
+    times as wide: their aspect ratio is unknown (square by default; scripts/calibrate_faults.py
+    estimates it from bone lengths), so angles from them are only roughly true. Missing joints
+    stay conf 0.
     """
     kp = (kf.frames if frames is None else frames).astype(np.float64).copy()
     present = kp[..., 2] > 0
@@ -211,5 +213,6 @@ def as_pixels(kf: KeypointFile, frames: np.ndarray | None = None, size: float = 
         kp[..., :2] += 0.5  # hips at the image centre
     margin = 0.1 * size
     kp[..., :2] = kp[..., :2] * (size - 2 * margin) + margin
+    kp[..., 0] *= aspect
     kp[~present] = 0.0
-    return kp, int(size), int(size)
+    return kp, int(round(aspect * size)), int(size)
