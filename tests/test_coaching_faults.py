@@ -21,8 +21,9 @@ from training.real_data import RealData, real_data_root
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def analyse(seq: Sequence) -> tuple[ExerciseAnalyzer, list[Event]]:
-    analyzer = ExerciseAnalyzer(EXERCISES[seq.exercise])
+def analyse(seq: Sequence, exercise: str | None = None) -> tuple[ExerciseAnalyzer, list[Event]]:
+    """The sequence through the analyzer of its own exercise, or of `exercise` (walking as a squat)."""
+    analyzer = ExerciseAnalyzer(EXERCISES[exercise or seq.exercise])
     events: list[Event] = []
     for kp, t in seq:
         events += analyzer.update(kp, seq.width, seq.height, t)

@@ -11,27 +11,16 @@ from collections import Counter
 
 import pytest
 
-from coaching.analyzer import PARTIAL_FAULT, ExerciseAnalyzer
-from coaching.events import Event, FaultDetected, RepCompleted, SetCompleted
+from coaching.analyzer import PARTIAL_FAULT
+from coaching.events import FaultDetected, RepCompleted, SetCompleted
 from coaching.exercises import EXERCISES
 from rag_index.vocabulary import EXERCISES as KNOWN_TO_THE_CORPUS
 from rag_index.vocabulary import exercise_id
-from tests.coaching_sequences import Sequence, generate, still, walk
+from tests.coaching_sequences import generate, still, walk
+from tests.test_coaching_faults import analyse, fault_counts
 
 NEW = ["front_raise", "lateral_raise", "shoulder_shrug", "sit_up", "pull_up", "glute_bridge", "mountain_climber",
        "deadlift"]
-
-
-def analyse(exercise: str, seq: Sequence) -> tuple[ExerciseAnalyzer, list[Event]]:
-    analyzer = ExerciseAnalyzer(EXERCISES[exercise])
-    events: list[Event] = []
-    for kp, t in seq:
-        events += analyzer.update(kp, seq.width, seq.height, t)
-    return analyzer, events + analyzer.finish(float(seq.times[-1]))
-
-
-def fault_counts(events: list[Event]) -> Counter[str]:
-    return Counter(e.fault for e in events if isinstance(e, FaultDetected))
 
 
 def test_every_new_exercise_is_registered_as_data() -> None:
@@ -49,15 +38,15 @@ def test_every_new_exercise_is_registered_as_data() -> None:
 @pytest.mark.parametrize("view", ["side", "front"])
 @pytest.mark.parametrize(("reps", "seed"), [(3, 101), (6, 102)])
 def test_counts_exactly(exercise: str, view: str, reps: int, seed: int) -> None:
-    analyzer, events = analyse(exercise, generate(exercise, reps=reps, view=view, noise_px=2.0, drop_prob=0.03,
-                                                  seed=seed))
+    analyzer, events = analyse(generate(exercise, reps=reps, view=view, noise_px=2.0, drop_prob=0.03,
+                                        seed=seed))
     assert analyzer.reps == reps
     assert [e.rep for e in events if isinstance(e, RepCompleted)] == list(range(1, reps + 1))
 
 
 def test_mountain_climber_counts_each_knee_drive_either_leg() -> None:
     """Reps alternate legs in the generated set: five drives (left, right, left ...) are five reps."""
-    analyzer, events = analyse("mountain_climber", generate("mountain_climber", reps=5, view="side", seed=103))
+    analyzer, events = analyse(generate("mountain_climber", reps=5, view="side", seed=103))
     reps = [e for e in events if isinstance(e, RepCompleted)]
     assert analyzer.reps == 5 and all(r.depth is not None and r.depth.value > 40 for r in reps)
 
@@ -92,7 +81,7 @@ def test_every_new_fault_is_injected_somewhere() -> None:
 
 @pytest.mark.parametrize(("exercise", "view", "faults", "fault_id"), INJECTED)
 def test_injected_fault_fires_in_every_rep(exercise: str, view: str, faults: dict, fault_id: str) -> None:
-    analyzer, events = analyse(exercise, generate(exercise, reps=3, view=view, faults=faults, seed=104))
+    analyzer, events = analyse(generate(exercise, reps=3, view=view, faults=faults, seed=104))
     assert analyzer.reps == 3
     assert fault_counts(events) == Counter({fault_id: 3})
     cue = next(e for e in events if isinstance(e, FaultDetected))
@@ -102,8 +91,8 @@ def test_injected_fault_fires_in_every_rep(exercise: str, view: str, faults: dic
 @pytest.mark.parametrize("exercise", NEW)
 @pytest.mark.parametrize("view", ["side", "front"])
 def test_clean_form_fires_nothing(exercise: str, view: str) -> None:
-    analyzer, events = analyse(exercise, generate(exercise, reps=4, view=view, noise_px=2.0, drop_prob=0.03,
-                                                  seed=105))
+    analyzer, events = analyse(generate(exercise, reps=4, view=view, noise_px=2.0, drop_prob=0.03,
+                                        seed=105))
     assert analyzer.reps == 4
     assert not fault_counts(events)
 
@@ -120,7 +109,7 @@ HALF = [
 @pytest.mark.parametrize(("exercise", "faults"), HALF)
 def test_half_movements_are_not_reps_and_hear_the_partial_cue(exercise: str, faults: dict) -> None:
     view = EXERCISES[exercise].preferred_views[0]  # the partial cue is said only where the range shows
-    analyzer, events = analyse(exercise, generate(exercise, reps=3, view=view, faults=faults, seed=106))
+    analyzer, events = analyse(generate(exercise, reps=3, view=view, faults=faults, seed=106))
     assert analyzer.reps == 0
     partial = [e for e in events if isinstance(e, FaultDetected) and e.fault == PARTIAL_FAULT]
     assert len(partial) == 3 and partial[0].cue == EXERCISES[exercise].partial_cue
@@ -130,7 +119,7 @@ def test_half_movements_are_not_reps_and_hear_the_partial_cue(exercise: str, fau
 @pytest.mark.parametrize("view", ["side", "front"])
 def test_standing_still_and_walking_count_nothing(exercise: str, view: str) -> None:
     for seq in (still(10.0, view, noise_px=3.0, drop_prob=0.05, seed=107), walk(10.0, view, seed=108)):
-        analyzer, events = analyse(exercise, seq)
+        analyzer, events = analyse(seq, exercise)
         assert analyzer.reps == 0
         assert not [e for e in events if isinstance(e, (RepCompleted, SetCompleted, FaultDetected))]
 
