@@ -86,6 +86,15 @@ def _covered(inner: np.ndarray, outer: np.ndarray, share: float = 0.8) -> bool:
     return w > 0 and h > 0 and area > 0 and w * h >= share * area
 
 
+def _area(box: np.ndarray) -> float:
+    return float(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0))
+
+
+def _nested(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether one box lies mostly inside the other."""
+    return _covered(a, b) or _covered(b, a)
+
+
 def keypoint_similarity(a: np.ndarray, b: np.ndarray, area: float, min_confidence: float) -> float | None:
     """OKS between two (17, 3) poses over joints confident in both; None when fewer than 3 are."""
     both = (a[:, 2] >= min_confidence) & (b[:, 2] >= min_confidence)
@@ -181,12 +190,26 @@ class SubjectTracker:
                 self._move(self._tracks[ti], persons[pi], t)
                 seen[self._tracks[ti].track_id] = persons[pi]
 
-        # Unmatched detections start tracks, best first, except a second box on someone already
-        # seen: YOLO sometimes adds an upper-body box inside a full-body one, and a track for it
-        # would later claim that person from their own track.
-        for pi in sorted(set(range(len(persons))) - used_persons, key=lambda i: -float(persons[i].score)):
+        # The subject unmatched, but a detection left over lies inside where they just were, or
+        # holds that box: the pose model often boxes only part of a person lying on the floor
+        # (push-ups, planks), and a box that jumps like that from one frame to the next is the
+        # subject, not somebody new.
+        subject = next((tr for tr in self._tracks if tr.track_id == self.subject_id), None)
+        if subject is not None and subject.track_id not in seen:
+            nested = [pi for pi in range(len(persons))
+                      if pi not in used_persons and _nested(np.asarray(persons[pi].box), subject.box)]
+            if nested:
+                pi = max(nested, key=lambda i: box_iou(subject.box, np.asarray(persons[i].box)))
+                used_persons.add(pi)
+                self._move(subject, persons[pi], t)
+                seen[subject.track_id] = persons[pi]
+
+        # Unmatched detections start tracks, largest first, except a second box on someone already
+        # seen: YOLO sometimes adds an upper-body box inside a full-body one (or the other way
+        # round), and a track for it would later claim that person from their own track.
+        for pi in sorted(set(range(len(persons))) - used_persons, key=lambda i: -_area(persons[i].box)):
             box = np.asarray(persons[pi].box, dtype=np.float64)
-            if any(_covered(box, np.asarray(other.box)) for other in seen.values()):
+            if any(_nested(box, np.asarray(other.box)) for other in seen.values()):
                 continue
             track = _Track(
                 track_id=self._next_id,
@@ -226,9 +249,9 @@ class SubjectTracker:
 def _prominence(box: np.ndarray, frame_size: tuple[int, int] | None) -> float:
     """How much a person looks like the one to coach: big, and near the centre when the frame is known."""
     box = np.asarray(box, dtype=np.float64)
-    area = max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
+    area = _area(box)
     if frame_size is None:
-        return float(area)
+        return area
     width, height = frame_size
     centre = (box[:2] + box[2:]) / 2.0
     offset = np.linalg.norm((centre - (width / 2.0, height / 2.0)) / (width / 2.0, height / 2.0)) / np.sqrt(2.0)

@@ -112,6 +112,31 @@ def test_a_duplicate_upper_body_box_does_not_steal_the_subject() -> None:
     assert partial.track_id == first.track_id
 
 
+def test_a_person_lying_down_boxed_only_in_part_stays_the_subject() -> None:
+    """On the floor (push-ups), the pose model boxes the whole body in one frame and only the legs,
+    or a box around the whole body and more, in the next: every frame is still the subject, and the
+    extra boxes start no track that would later claim them."""
+    tracker = SubjectTracker()
+    lying = STANDING[:, ::-1]  # the standing pose turned on its side
+    whole = person(100, 300, 500, 150, pose=lying)
+    larger = person(90, 250, 520, 220, pose=lying)
+    legs = person(420, 310, 170, 140, pose=SQUATTING)
+    frames = [[whole]] * 3 + [[whole, larger]] * 2 + [[legs]] * 5 + [[larger]] * 3 + [[whole]] * 3
+    results = run(tracker, frames)
+    assert all(r is not None for r in results)
+    assert len({r.track_id for r in results if r is not None}) == 1
+
+
+def test_someone_else_beside_the_vanished_subject_is_not_taken_for_them() -> None:
+    """Only a box nested with the subject's is taken for them: a person standing beside them is not."""
+    tracker = SubjectTracker()
+    subject = person(300, 100, 200, 500)
+    beside = person(600, 120, 180, 460)
+    first = run(tracker, [[subject]] * 3)[-1]
+    assert first is not None
+    assert run(tracker, [[beside]] * 3, t0=3 / FPS) == [None] * 3
+
+
 def test_keypoint_similarity_prefers_the_same_pose() -> None:
     standing = person(500, 100, 200, 500).keypoints
     squatting = person(500, 100, 200, 500, pose=SQUATTING).keypoints
