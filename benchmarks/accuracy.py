@@ -5,11 +5,11 @@ code a live session runs, so these figures are the product's, not a re-implement
 
   * keypoint files as recorded sets: FrameAnalyzer(pose=None, exercise=...).process_keypoints per
     frame, then finish (as realtime/analyze.py analyse_sequence); 30 fps where a file gives none;
-  * videos through the embedded pose model and the subject tracker, FrameAnalyzer(PosePipeline)
-    .process_image (as analyse_video). Pose is the slow part (~35k frames on 2 cores), so the
-    tracked keypoints of each video (FrameResult.keypoints) are cached under
-    ~/.cache/coach-accuracy/, keyed by the video's and the pose model's sha256, and replayed
-    through process_keypoints: Coach.update gets the same keypoints either way.
+  * videos through the embedded pose model, the subject tracker and the coach, as
+    FrameAnalyzer.process_image runs them (as analyse_video). Pose is the slow part (~35k frames on
+    2 cores), so each video's detected people per frame are cached under ~/.cache/coach-accuracy/,
+    keyed by the video's and the pose model's sha256, and replayed through
+    FrameAnalyzer.process_people: tracking and coaching run anew on every run.
 
 Sections (--sections):
   recognition  exercise on "auto": the exercise announced for most of the clip against the label;
@@ -21,8 +21,8 @@ Sections (--sections):
   generated    tests/coaching_sequences.py clips, clean and with each injected fault: a regression check
 
 Every real-data figure is given for all files and for those the learned model did not train on
-("held out": training/split.py as training/dataset.py applies it; videos count as held out unless
-the MoveNet keypoints of the same clip were trained on).
+("held out": training/split.py as training/dataset.py applies it; a video is on the side of the
+MoveNet keypoints of the same clip, and held out where there are none).
 
     .venv/bin/python benchmarks/accuracy.py [--sections recognition,reps,phase,form,generated]
         [--limit N] [--max-frames N] [--no-videos] [--no-cache] [--processes 2] [--json PATH]
@@ -62,7 +62,8 @@ from coaching.view import classify_view, width_ratio  # noqa: E402
 from models.paths import pin_caches, weights_dir  # noqa: E402
 from realtime.analysis import FrameAnalyzer  # noqa: E402
 from training.real_data import RealData, VideoFile, as_pixels, real_data_root  # noqa: E402
-from training.split import is_held_out  # noqa: E402
+from training import video_poses  # noqa: E402
+from training.split import is_held_out, video_is_held_out  # noqa: E402
 
 Record = dict[str, Any]
 SECTIONS = ("recognition", "reps", "phase", "form", "generated")
@@ -70,7 +71,6 @@ SEQUENCE_SOURCES = ("repcount/test_sequences", "countix_fitness/test_sequences",
 VIDEO_SOURCES = ("workouttracker", "pushfit")
 PHASE_SOURCES = ("gym_exercise_correction", "countix_fitness/salient_frames")
 GYM = "gym_exercise_correction"
-CACHE_DIR = Path.home() / ".cache" / "coach-accuracy"
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "accuracy.json"
 STILL_S, STILL_FPS = 2.0, 30.0  # a labelled plank frame is held this long through the coach
 FRAME_CHUNK = 120  # single frames per task: small enough to share the work between processes
@@ -134,11 +134,6 @@ def single_frame_rules(spec: ExerciseSpec) -> list[FaultRule]:
 
 # ---- which files the learned model did not train on (as training/dataset.py splits) -----------
 
-def video_held_out(video: VideoFile) -> bool:
-    """Videos are never trained on, but the MoveNet keypoints of the same PushFit clip may be."""
-    return True if video.keypoints_twin is None else is_held_out(video.keypoints_twin)
-
-
 def frames_held_out(source: str, meta: dict[str, Any], rows: Sequence[int], name: str) -> list[bool]:
     """Gym-Exercise-Correction: the source's own test files; Countix salient frames: by their video."""
     if source == GYM:
@@ -184,111 +179,53 @@ def pass_summary(events: list[Event], end: float) -> Record:
 
 
 def clip_record(*, rel: str, name: str, source: str, label: str, held_out: bool, labels: dict[str, Any],
-                frames: Sequence[np.ndarray | None], times: np.ndarray, width: int, height: int,
-                first_rep_frame: int | None, modes: tuple[str, ...]) -> Record:
-    """One clip's truth and what the coach made of it on "auto" and/or with its exercise chosen."""
+                coach: Callable[[str], list[Event]], times: np.ndarray, first_rep_frame: int | None,
+                modes: tuple[str, ...]) -> Record:
+    """One clip's truth and what the coach made of it on "auto" and/or with its exercise chosen.
+    coach(exercise) runs the whole clip through a fresh coach and gives its events."""
     end = float(times[-1]) if len(times) else 0.0
     exercise = known_exercise(label)
     record: Record = {
         "file": rel, "name": name, "source": source, "label": label, "exercise": exercise,
-        "held_out": held_out, "frames": len(frames), "seconds": round(end, 2),
+        "held_out": held_out, "frames": len(times), "seconds": round(end, 2),
         "reps_true": labels.get("rep_count"), "form": labels.get("form"),
         "first_rep_t": (round(float(times[first_rep_frame]), 2)
                         if first_rep_frame is not None and first_rep_frame < len(times) else None),
         "auto": None, "manual": None,
     }
     if "auto" in modes:
-        record["auto"] = pass_summary(run_coach(frames, times, width, height, "auto"), end)
+        record["auto"] = pass_summary(coach("auto"), end)
     if "manual" in modes and exercise is not None:
-        record["manual"] = pass_summary(run_coach(frames, times, width, height, exercise), end)
+        record["manual"] = pass_summary(coach(exercise), end)
     return record
 
 
-# ---- video pose cache ---------------------------------------------------------------------------
-
-def pose_model_file() -> Path:
-    from models.pose import PoseOptions
-    from models.pose.pipeline import yolo_model_path
-
-    return yolo_model_path(PoseOptions(), weights_dir())
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def cache_path(video: VideoFile, model_sha: str) -> Path:
-    return CACHE_DIR / f"{video.sha256[:32]}-{model_sha[:16]}.npz"
-
-
-@dataclass
-class Tracked:
-    """A video's tracked subject per frame: keypoints (N, 17, 3) with NaN rows where nobody was
-    tracked (seen False), frame times and the frame size."""
-
-    keypoints: np.ndarray
-    seen: np.ndarray
-    times: np.ndarray
-    width: int
-    height: int
-
-    def frames(self) -> list[np.ndarray | None]:
-        return [k if s else None for k, s in zip(self.keypoints, self.seen)]
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-        np.savez_compressed(tmp, keypoints=self.keypoints, seen=self.seen, times=self.times,
-                            size=np.array([self.width, self.height]))
-        os.replace(tmp, path)  # a run killed mid-write leaves no half cache behind
-
-    @classmethod
-    def load(cls, path: Path) -> Tracked:
-        with np.load(path) as z:
-            return cls(z["keypoints"], z["seen"], z["times"], int(z["size"][0]), int(z["size"][1]))
-
-
-def track_video(video: VideoFile, pose: Any) -> Tracked:
-    """Pose and subject tracking over every frame, as a live session runs them (process_image).
-
-    The coach inside the FrameAnalyzer runs too (it is part of process_image); its events are not
-    kept, because replaying the tracked keypoints gives the very same ones for any exercise mode.
-    """
-    import av
-
-    analyzer = FrameAnalyzer(pose, "auto")
-    keypoints, seen, times = [], [], []
-    width = height = 0
-    with av.open(str(video.path)) as container:
-        stream = container.streams.video[0]
-        rate = float(stream.average_rate or video.fps)
-        for index, frame in enumerate(container.decode(stream)):
-            t = float(frame.time) if frame.time is not None else index / rate
-            result = analyzer.process_image(frame.to_ndarray(format="bgr24"), t)
-            width, height = result.width, result.height
-            seen.append(result.keypoints is not None)
-            keypoints.append(np.full((17, 3), np.nan, np.float32) if result.keypoints is None
-                             else np.array(result.keypoints, np.float32))
-            times.append(t)
-    return Tracked(np.stack(keypoints), np.array(seen), np.array(times), width, height)
+def track_video(detections: video_poses.Detections, exercise: str) -> tuple[list[np.ndarray | None], list[Event]]:
+    """Stored detections through subject tracking and the coach, as a live session runs them:
+    the coached person's keypoints per frame (None: nobody tracked) and the coach's events."""
+    min_score = video_poses.live_score_threshold()
+    analyzer = FrameAnalyzer(pose=None, exercise=exercise)
+    frames: list[np.ndarray | None] = []
+    events: list[Event] = []
+    for i, t in enumerate(detections.times):
+        result = analyzer.process_people(detections.people(i, min_score), detections.width, detections.height, float(t))
+        frames.append(result.keypoints)
+        events += result.events
+    end = float(detections.times[-1]) if len(detections.times) else 0.0
+    return frames, events + analyzer.finish(end)
 
 
 # ---- the work, in worker processes ----------------------------------------------------------------
 
 class Runner:
-    """Runs tasks: ('sequence' | 'video', path, modes), ('track', path), ('phase' | 'pushup_frames'
+    """Runs tasks: ('sequence' | 'video', path, modes), ('detect', path), ('phase' | 'pushup_frames'
     | 'plank', path, rows), ('generated', exercise, view, faults, fault id). One per process."""
 
-    def __init__(self, root: Path, model_sha: str | None, pose_threads: int) -> None:
+    def __init__(self, root: Path, pose_threads: int) -> None:
         pin_caches()
         self.data = RealData(root)
-        self.model_sha = model_sha
         self.pose_threads = pose_threads
-        self._pose: Any = None
+        self._poser: video_poses.VideoPoser | None = None
         self._videos: dict[str, VideoFile] | None = None
 
     def __call__(self, task: tuple) -> tuple[tuple, Record]:
@@ -303,31 +240,31 @@ class Runner:
         kf = self.data.keypoint_file(rel)
         kp, width, height = as_pixels(kf)
         frames = [k if (k[:, 2] > 0).any() else None for k in kp]  # a frame without detection: nobody
+        times = np.arange(len(kp)) / kf.frame_rate
         return clip_record(rel=rel, name=kf.name, source=kf.source, label=kf.exercise,
-                           held_out=is_held_out(kf.name), labels=kf.labels, frames=frames,
-                           times=np.arange(len(kp)) / kf.frame_rate, width=width, height=height,
-                           first_rep_frame=kf.first_rep_end_frame, modes=modes)
+                           held_out=is_held_out(kf.name), labels=kf.labels,
+                           coach=lambda exercise: run_coach(frames, times, width, height, exercise),
+                           times=times, first_rep_frame=kf.first_rep_end_frame, modes=modes)
 
-    def track(self, rel: str) -> Record:
-        from models.pose import PoseOptions, PosePipeline
-
-        if self._pose is None:
-            self._pose = PosePipeline(options=PoseOptions(threads=self.pose_threads), weights=weights_dir())
-        video = self.video_file(rel)
-        tracked = track_video(video, self._pose)
-        assert self.model_sha is not None
-        tracked.save(cache_path(video, self.model_sha))
-        return {"file": rel, "frames": len(tracked.times)}
+    def detect(self, rel: str) -> Record:
+        if self._poser is None:
+            self._poser = video_poses.VideoPoser(self.pose_threads)
+        return {"file": rel, "frames": self._poser(self.video_file(rel))}
 
     def video(self, rel: str, modes: tuple[str, ...]) -> Record:
         video = self.video_file(rel)
-        assert self.model_sha is not None
-        tracked = Tracked.load(cache_path(video, self.model_sha))
+        detections = video_poses.load(video)
+        tracked: list[int] = []
+
+        def coach(exercise: str) -> list[Event]:
+            frames, events = track_video(detections, exercise)
+            tracked.append(sum(k is not None for k in frames))
+            return events
+
         record = clip_record(rel=rel, name=video.name, source=video.source, label=video.exercise,
-                             held_out=video_held_out(video), labels=video.labels, frames=tracked.frames(),
-                             times=tracked.times, width=tracked.width, height=tracked.height,
-                             first_rep_frame=video.first_rep_end_frame, modes=modes)
-        record["frames_with_subject"] = int(tracked.seen.sum())
+                             held_out=video_is_held_out(video.keypoints_twin), labels=video.labels, coach=coach,
+                             times=detections.times, first_rep_frame=video.first_rep_end_frame, modes=modes)
+        record["frames_with_subject"] = tracked[0] if tracked else None
         return record
 
     def _frames(self, rel: str, rows: tuple[int, ...]) -> tuple[Any, np.ndarray, int, int, list[bool]]:
@@ -418,9 +355,9 @@ def _form_code(labels: dict[str, Any], i: int) -> str:
 _RUNNER: Runner | None = None
 
 
-def _init_worker(root: Path, model_sha: str | None, pose_threads: int) -> None:
+def _init_worker(root: Path, pose_threads: int) -> None:
     global _RUNNER
-    _RUNNER = Runner(root, model_sha, pose_threads)
+    _RUNNER = Runner(root, pose_threads)
 
 
 def _work(task: tuple) -> tuple[tuple, Record]:
@@ -526,9 +463,11 @@ def plan(data: RealData, options: Options) -> dict[str, list[tuple]]:
         tasks += frame_tasks("plank", [r for r in gym if entries[r]["exercise"] == "plank"])
     if "generated" in want:
         tasks += spread(generated_tasks(), lambda t: t[1], options.limit)
-    track = [("track", v.rel) for v in videos
-             if not options.use_cache or not cache_path(v, pose_model_sha()).is_file()]
-    return {"track": track, "analyse": tasks}
+    try:
+        uncached = video_poses.missing(videos) if options.use_cache else videos
+    except FileNotFoundError as e:
+        raise SystemExit(f"error: {e}, or use --no-videos") from e
+    return {"detect": [("detect", v.rel) for v in uncached], "analyse": tasks}
 
 
 def generated_tasks() -> list[tuple]:
@@ -544,20 +483,11 @@ def generated_tasks() -> list[tuple]:
     return tasks
 
 
-@functools.cache
-def pose_model_sha() -> str:
-    """sha256 of the pose model file the embedded profile loads (part of every cache key)."""
-    path = pose_model_file()
-    if not path.is_file():
-        raise SystemExit(f"error: the pose model {path} is missing: run scripts/setup.sh, or use --no-videos")
-    return file_sha256(path)
-
-
 def task_cost(entries: dict[str, Record], videos: dict[str, VideoFile]) -> Callable[[tuple], int]:
     """Frames a task feeds through the coach (or the pose model), for ordering and the progress bar."""
     def cost(task: tuple) -> int:
         kind = task[0]
-        if kind == "track":
+        if kind == "detect":
             return videos[task[1]].n_frames
         if kind == "video":
             return videos[task[1]].n_frames * len(task[2])
@@ -821,18 +751,18 @@ def run(options: Options) -> Record:
     entries = {e["path"]: e for e in data.manifest["files"]}
     videos = {v.rel: v for v in data.videos()} if options.videos else {}
     stages = plan(data, options)
-    needs_pose = any(t[0] in ("video", "track") for t in stages["analyse"] + stages["track"])
-    model_sha = pose_model_sha() if needs_pose else None
+    needs_pose = any(t[0] in ("video", "detect") for t in stages["analyse"] + stages["detect"])
+    model_sha = video_poses.pose_model_sha() if needs_pose else None
     cost = task_cost(entries, videos)
     cores = len(os.sched_getaffinity(0))
     seconds: Record = {}
-    if stages["track"]:
+    if stages["detect"]:
         t0 = time.perf_counter()
-        run_tasks(stages["track"], cost, (root, model_sha, max(1, cores // options.processes)), options.processes,
+        run_tasks(stages["detect"], cost, (root, max(1, cores // options.processes)), options.processes,
                   "pose on videos", "frame", options.progress)
         seconds["pose"] = round(time.perf_counter() - t0, 1)
     t0 = time.perf_counter()
-    done = run_tasks(stages["analyse"], cost, (root, model_sha, 1), options.processes, "coaching", "frame",
+    done = run_tasks(stages["analyse"], cost, (root, 1), options.processes, "coaching", "frame",
                      options.progress)
     seconds["analysis"] = round(time.perf_counter() - t0, 1)
 
@@ -857,8 +787,8 @@ def run(options: Options) -> Record:
         "options": asdict(options), "data_root": str(root),
         # None when the learned recogniser loaded; otherwise why "auto" recognises nothing in this run.
         "recognizer_error": FrameAnalyzer(pose=None).coach.recognizer_error,
-        "pose_model": str(pose_model_file()) if needs_pose else None,
-        "pose_model_sha256": model_sha, "videos_posed_this_run": len(stages["track"]), "seconds": seconds,
+        "pose_model": str(video_poses.pose_model_file()) if needs_pose else None,
+        "pose_model_sha256": model_sha, "videos_posed_this_run": len(stages["detect"]), "seconds": seconds,
         "exercises_known": sorted(EXERCISES),
     }
     results["clips"] = clips

@@ -1,0 +1,170 @@
+"""The pose model's view of the real videos, computed once and kept: who it saw in every frame.
+
+Pose is the slow part of anything done over the real videos (~34k frames, ~10 minutes on these 2
+cores), and what comes after it (subject tracking, the coach) changes often. So each video's
+detected people per frame are stored under ~/.cache/coach-video-poses/, keyed by the video's and
+the pose model's sha256, and replayed: the accuracy benchmark runs tracking and the coach anew on
+them every run, and training learns from the keypoints the tracker makes of them, in the very
+convention the live loop feeds the skeleton model.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coaching.tracking import SubjectTracker
+from models.paths import weights_dir
+from models.pose.base import Person
+from training.real_data import VideoFile
+
+CACHE_DIR = Path.home() / ".cache" / "coach-video-poses"
+DETECT_SCORE = 0.05  # people are stored down to this score; replays keep the live threshold's
+
+
+def pose_model_file() -> Path:
+    """The pose model file the embedded profile loads."""
+    from models.pose import PoseOptions
+    from models.pose.pipeline import yolo_model_path
+
+    return yolo_model_path(PoseOptions(), weights_dir())
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cache_path(video: VideoFile, model_sha: str) -> Path:
+    """Where a video's detections by the pose model with this sha256 are kept."""
+    return CACHE_DIR / f"{video.sha256[:32]}-{model_sha[:16]}-people{DETECT_SCORE}.npz"
+
+
+@dataclass
+class Detections:
+    """A video's pose model output per frame: every person detected with a score of at least
+    DETECT_SCORE (up to P a frame, padded with score 0), frame times and the frame size. Tracking
+    and coaching are replayed from it, with the people the live score threshold keeps: the pose
+    model's non-maximum suppression goes best first, so a lower threshold only adds boxes."""
+
+    keypoints: np.ndarray  # (N, P, 17, 3)
+    boxes: np.ndarray  # (N, P, 4)
+    scores: np.ndarray  # (N, P); 0 for padding
+    times: np.ndarray
+    width: int
+    height: int
+
+    def people(self, index: int, min_score: float) -> list[Person]:
+        return [Person(keypoints=k, box=b, score=float(s))
+                for k, b, s in zip(self.keypoints[index], self.boxes[index], self.scores[index])
+                if s > 0 and s >= min_score]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez_compressed(tmp, keypoints=self.keypoints, boxes=self.boxes, scores=self.scores,
+                            times=self.times, size=np.array([self.width, self.height]))
+        os.replace(tmp, path)  # a run killed mid-write leaves no half cache behind
+
+    @classmethod
+    def load(cls, path: Path) -> Detections:
+        with np.load(path) as z:
+            return cls(z["keypoints"], z["boxes"], z["scores"], z["times"], int(z["size"][0]), int(z["size"][1]))
+
+
+def detect_video(video: VideoFile, pose: Any) -> Detections:
+    """The pose model over every frame, as a live session runs it (FrameAnalyzer.process_image)."""
+    import av
+
+    people: list[list[Person]] = []
+    times: list[float] = []
+    width = height = 0
+    with av.open(str(video.path)) as container:
+        stream = container.streams.video[0]
+        rate = float(stream.average_rate or video.fps)
+        for index, frame in enumerate(container.decode(stream)):
+            image = frame.to_ndarray(format="bgr24")
+            height, width = image.shape[:2]
+            people.append(pose.infer_2d(image))
+            times.append(float(frame.time) if frame.time is not None else index / rate)
+    n, most = len(people), max((len(p) for p in people), default=0)
+    keypoints = np.zeros((n, most, 17, 3), np.float32)
+    boxes = np.zeros((n, most, 4), np.float32)
+    scores = np.zeros((n, most), np.float32)
+    for i, frame_people in enumerate(people):
+        for j, person in enumerate(frame_people):
+            keypoints[i, j], boxes[i, j], scores[i, j] = person.keypoints, person.box, person.score
+    return Detections(keypoints, boxes, scores, np.array(times), width, height)
+
+
+
+
+@functools.cache
+def pose_model_sha() -> str:
+    """sha256 of the pose model file the embedded profile loads (part of every cache key)."""
+    path = pose_model_file()
+    if not path.is_file():
+        raise FileNotFoundError(f"the pose model {path} is missing: run scripts/setup.sh")
+    return file_sha256(path)
+
+
+def live_pose_options(threads: int) -> Any:
+    """The live pose settings, but keeping people down to DETECT_SCORE (see Detections)."""
+    from models.pose import PoseOptions
+
+    return PoseOptions(threads=threads, score_threshold=DETECT_SCORE)
+
+
+def live_score_threshold() -> float:
+    from models.pose import PoseOptions
+
+    return PoseOptions().score_threshold
+
+
+def tracked_keypoints(detections: Detections) -> list[np.ndarray | None]:
+    """The coached person's keypoints per frame (None: nobody tracked), as the live subject
+    tracker makes them from the people the live score threshold keeps."""
+    tracker = SubjectTracker()
+    min_score = live_score_threshold()
+    out: list[np.ndarray | None] = []
+    for i, t in enumerate(detections.times):
+        subject = tracker.update(detections.people(i, min_score), float(t), (detections.width, detections.height))
+        out.append(None if subject is None else subject.keypoints)
+    return out
+
+
+def missing(videos: Sequence[VideoFile]) -> list[VideoFile]:
+    """The videos whose detections are not stored yet."""
+    sha = pose_model_sha()
+    return [v for v in videos if not cache_path(v, sha).is_file()]
+
+
+class VideoPoser:
+    """Runs the pose model over videos and stores their detections (one per process)."""
+
+    def __init__(self, threads: int) -> None:
+        from models.pose import PosePipeline
+
+        self.pose = PosePipeline(options=live_pose_options(threads), weights=weights_dir())
+        self.sha = pose_model_sha()
+
+    def __call__(self, video: VideoFile) -> int:
+        detections = detect_video(video, self.pose)
+        detections.save(cache_path(video, self.sha))
+        return len(detections.times)
+
+
+def load(video: VideoFile) -> Detections:
+    """A video's stored detections (FileNotFoundError when the pose model has not been run on it)."""
+    return Detections.load(cache_path(video, pose_model_sha()))
