@@ -14,8 +14,10 @@ its grid that fires on at most QUIET_BUDGET of the correct examples of the tunin
 (the most faults found for that false-alarm budget). Figures on the held-out part are reported,
 never tuned on.
 
-- Push-up: PushFit MoveNet clips labelled correct / wrong per clip (wrong = positive). Tuning part:
-  clips `training.split.is_held_out` leaves in; held-out: the others. Clip verdict: any
+- Push-up: PushFit clips labelled correct / wrong per clip (wrong = positive), each twice: the
+  source's MoveNet keypoints and the video through the shipped pose model (its detections stored by
+  training.video_poses; run benchmarks/accuracy.py or scripts/train_skeleton.py first). Tuning
+  part: clips `training.split.is_held_out` leaves in; held-out: the others. Clip verdict: any
   FaultDetected for the clip (rule faults and the analyzer's partial-rep cue).
 - Plank: Gym-Exercise-Correction single frames labelled C / W, the source's own split (tune on
   train_clean, report on test). Each frame is held still for HOLD_S at 30 fps; wrong = any hold
@@ -53,7 +55,8 @@ from coaching.faults import FrameMeasures, Verdict, rep_value, window_value  # n
 from coaching.skeleton import Joint  # noqa: E402
 from coaching.spec import FaultRule  # noqa: E402
 from training.real_data import KeypointFile, RealData, as_pixels, real_data_root  # noqa: E402
-from training.split import is_held_out  # noqa: E402
+from training import video_poses  # noqa: E402
+from training.split import is_held_out, video_is_held_out  # noqa: E402
 
 QUIET_BUDGET = 0.03  # a rule may fire on at most this share of the correct tuning examples
 HOLD_S = 2.0  # each labelled plank frame is held still this long
@@ -110,8 +113,9 @@ def recording() -> Iterator[list[Judged]]:
         coaching.analyzer.judge_rep, coaching.holds.judge_window = rep_judge, window_judge
 
 
-def coach_clip(exercise: str, keypoints: np.ndarray, width: int, height: int, fps: float) -> list[Event]:
-    """One clip through a fresh coach, frame by frame, as a live session would."""
+def coach_clip(exercise: str, keypoints: Sequence[np.ndarray | None], width: int, height: int,
+               fps: float) -> list[Event]:
+    """One clip through a fresh coach, frame by frame, as a live session would (None: nobody seen)."""
     coach = Coach(exercise=exercise)
     events: list[Event] = []
     for i, kp in enumerate(keypoints):
@@ -224,8 +228,11 @@ def verdict_lines(examples: list[Example]) -> list[str]:
 # ---- push-up clips ----------------------------------------------------------------------------------
 
 
-def push_up_examples(data: RealData, held_out_only: bool = False) -> list[Example]:
-    """Every PushFit MoveNet clip through Coach(exercise="push_up")."""
+def push_up_examples(data: RealData, held_out_only: bool = False, videos: bool = True) -> list[Example]:
+    """Every PushFit clip through Coach(exercise="push_up") twice: as the source's MoveNet keypoints,
+    and as the video through the shipped pose model and the subject tracker (training.video_poses;
+    the live convention; videos=False: MoveNet only, for a machine without the stored detections).
+    A threshold must keep correct clips quiet under both pose models."""
     out = []
     for kf in data.keypoint_files("pushfit_movenet"):
         held = is_held_out(kf.name)
@@ -234,7 +241,16 @@ def push_up_examples(data: RealData, held_out_only: bool = False) -> list[Exampl
         keypoints, width, height = as_pixels(kf)
         with recording() as judged:
             events = coach_clip("push_up", keypoints, width, height, kf.fps or 30.0)
-        out.append(Example(kf.name, kf.labels["form"] == "wrong", held, events, list(judged)))
+        out.append(Example(f"movenet/{kf.name}", kf.labels["form"] == "wrong", held, events, list(judged)))
+    for video in data.videos("pushfit") if videos else []:
+        held = video_is_held_out(video.keypoints_twin)
+        if held_out_only and not held:
+            continue
+        detections = video_poses.load(video)
+        with recording() as judged:
+            events = coach_clip("push_up", video_poses.tracked_keypoints(detections), detections.width,
+                                detections.height, video.fps)
+        out.append(Example(f"video/{video.name}", video.form == "wrong", held, events, list(judged)))
     return out
 
 
@@ -242,10 +258,12 @@ def push_up_report(data: RealData) -> list[str]:
     examples = push_up_examples(data)
     side = [e for e in examples if any(f.view == "side" for j in e.judged for f in j.frames)]
     wrong = [e for e in examples if e.wrong]
-    lines = ["PUSH-UP (PushFit MoveNet clips; wrong = positive; P R F1 accuracy, FA = share of correct clips flagged)"]
+    lines = ["PUSH-UP (PushFit clips, MoveNet keypoints and videos; wrong = positive; P R F1 accuracy, "
+             "FA = share of correct clips flagged)"]
     lines += rule_table("push_up", examples, hold=False)
-    lines.append("coach verdict, spec as shipped:")
-    lines += verdict_lines(examples)
+    for source in ("movenet", "video"):
+        lines.append(f"coach verdict, spec as shipped, {source}:")
+        lines += verdict_lines([e for e in examples if e.name.startswith(source)])
     lines.append(f"  wrong clips with a rep judged from the side: {sum(e.wrong for e in side)}/{len(wrong)} "
                  f"(the rest: no side view, feet out of the frame, or no rep counted; the coach asks "
                  f"for a better view there instead of guessing)")

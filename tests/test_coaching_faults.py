@@ -40,7 +40,7 @@ INJECTED = [
     ("squat", "side", {"lean": 62}, "forward_lean"),
     ("squat", "side", {"heel": 0.05}, "heels_rise"),
     ("push_up", "side", {"sag": 0.12}, "hips_sag"),
-    ("push_up", "side", {"sag": -0.15}, "hips_pike"),
+    ("push_up", "side", {"sag": -0.25}, "hips_pike"),
     ("push_up", "side", {"bottom": 0.45}, "partial_range"),
     ("lunge", "side", {"forward": 0.3}, "knee_past_toes"),
     ("lunge", "front", {"cave": 0.1}, "knee_cave"),
@@ -217,22 +217,24 @@ def real() -> RealData:
     return RealData()
 
 
-# Measured on the held-out part with scripts/calibrate_faults.py (reps counted by the angle
-# thresholds): push-up F1 0.48, plank accuracy 0.73; correct form flagged on 15% and 10%. The
-# floors sit a little under, so a change that loses real faults, or cues them on correct form,
-# shows here. Far from the 0.85 / 0.9 hoped for: see the script's report for what caps them.
-PUSH_UP_F1_FLOOR = 0.42
+# Measured on the held-out part with scripts/calibrate_faults.py: push-up F1 0.33 with correct form
+# flagged on 7% (MoveNet keypoints with their letterbox undone; calibrated to keep correct clips
+# quiet), plank accuracy 0.73 with 10% flagged. The floors sit a little under, so a change that loses
+# real faults, or cues them on correct form, shows here. Far from the 0.85 / 0.9 hoped for: see the
+# script's report for what caps them.
+PUSH_UP_F1_FLOOR = 0.3
 PLANK_ACCURACY_FLOOR = 0.68
-CORRECT_FLAGGED_CEILING = 0.2
+PUSH_UP_FLAGGED_CEILING = 0.1
+PLANK_FLAGGED_CEILING = 0.2
 
 
 def test_push_up_form_on_held_out_real_clips(real: RealData) -> None:
     calibration = _calibration()
-    clips = calibration.push_up_examples(real, held_out_only=True)
+    clips = calibration.push_up_examples(real, held_out_only=True, videos=False)
     scores = calibration.scores([bool(c.faults) for c in clips], [c.wrong for c in clips])
     assert len(clips) > 50
     assert scores.f1 >= PUSH_UP_F1_FLOOR, scores
-    assert scores.flagged_correct <= CORRECT_FLAGGED_CEILING, scores
+    assert scores.flagged_correct <= PUSH_UP_FLAGGED_CEILING, scores
 
 
 def test_plank_form_on_held_out_real_frames(real: RealData) -> None:
@@ -243,4 +245,4 @@ def test_plank_form_on_held_out_real_frames(real: RealData) -> None:
     frames = calibration.plank_examples(files["test"], aspect, held_out=True)
     scores = calibration.scores([bool(f.faults) for f in frames], [f.wrong for f in frames])
     assert scores.accuracy >= PLANK_ACCURACY_FLOOR, scores
-    assert scores.flagged_correct <= CORRECT_FLAGGED_CEILING, scores
+    assert scores.flagged_correct <= PLANK_FLAGGED_CEILING, scores

@@ -51,7 +51,25 @@ class KeypointFile:
     def frames(self) -> np.ndarray:
         """(N, 17, 3) x, y, confidence; a joint the source lacks is conf 0 (and x = y = 0)."""
         data = json.loads(self.path.read_text())
-        return np.asarray(data["frames"], dtype=np.float32).reshape(-1, 17, 3)
+        return self._as_stored(np.asarray(data["frames"], dtype=np.float32).reshape(-1, 17, 3))
+
+    def _as_stored(self, frames: np.ndarray) -> np.ndarray:
+        """The file's frames, with what is known to be wrong in a source put right.
+
+        PushFit's MoveNet keypoints are marked as pixels, but MoveNet saw each clip letterboxed
+        into a square and the source scaled its square-normalised output by the image's width and
+        height: a 16:9 clip's bodies come out squashed to 56% of their height (measured against
+        the shipped pose model on the same 223 videos: the ratio of vertical to horizontal joint
+        spread is the clip's aspect, 1.66-1.72 for 16:9, 1.38 for 4:3, 0.56 for portrait). Undone
+        here, so angles measured on these files are true."""
+        if self.source != "pushfit_movenet" or not self.width or not self.height:
+            return frames
+        side = max(self.width, self.height)
+        fixed = frames.copy()
+        for axis, extent in ((0, self.width), (1, self.height)):
+            fixed[..., axis] = frames[..., axis] * (side / extent) - (side - extent) / 2
+        fixed[frames[..., 2] <= 0] = 0.0  # a missing joint stays [0, 0, 0]
+        return fixed
 
     @property
     def name(self) -> str:
@@ -163,7 +181,7 @@ class RealData:
             labels=head.get("labels", {}), meta={k: v for k, v in head.items() if k not in ("frames", "labels")},
         )
         # Fill the cached property from this parse rather than reading the file a second time.
-        record.__dict__["frames"] = np.asarray(head["frames"], dtype=np.float32).reshape(-1, 17, 3)
+        record.__dict__["frames"] = record._as_stored(np.asarray(head["frames"], dtype=np.float32).reshape(-1, 17, 3))
         return record
 
     def videos(self, folder: str | None = None) -> Iterator[VideoFile]:
