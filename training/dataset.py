@@ -10,6 +10,9 @@ position, 1 at the turning point). Where each comes from:
   * Countix-Fitness sequences: class only (counts, no marks); bench press and rope push-down
     are "other", sit-ups and pull-ups are exercises of ours;
   * PushFit MoveNet sequences: push-up class;
+  * the videos of those clips (PushFit, WorkoutTracker push-ups) as the shipped pose model and the
+    live subject tracker see them (training.video_poses): push-up class, in the very keypoint
+    convention the live loop gives the network;
   * single labelled frames (Gym-Exercise-Correction, Countix salient frames): held still as a
     short clip, with the class and, from the phase label, progress 0 / 0.5 / 1;
   * generated sequences (tests/coaching_sequences.py): every exercise from any yaw, with faults
@@ -27,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from training.real_data import KeypointFile, RealData
-from training.split import is_held_out
+from training import video_poses
+from training.real_data import KeypointFile, RealData, VideoFile
+from training.split import is_held_out, video_is_held_out
 
 OTHER = "other"
 # Progress of each single-frame phase label, per file's exercise (None: the label is not a phase we use).
@@ -99,6 +103,23 @@ def real_clips(data: RealData, classes: list[str], held_out: bool = False,
     for kf in data.keypoint_files("countix_fitness/salient_frames", data_kind="frames"):
         if kf.exercise not in leave_out:
             clips += _still_clips(kf, classes, held_out)
+    return clips
+
+
+def training_videos(data: RealData, held_out: bool = False) -> list[VideoFile]:
+    """The videos on one side of the split."""
+    return [v for v in data.videos() if video_is_held_out(v.keypoints_twin) == held_out]
+
+
+def video_clips(videos: list[VideoFile], classes: list[str]) -> list[Clip]:
+    """Each video as the live loop would give it to the network: its stored detections
+    (video_poses) through the subject tracker; frames with nobody tracked are empty."""
+    clips = []
+    for video in videos:
+        tracked = video_poses.tracked_keypoints(video_poses.load(video))
+        frames = np.stack([np.zeros((17, 3), np.float32) if k is None else k for k in tracked])
+        clips.append(Clip(frames, class_of(video.exercise, classes), np.full(len(frames), np.nan),
+                          f"{video.source}_video"))
     return clips
 
 

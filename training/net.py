@@ -65,3 +65,19 @@ class SkeletonActionNet(nn.Module):
         logits = self.classify(torch.cat([mean, peak], dim=1))
         progress = torch.sigmoid(self.progress(h)).squeeze(1)
         return logits, progress
+
+
+class MeanOfNets(nn.Module):
+    """Several networks trained alike from different seeds, their logits and progress averaged.
+    On ~75 held-out real sets one seed's rep counts differ from another's by up to 9 points of
+    exact sets; the mean of two is steadier than either, at twice a ~1 ms reading."""
+
+    def __init__(self, nets: list[SkeletonActionNet]) -> None:
+        super().__init__()
+        self.nets = nn.ModuleList(nets)
+
+    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        outputs = [net(frames) for net in self.nets]
+        logits = torch.stack([o[0] for o in outputs]).mean(dim=0)
+        progress = torch.stack([o[1] for o in outputs]).mean(dim=0)
+        return logits, progress
