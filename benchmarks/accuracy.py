@@ -464,7 +464,7 @@ def plan(data: RealData, options: Options) -> dict[str, list[tuple]]:
     if "generated" in want:
         tasks += spread(generated_tasks(), lambda t: t[1], options.limit)
     try:
-        uncached = video_poses.missing(videos) if options.use_cache else videos
+        uncached = video_poses.missing(videos) if options.use_cache and videos else videos
     except FileNotFoundError as e:
         raise SystemExit(f"error: {e}, or use --no-videos") from e
     return {"detect": [("detect", v.rel) for v in uncached], "analyse": tasks}
