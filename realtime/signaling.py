@@ -92,7 +92,14 @@ async def apply_offer(pc: RTCPeerConnection, sdp: str) -> None:
 
 
 async def create_answer(pc: RTCPeerConnection, media: MediaSettings) -> str:
-    """Our complete answer SDP, ICE candidates gathered (non-trickle)."""
-    answer = await pc.createAnswer()
-    await pc.setLocalDescription(answer)
+    """Our complete answer SDP, ICE candidates gathered (non-trickle).
+
+    An offer can parse and still be impossible to answer (media sections without a mid, or two
+    with the same one: aiortc then raises while building the answer); that is the client's
+    offer at fault, so it becomes an OfferError (a 400), not a server error."""
+    try:
+        answer = await pc.createAnswer()
+        await pc.setLocalDescription(answer)
+    except Exception as exc:  # aiortc raises ValueError, AttributeError... on such offers
+        raise OfferError(f"offer cannot be answered: {type(exc).__name__}: {exc}") from None
     return tune_answer(pc.localDescription.sdp, media.video_start_kbps)

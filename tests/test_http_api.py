@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import aiohttp
@@ -40,6 +41,34 @@ async def test_malformed_offers_get_400_with_a_reason(server, body: str, needle:
     assert status == 400, text
     assert needle in text
     assert server.sessions == {}  # nothing half-made is left behind
+
+
+async def _aiortc_offer() -> str:
+    pc = RTCPeerConnection()
+    pc.addTransceiver("video")
+    pc.addTransceiver("audio")
+    pc.createDataChannel("coach")
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp
+    await pc.close()
+    return sdp
+
+
+@pytest.mark.parametrize("mutation", ["no mid", "same mid twice"])
+async def test_offers_that_parse_but_cannot_be_answered_get_400(server, mutation: str) -> None:
+    """aiortc accepts these offers and then fails to build the answer: still the client's fault."""
+    sdp = await _aiortc_offer()
+    if mutation == "no mid":
+        sdp = "\r\n".join(line for line in sdp.split("\r\n") if not line.startswith("a=mid:"))
+    else:
+        sdp = sdp.replace("a=mid:1", "a=mid:0")
+    for path in ("/offer", "/whip"):
+        body = {"data": json.dumps({"type": "offer", "sdp": sdp})} if path == "/offer" else \
+            {"data": sdp, "headers": {"Content-Type": "application/sdp"}}
+        status, text = await post(f"{server.url}{path}", **body)
+        assert status == 400, text
+        assert "offer cannot be answered" in text
+    assert server.sessions == {}
 
 
 async def test_oversize_offer_gets_413(server) -> None:
