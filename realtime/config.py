@@ -40,9 +40,14 @@ class Limits(BaseModel):
     """Bounds that protect the server from clients."""
 
     max_sessions: int = Field(8, ge=1, description="Concurrent sessions; beyond it /offer answers 503.")
+    max_pending: int = Field(
+        4, ge=1, description="WebRTC sessions answered but not connected yet, counted apart from "
+        "max_sessions so offers that never connect cannot lock real people out: beyond it the oldest "
+        "such session is closed to make room."
+    )
     max_sdp_bytes: int = Field(64 * 1024, description="Largest SDP body accepted (413 beyond).")
     max_message_bytes: int = Field(16 * 1024, description="Largest client message (error beyond).")
-    ice_timeout_s: float = Field(30.0, description="A peer not connected after this is closed.")
+    ice_timeout_s: float = Field(10.0, description="A peer not connected after this is closed.")
     media_timeout_s: float = Field(
         10.0, description="A session whose camera or microphone sends nothing for this long is closed "
         "(the client vanished); ICE consent alone would take 30 s to notice."

@@ -27,20 +27,47 @@ class SessionManager:
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.sessions: dict[str, Session] = {}
+        self.pending: dict[str, Session] = {}
+        """WebRTC sessions answered whose peer has not connected yet, oldest first."""
 
     def _admit(self) -> None:
+        """Refuse a session beyond max_sessions; those still waiting to connect do not count."""
         limit = self.ctx.settings.limits.max_sessions
-        if len(self.sessions) >= limit:
+        if len(self.sessions) - len(self.pending) >= limit:
             self.ctx.metrics.sessions_rejected.labels("busy").inc()
             raise ServerBusy(f"the server is coaching {limit} sessions already (its limit); try again later")
 
+    async def _make_room_for_pending(self) -> None:
+        """At max_pending, close the oldest session still waiting to connect: offers that never
+        connect (a broken client, or someone hammering /offer) then cycle out among themselves
+        instead of holding slots until their ICE timeout."""
+        while len(self.pending) >= self.ctx.settings.limits.max_pending:
+            oldest = next(iter(self.pending.values()))
+            self.pending.pop(oldest.id, None)
+            self.ctx.metrics.sessions_rejected.labels("displaced").inc()
+            await oldest.close("not connected before newer offers came")
+
     def _register(self, session: Session) -> None:
         self.sessions[session.id] = session
-        session.when_closed(lambda s: self.sessions.pop(s.id, None))
+        session.when_closed(self._forget)
+
+    def _forget(self, session: Session) -> None:
+        self.sessions.pop(session.id, None)
+        self.pending.pop(session.id, None)
+
+    async def _connected(self, session: Session) -> None:
+        """The peer connected: the session now counts against max_sessions, unless that is full
+        (several waiting peers connected at once)."""
+        if self.pending.pop(session.id, None) is None:
+            return
+        if len(self.sessions) - len(self.pending) > self.ctx.settings.limits.max_sessions:
+            self.ctx.metrics.sessions_rejected.labels("busy").inc()
+            await session.close("the server is coaching its limit of sessions already")
 
     async def open_webrtc(self, sdp: str, transport: Transport, client: str | None) -> tuple[Session, str]:
         """Answer an offer (from /offer or /whip); returns the session and the answer SDP."""
         self._admit()
+        await self._make_room_for_pending()
         media = self.ctx.settings.media
         pc = RTCPeerConnection(rtc_configuration(media))
         sink = DataChannelSink()
@@ -61,7 +88,9 @@ class SessionManager:
         async def on_state() -> None:
             state = pc.connectionState
             log.info("session %s: peer %s", session.id, state)
-            if state in ("failed", "closed"):
+            if state == "connected":
+                await self._connected(session)
+            elif state in ("failed", "closed"):
                 await session.close(f"peer {state}")
 
         try:
@@ -74,6 +103,7 @@ class SessionManager:
             await session.close("offer refused")
             raise
         self._register(session)
+        self.pending[session.id] = session
         session.spawn(self._ice_deadline(session, pc), "ice-deadline")
         return session, answer
 

@@ -104,6 +104,27 @@ async def test_session_limit_answers_503(start_server) -> None:
         await first.close()
 
 
+async def test_offers_that_never_connect_cannot_lock_out_a_real_client(start_server) -> None:
+    """50 offers whose peers never connect, then a real client: it connects within 5 s. Sessions
+    waiting to connect count apart from max_sessions, and the oldest of them makes room."""
+    srv = await start_server(limits={"max_sessions": 2, "max_pending": 4})
+    sdp = await _aiortc_offer()  # a valid offer whose answer nobody will ever apply
+    body = json.dumps({"type": "offer", "sdp": sdp})
+    for _ in range(50):
+        status, text = await post(f"{srv.url}/offer", data=body)
+        assert status == 200, text
+        assert len(srv.sessions) <= 4
+    started = asyncio.get_running_loop().time()
+    client = RtcTestClient(srv.url, video=ArrayVideoTrack(moving_square))
+    await client.connect()
+    await client.wait_for(lambda m: m["type"] == "hello")
+    assert asyncio.get_running_loop().time() - started < 5.0
+    assert client.session_id in srv.sessions
+    _, metrics = await get(f"{srv.url}/metrics")
+    assert 'coach_sessions_rejected_total{reason="displaced"} 47.0' in metrics  # 51 offers, room for 4
+    await client.close()
+
+
 async def test_health_metrics_and_session_record(server) -> None:
     status, text = await get(f"{server.url}/health")
     assert status == 200 and '"profile": "embedded"' in text
