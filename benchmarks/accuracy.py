@@ -31,8 +31,6 @@ MoveNet keypoints of the same clip, and held out where there are none).
 from __future__ import annotations
 
 import argparse
-import functools
-import hashlib
 import json
 import os
 import re
@@ -59,10 +57,10 @@ from coaching.geometry import Pose  # noqa: E402
 from coaching.measures import MEASURES  # noqa: E402
 from coaching.spec import ExerciseSpec, FaultRule  # noqa: E402
 from coaching.view import classify_view, width_ratio  # noqa: E402
-from models.paths import pin_caches, weights_dir  # noqa: E402
+from models.paths import pin_caches  # noqa: E402
 from realtime.analysis import FrameAnalyzer  # noqa: E402
-from training.real_data import RealData, VideoFile, as_pixels, real_data_root  # noqa: E402
 from training import video_poses  # noqa: E402
+from training.real_data import RealData, VideoFile, as_pixels, real_data_root  # noqa: E402
 from training.split import is_held_out, video_is_held_out  # noqa: E402
 
 Record = dict[str, Any]

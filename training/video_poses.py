@@ -23,6 +23,7 @@ import numpy as np
 from coaching.tracking import SubjectTracker
 from models.paths import weights_dir
 from models.pose.base import Person
+from models.pose.options import PoseOptions
 from training.real_data import VideoFile
 
 CACHE_DIR = Path.home() / ".cache" / "coach-video-poses"
@@ -31,7 +32,6 @@ DETECT_SCORE = 0.05  # people are stored down to this score; replays keep the li
 
 def pose_model_file() -> Path:
     """The pose model file the embedded profile loads."""
-    from models.pose import PoseOptions
     from models.pose.pipeline import yolo_model_path
 
     return yolo_model_path(PoseOptions(), weights_dir())
@@ -108,8 +108,6 @@ def detect_video(video: VideoFile, pose: Any) -> Detections:
     return Detections(keypoints, boxes, scores, np.array(times), width, height)
 
 
-
-
 @functools.cache
 def pose_model_sha() -> str:
     """sha256 of the pose model file the embedded profile loads (part of every cache key)."""
@@ -119,16 +117,13 @@ def pose_model_sha() -> str:
     return file_sha256(path)
 
 
-def live_pose_options(threads: int) -> Any:
+def live_pose_options(threads: int) -> PoseOptions:
     """The live pose settings, but keeping people down to DETECT_SCORE (see Detections)."""
-    from models.pose import PoseOptions
-
     return PoseOptions(threads=threads, score_threshold=DETECT_SCORE)
 
 
 def live_score_threshold() -> float:
-    from models.pose import PoseOptions
-
+    """The least person score a live session keeps."""
     return PoseOptions().score_threshold
 
 
