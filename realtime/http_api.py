@@ -71,7 +71,7 @@ async def offer(request: web.Request) -> web.Response:
         if not isinstance(data, dict):
             raise ValueError("body must be a JSON object")
         sdp = check_offer(data.get("sdp"), data.get("type"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         return _error(400, str(exc) if isinstance(exc, OfferError) else f"invalid JSON body: {exc}")
     try:
         session, answer = await request.app[SESSIONS].open_webrtc(sdp, "webrtc", _client(request))

@@ -170,10 +170,12 @@ def parse_client_message(raw: str | bytes, max_bytes: int) -> ClientMessage:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ProtocolError("bad_json", f"message is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError("bad_json", "message nests too deeply to be a message") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "a message must be a JSON object")
     kind = data.get("type")
-    if kind not in {"chat", "exercise", "settings", "ping"}:
+    if not isinstance(kind, str) or kind not in {"chat", "exercise", "settings", "ping"}:
         raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
     if data.setdefault("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
         raise ProtocolError("bad_version", f"protocol version {data['v']!r} is not supported (use 1)")

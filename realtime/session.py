@@ -236,7 +236,10 @@ class Session:
         if self.reply_track is not None:
             self.reply_track.stop()
         if self.pc is not None:
-            await self.pc.close()
+            try:
+                await self.pc.close()
+            except Exception:  # aiortc cannot always take apart a connection an odd offer half-built
+                log.warning("session %s: peer connection did not close cleanly", self.id, exc_info=True)
         await self.channel.close()
         self.ctx.store.session_ended(self.id, reason)
         self.ctx.metrics.sessions_active.labels(self.transport).dec()

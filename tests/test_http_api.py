@@ -32,6 +32,7 @@ async def get(url: str, **kwargs: object) -> tuple[int, str]:
     ('{"type": "offer"}', "missing SDP"),
     ('{"sdp": "v=0", "type": "answer"}', "expected type 'offer'"),
     ('{"sdp": "hello", "type": "offer"}', "v=0"),
+    ("[" * 5000, "invalid JSON"),
     ('{"sdp": "v=0\\r\\ns=-\\r\\n", "type": "offer"}', "no media section"),
     ('{"sdp": "v=0\\r\\nm=video 9 UDP/TLS/RTP/SAVPF 96\\r\\na=fingerprint:sha-256 00\\r\\n", "type": "offer"}',
      "malformed SDP"),

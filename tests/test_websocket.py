@@ -25,6 +25,8 @@ async def test_hello_ping_and_bad_input_keep_the_socket_open(server) -> None:
             ('{"type": "chat", "text": ""}', "invalid"),
             (json.dumps({"type": "chat", "text": "a" * 100}) + " " * LIMIT, "too_large"),
             ('{"type": "exercise", "exercise": "underwater basket weaving"}', "unknown_exercise"),
+            ("[" * 5000, "bad_json"),  # deeper than the JSON parser recurses
+            ('{"type": ["chat"]}', "unknown_type"),
         ]
         for raw, code in bad_inputs:
             await ws.send(raw)
