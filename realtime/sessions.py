@@ -30,10 +30,14 @@ class SessionManager:
         self.pending: dict[str, Session] = {}
         """WebRTC sessions answered whose peer has not connected yet, oldest first."""
 
+    def _active(self) -> int:
+        """Sessions that count against max_sessions: not waiting to connect, not closing."""
+        return sum(1 for s in self.sessions.values() if s.id not in self.pending and not s.closing)
+
     def _admit(self) -> None:
         """Refuse a session beyond max_sessions; those still waiting to connect do not count."""
         limit = self.ctx.settings.limits.max_sessions
-        if len(self.sessions) - len(self.pending) >= limit:
+        if self._active() >= limit:
             self.ctx.metrics.sessions_rejected.labels("busy").inc()
             raise ServerBusy(f"the server is coaching {limit} sessions already (its limit); try again later")
 
@@ -60,7 +64,7 @@ class SessionManager:
         (several waiting peers connected at once)."""
         if self.pending.pop(session.id, None) is None:
             return
-        if len(self.sessions) - len(self.pending) > self.ctx.settings.limits.max_sessions:
+        if self._active() > self.ctx.settings.limits.max_sessions:
             self.ctx.metrics.sessions_rejected.labels("busy").inc()
             await session.close("the server is coaching its limit of sessions already")
 
@@ -83,6 +87,13 @@ class SessionManager:
             sink.attach(channel)
             channel.on("message", lambda raw: session.spawn(session.handle_raw(raw), "message"))
             session.send(session.hello())
+
+        @pc.on("iceconnectionstatechange")
+        async def on_ice_state() -> None:
+            # A peer that answers ICE checks is real; it stops counting as pending here, before
+            # DTLS and the data channel finish, so newer offers cannot displace it meanwhile.
+            if pc.iceConnectionState in ("connected", "completed"):
+                await self._connected(session)
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
