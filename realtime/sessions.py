@@ -90,8 +90,8 @@ class SessionManager:
 
         @pc.on("iceconnectionstatechange")
         async def on_ice_state() -> None:
-            # A peer that answers ICE checks is real; it stops counting as pending here, before
-            # DTLS and the data channel finish, so newer offers cannot displace it meanwhile.
+            # A peer that answers ICE checks is real; it stops counting as pending here (before
+            # DTLS and the data channel finish), so newer offers cannot displace it meanwhile.
             if pc.iceConnectionState in ("connected", "completed"):
                 await self._connected(session)
 
@@ -99,9 +99,7 @@ class SessionManager:
         async def on_state() -> None:
             state = pc.connectionState
             log.info("session %s: peer %s", session.id, state)
-            if state == "connected":
-                await self._connected(session)
-            elif state in ("failed", "closed"):
+            if state in ("failed", "closed"):
                 await session.close(f"peer {state}")
 
         try:

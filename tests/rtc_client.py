@@ -231,6 +231,19 @@ class RtcTestClient:
         await self.pc.close()
 
 
+async def offer_sdp() -> str:
+    """A real aiortc offer (video, audio, a data channel) that nobody will answer: a base for
+    malformed offers, or an offer whose peer never connects."""
+    pc = RTCPeerConnection()
+    pc.addTransceiver("video")
+    pc.addTransceiver("audio")
+    pc.createDataChannel("coach")
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp
+    await pc.close()
+    return sdp
+
+
 def load_video_frames(path: str, size: tuple[int, int] = (640, 480), max_frames: int | None = None,
                       fps: float | None = None) -> list[np.ndarray]:
     """Decode a video file into BGR frames letterboxed to `size` (for ArrayVideoTrack).

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import aiohttp
 import websockets
-from aiortc import RTCPeerConnection
 
 from realtime.http_api import SESSIONS
-from tests.rtc_client import ArrayVideoTrack, RtcTestClient
+from tests.rtc_client import ArrayVideoTrack, RtcTestClient, offer_sdp
 from tests.test_webrtc_client import moving_square
 
 SEED = 19
@@ -37,17 +36,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
-
-
-async def real_offer() -> str:
-    pc = RTCPeerConnection()
-    pc.addTransceiver("video")
-    pc.addTransceiver("audio")
-    pc.createDataChannel("coach")
-    await pc.setLocalDescription(await pc.createOffer())
-    sdp = pc.localDescription.sdp
-    await pc.close()
-    return sdp
 
 
 def mutate(text: str, rng: random.Random) -> str:
@@ -118,7 +106,7 @@ def ws_message(rng: random.Random) -> str | bytes:
 async def test_ten_thousand_malformed_inputs(start_server) -> None:
     srv = await start_server(limits={"max_sessions": SOCKETS + 8})
     rng = random.Random(SEED)
-    sdp = await real_offer()
+    sdp = await offer_sdp()
     statuses: Counter[int] = Counter()
     fives: list[str] = []
     gate = asyncio.Semaphore(CONCURRENCY)

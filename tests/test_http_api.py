@@ -12,7 +12,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from realtime.config import load_settings
 from realtime.server import serve
-from tests.rtc_client import ArrayVideoTrack, RtcTestClient
+from tests.rtc_client import ArrayVideoTrack, RtcTestClient, offer_sdp
 from tests.test_webrtc_client import moving_square
 
 
@@ -44,21 +44,10 @@ async def test_malformed_offers_get_400_with_a_reason(server, body: str, needle:
     assert server.sessions == {}  # nothing half-made is left behind
 
 
-async def _aiortc_offer() -> str:
-    pc = RTCPeerConnection()
-    pc.addTransceiver("video")
-    pc.addTransceiver("audio")
-    pc.createDataChannel("coach")
-    await pc.setLocalDescription(await pc.createOffer())
-    sdp = pc.localDescription.sdp
-    await pc.close()
-    return sdp
-
-
 @pytest.mark.parametrize("mutation", ["no mid", "same mid twice"])
 async def test_offers_that_parse_but_cannot_be_answered_get_400(server, mutation: str) -> None:
     """aiortc accepts these offers and then fails to build the answer: still the client's fault."""
-    sdp = await _aiortc_offer()
+    sdp = await offer_sdp()
     if mutation == "no mid":
         sdp = "\r\n".join(line for line in sdp.split("\r\n") if not line.startswith("a=mid:"))
     else:
@@ -109,7 +98,7 @@ async def test_offers_that_never_connect_cannot_lock_out_a_real_client(start_ser
     """50 offers whose peers never connect, then a real client: it connects within 5 s. Sessions
     waiting to connect count apart from max_sessions, and the oldest of them makes room."""
     srv = await start_server(limits={"max_sessions": 2, "max_pending": 4})
-    sdp = await _aiortc_offer()  # a valid offer whose answer nobody will ever apply
+    sdp = await offer_sdp()  # a valid offer whose answer nobody will ever apply
     body = json.dumps({"type": "offer", "sdp": sdp})
     for _ in range(50):
         status, text = await post(f"{srv.url}/offer", data=body)
