@@ -58,6 +58,9 @@ async def listen_for_reply(page) -> dict:  # noqa: ANN001 - playwright Page
     await page.wait_for_function("document.getElementById('reply').srcObject !== null", timeout=10_000)
     await page.evaluate(METER_JS)
     await page.wait_for_function("window.coachState.transcripts.length > 0", timeout=60_000)
+    # The answer's words, not only sound: a coaching cue can make the reply track loud first.
+    await page.wait_for_function(
+        "Object.keys(window.coachState.replies).some(k => k.startsWith('answer-'))", timeout=60_000)
     await page.wait_for_function("window.loudSince !== null", timeout=60_000)
     await asyncio.sleep(1.0)
     return await page.evaluate("""() => ({
