@@ -20,6 +20,7 @@ from models.paths import pin_caches, weights_dir
 # family -> module with prepare_embedded(weights: Path). Order: cheap first, the LLM last.
 EMBEDDED_STEPS: dict[str, str] = {
     "vad": "models.vad",
+    "turn": "models.turn",
     "tts": "models.tts",
     "asr": "models.asr",
     "embeddings": "models.embeddings",

@@ -75,11 +75,12 @@ class ModelSettings(BaseModel):
 
     Keys are the fields of the family's options class (documented there): models.pose.PoseOptions,
     models.asr.AsrOptions, models.llm.LlmOptions, models.tts.TtsOptions (XttsOptions in the full
-    profile), models.embeddings.EmbeddingOptions, models.vad.VadOptions.
+    profile), models.embeddings.EmbeddingOptions, models.vad.VadOptions, models.turn.TurnOptions.
     """
 
     pose: dict[str, Any] = Field(default_factory=dict, description="e.g. {input_size: 480, threads: 2}")
     vad: dict[str, Any] = Field(default_factory=dict, description="e.g. {min_silence_ms: 600}")
+    turn: dict[str, Any] = Field(default_factory=dict, description="e.g. {silence_cap_ms: 1500}")
     asr: dict[str, Any] = Field(default_factory=dict, description="e.g. {beam_size_final: 3}")
     llm: dict[str, Any] = Field(default_factory=dict, description="e.g. {max_tokens: 120}")
     llm_remote: dict[str, Any] | None = Field(

@@ -26,7 +26,7 @@ from realtime.voice.responder import build_messages
 log = logging.getLogger(__name__)
 
 # Load order: what a session needs first (cheap and visible) before the big LLM.
-FAMILIES = ("pose", "action", "vad", "tts", "asr", "knowledge", "llm")
+FAMILIES = ("pose", "action", "vad", "turn", "tts", "asr", "knowledge", "llm")
 
 
 class ModelHub:
@@ -38,6 +38,7 @@ class ModelHub:
         self.pose: Any = None
         self.action: Any = None
         self.vad: Any = None
+        self.turn: Any = None
         self.asr: Any = None
         self.tts: Any = None
         self.llm: Any = None
@@ -98,7 +99,7 @@ class ModelHub:
     def _load_all(self, families: tuple[str, ...]) -> None:
         loaders: dict[str, Callable[[], tuple[Any, str, str]]] = {
             "pose": lambda: self.vision_pool.submit(self._load_pose).result(),  # see vision_pool
-            "action": self._load_action, "vad": self._load_vad, "asr": self._load_asr, "tts": self._load_tts,
+            "action": self._load_action, "vad": self._load_vad, "turn": self._load_turn, "asr": self._load_asr, "tts": self._load_tts,
             "knowledge": self._load_knowledge, "llm": self._load_llm,
         }
         for family in families:
@@ -142,6 +143,13 @@ class ModelHub:
 
         path = embedded_model_path(weights_dir())
         return SileroVad(path), "silero-vad v6 (onnxruntime)", str(path)
+
+    def _load_turn(self) -> tuple[Any, str, str]:
+        from models.turn import SmartTurn, TurnOptions, embedded_model_path
+
+        options = TurnOptions.model_validate(self.settings.models.turn)
+        path = embedded_model_path(weights_dir())
+        return SmartTurn(path, threads=options.threads), "smart-turn v3.2 (onnxruntime)", str(path)
 
     def _load_asr(self) -> tuple[Any, str, str]:
         from models.asr import AsrOptions, FasterWhisperRecognizer, embedded_options, full_options

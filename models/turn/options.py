@@ -1,0 +1,26 @@
+"""When a pause ends the person's turn: Smart Turn's bar and the silence cap, with their reasons."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class TurnOptions(BaseModel):
+    """End-of-turn settings used when the Smart Turn model is loaded (without it the VAD's
+    `min_silence_ms` alone ends a turn, as before).
+
+    A pause is judged once, when the reply starts speculatively (~150 ms of silence), by the model
+    and by the words heard (`realtime/voice/turn_end.py`). Defaults from `benchmarks/turns.py`.
+    """
+
+    threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="Smart Turn probability of a finished turn at or above which a pause "
+        "may end it (the model's own decision point).")
+    words_after_ms: int = Field(
+        700, ge=0, description="Silence that ends a turn whose words sound finished but whose sound the model "
+        "did not judge finished: it misjudges some voices (a robotic voice's finished questions read 0.01-0.1).")
+    silence_cap_ms: int = Field(
+        1800, ge=200, description="Silence that ends a turn whatever the model says: longer than the 0.3-1.5 s "
+        "pauses a person catches breath in mid-sentence, short enough that a question the model misjudges "
+        "is still answered.")
+    threads: int = Field(1, ge=1, description="onnxruntime intra-op threads (one call is ~40 ms on one core here).")
