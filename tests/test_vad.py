@@ -116,3 +116,24 @@ def test_flush_closes_an_utterance_in_progress(vad: SileroVad) -> None:
     (event,) = segmenter.flush()
     assert isinstance(event, UtteranceEnded) and event.duration > 1.0
     assert not segmenter.in_speech
+
+
+def test_a_judged_pause_ends_the_turn_at_its_own_silence(vad: SileroVad) -> None:
+    """With a caller judging pauses, the default silence is only a cap: `end_pause_after` shortens
+    the pause in progress, `end_turn` ends it at once, and speech resuming forgets a verdict."""
+    speech = piper_speech(SENTENCE)
+    segmenter = Segmenter(vad, turn_end_ms=1800)
+    events = feed(segmenter, pad(speech, 0.5, 0.3))
+    assert [type(e) for e in events] == [SpeechStarted] and segmenter.in_speech  # 0.3 s < the cap
+    segmenter.end_pause_after(600)
+    ended = feed(segmenter, np.zeros(int(0.4 * RATE), np.float32))
+    assert [type(e) for e in ended] == [UtteranceEnded]
+
+    segmenter = Segmenter(vad, turn_end_ms=1800)
+    feed(segmenter, pad(speech, 0.5, 0.3))
+    segmenter.end_pause_after(1000)
+    feed(segmenter, speech)  # they went on: the verdict was for the pause before
+    assert segmenter.in_speech and not feed(segmenter, np.zeros(int(1.2 * RATE), np.float32))
+    event = segmenter.end_turn()
+    assert isinstance(event, UtteranceEnded) and event.duration > 2 * speech.size / RATE
+    assert segmenter.end_turn() is None and not segmenter.in_speech

@@ -19,7 +19,7 @@ from models.audio import resample
 from realtime.voice import conversation as conversation_module
 from tests.coaching_sequences import generate
 from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient
-from tests.speech import piper_speech, white_noise
+from tests.speech import piper_speech, piper_speech_paused, white_noise
 from tests.test_webrtc_client import moving_square
 
 pytestmark = pytest.mark.slow
@@ -104,31 +104,52 @@ async def test_the_whole_question_finds_the_note_the_partials_missed(
         await client.close()
 
 
-def trimmed(pcm: np.ndarray, level: int = 300) -> np.ndarray:
-    """Speech without the synthesiser's own leading and trailing silence."""
-    loud = np.flatnonzero(np.abs(pcm) > level)
-    return pcm[loud[0]: loud[-1] + 1]
-
-
-async def test_a_pause_mid_question_drops_the_speculative_answer_unheard(start_server, loaded_hub) -> None:
+async def test_a_breath_mid_question_is_waited_out_and_its_speculative_answer_dropped(start_server, loaded_hub) -> None:
+    """0.6 s of silence after "What was my": the VAD's silence alone (0.5 s) answered half a question;
+    Smart Turn and the dangling words hold the turn open (to the cap, or 0.7 s when Whisper hears
+    the fragment as a finished question), and the answer speculatively started at the pause is
+    dropped unheard when they go on."""
     server = await start_server(hub=loaded_hub)
     client, mic = await voice_client(server)
     try:
-        pause = np.zeros(int(0.38 * 48_000), np.int16)  # past the 0.2 s speculation, short of 0.5 s end of turn
-        mic.play(np.concatenate([np.zeros(9600, np.int16), trimmed(speech48k("How should I breathe")), pause,
-                                 trimmed(speech48k("during a squat?")), np.zeros(48_000, np.int16)]))
+        before, after = piper_speech_paused("What was my tempo on the last set?", after_words=3, pause_s=0.6)
+        question = np.concatenate([np.zeros(3200, np.float32), before, after, np.zeros(16_000, np.float32)])
+        mic.play((np.clip(resample(question, 16_000, 48_000), -1, 1) * 32767).astype(np.int16))
         done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
                                      timeout=60)
         await asyncio.sleep(1.0)
         finals = [m for m in client.messages if m["type"] == "transcript" and m["final"]]
-        assert len(finals) == 1, finals  # one turn: the answer to "How should I breathe" was never sent
-        assert "breathe" in finals[0]["text"].lower() and "squat" in finals[0]["text"].lower(), finals
+        assert len(finals) == 1, finals  # one turn: nothing answered "What was my"
+        assert "tempo" in finals[0]["text"].lower() and "set" in finals[0]["text"].lower(), finals
         assert {m["turn"] for m in client.messages if m["type"] == "reply"} == {done["turn"]}
         registry = server.ctx.metrics.registry
+        verdicts = {v: registry.get_sample_value("coach_pause_judgements_total", {"verdict": v})
+                    for v in ("end", "wait", "wait_cap")}
+        assert (verdicts["wait_cap"] or 0) + (verdicts["wait"] or 0) >= 1, verdicts
         assert registry.get_sample_value("coach_speculative_turns_total", {"outcome": "abandoned"}) >= 1
         assert registry.get_sample_value("coach_speculative_turns_total", {"outcome": "confirmed"}) == 1
         server.ctx.store.flush()
         assert [t["role"] for t in server.ctx.store.get(client.session_id)["turns"]] == ["user", "assistant"]
+    finally:
+        await client.close()
+
+
+async def test_an_end_of_turn_model_that_throws_leaves_the_words_to_decide(start_server, loaded_hub,
+                                                                          monkeypatch) -> None:
+    def explode(audio: np.ndarray) -> float:
+        raise RuntimeError("smart turn crashed")
+
+    monkeypatch.setattr(loaded_hub.turn, "probability", explode)
+    server = await start_server(hub=loaded_hub)
+    client, mic = await voice_client(server)
+    try:
+        mic.play(spoken_question("How many reps did I do?"))
+        final = await client.wait_for(lambda m: m["type"] == "transcript" and m["final"], timeout=30)
+        await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer", timeout=60)
+        assert "reps" in final["text"].lower(), final
+        registry = server.ctx.metrics.registry
+        assert registry.get_sample_value("coach_model_errors_total", {"family": "turn"}) >= 1
+        assert registry.get_sample_value("coach_pause_judgements_total", {"verdict": "wait"}) >= 1
     finally:
         await client.close()
 

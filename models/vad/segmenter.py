@@ -6,7 +6,8 @@ One `Segmenter` per voice session, fed from one thread. It gives the voice loop 
 - partial transcripts: while `in_speech`, `current_audio()` returns the utterance so far
   (pre-roll included) for an ASR pass;
 - the final utterance: `UtteranceEnded` after `min_silence_ms` of silence (or when a monologue
-  reaches `max_utterance_s`, with `truncated=True`), carrying the audio to transcribe.
+  reaches `max_utterance_s`, with `truncated=True`), carrying the audio to transcribe; or sooner,
+  when the caller's end-of-turn model judges a pause final (`end_turn`).
 Times are seconds of stream time (samples pushed / 16000) since the segmenter was created.
 """
 
@@ -55,8 +56,12 @@ class _State(enum.Enum):
 class Segmenter:
     """Cuts a 16 kHz mono float32 stream into utterances. Per session; not thread-safe."""
 
-    def __init__(self, vad: SileroVad, options: VadOptions | None = None) -> None:
+    def __init__(self, vad: SileroVad, options: VadOptions | None = None, turn_end_ms: int | None = None) -> None:
+        """`turn_end_ms`: silence that ends an utterance, when the caller judges pauses itself
+        (`end_turn`) and this is only its cap; default `options.min_silence_ms`. A blip too short to
+        be speech is still dropped after `min_silence_ms`."""
         self.options = options or VadOptions()
+        self._turn_end_ms = turn_end_ms if turn_end_ms is not None else self.options.min_silence_ms
         self._stream = vad.stream()
         ms = SAMPLE_RATE // 1000
         self._window_ms = WINDOW_SAMPLES / ms
@@ -113,6 +118,19 @@ class Segmenter:
         self._reset_utterance()
         return events
 
+    def end_pause_after(self, silence_ms: int) -> None:
+        """The pause in progress ends the utterance at `silence_ms` of silence instead of the
+        default (an end-of-turn model judged it); speech resuming forgets this."""
+        if self._state is _State.SPEAKING:
+            self._pause_end_ms = silence_ms
+
+    def end_turn(self) -> UtteranceEnded | None:
+        """End the utterance in progress now (an end-of-turn model judged the pause final before
+        `min_silence_ms`, which then acts as a cap); None when no utterance is in progress."""
+        if self._state is not _State.SPEAKING:
+            return None
+        return self._end()
+
     def reset(self) -> None:
         """Forget everything (e.g. after the coach's own voice was heard); stream time goes on."""
         self._stream.reset()
@@ -130,6 +148,7 @@ class Segmenter:
         self._voiced_ms = 0.0
         self._silence_start: int | None = None  # first sample of the current silence run
         self._last_voiced_end = 0
+        self._pause_end_ms: int | None = None  # end_pause_after, for the pause in progress
 
     def _step(self, window: np.ndarray) -> list[VadEvent] | None:
         opts = self.options
@@ -161,6 +180,7 @@ class Segmenter:
             self._voiced_ms += self._window_ms
             self._last_voiced_end = self._consumed
             self._silence_start = None
+            self._pause_end_ms = None
         elif silent and self._silence_start is None:
             self._silence_start = start
 
@@ -174,7 +194,7 @@ class Segmenter:
                 return None
             return self._maybe_confirm()
 
-        if silence_ms >= opts.min_silence_ms:
+        if silence_ms >= (self._pause_end_ms if self._pause_end_ms is not None else self._turn_end_ms):
             return [self._end()]
         if self._consumed - self._chunk_start >= self._max_samples:
             return self._cut()

@@ -5,8 +5,10 @@ While the person speaks, partial transcripts are made at an interval, and the LL
 turn's prompt so far (facts, the coaching note retrieved for the words so far, the words) into its
 KV cache. When they pause, a partial transcript of every word starts at once; at 150 ms of silence
 the reply starts speculatively from it (it is the final transcript: Whisper does not run again),
-held back by a `Gate` until the VAD confirms the end of the turn (or dropped unheard if the person
-goes on). The answer streams from the LLM, grounded in the measured facts and the retrieved
+held back by a `Gate` until the end of the turn is confirmed (or dropped unheard if the person goes
+on). Smart Turn and the pause transcript's words judge that pause (`turn_end.py`): finished, the turn
+ends there; mid-sentence, it ends only at a longer silence cap, so a person catching their breath
+is not answered on half a question. Without Smart Turn, the VAD's silence ends the turn. The answer streams from the LLM, grounded in the measured facts and the retrieved
 coaching note; its text deltas go to the client as they come and its sentences go to TTS as soon
 as each is complete. When the person starts speaking over the coach (barge-in), the reply track is
 flushed and the LLM and TTS work is stopped at once.
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from models.tts import SentenceChunker
+from models.turn import TurnOptions
 from models.vad import Segmenter, SpeechStarted, UtteranceEnded, VadOptions
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
 from realtime.voice.cues import CuePolicy
@@ -38,6 +41,7 @@ from realtime.voice.responder import (
     find_note,
 )
 from realtime.voice.speaker import Speaker
+from realtime.voice.turn_end import pause_end_ms
 from realtime.voice.turn_timer import TurnTimer
 
 if TYPE_CHECKING:
@@ -151,6 +155,7 @@ class Conversation:
         self.active: _ActiveReply | None = None
         self._segmenter: Any = None
         self._vad_options: Any = None
+        self._turn_options: TurnOptions | None = None  # set when Smart Turn judges pauses
         self._stream_time = 0.0
         self._stream_clock: tuple[float, float] | None = None  # (wall, stream seconds) at last push
         self._partial_busy = False
@@ -196,8 +201,12 @@ class Conversation:
         if self.hub.vad is None or self.hub.asr is None:
             return
         if self._segmenter is None:
-            self._vad_options = VadOptions.model_validate(self.session.ctx.settings.models.vad)
-            self._segmenter = Segmenter(self.hub.vad, self._vad_options)
+            models = self.session.ctx.settings.models
+            self._vad_options = VadOptions.model_validate(models.vad)
+            if self.hub.turn is not None:
+                self._turn_options = TurnOptions.model_validate(models.turn)
+            cap = self._turn_options.silence_cap_ms if self._turn_options is not None else None
+            self._segmenter = Segmenter(self.hub.vad, self._vad_options, turn_end_ms=cap)
         self._stream_time += len(pcm16k) / 16_000
         self._stream_clock = (time.monotonic(), self._stream_time)
         for event in self._segmenter.push(pcm16k):
@@ -337,8 +346,39 @@ class Conversation:
             self.session.spawn(self._read_ahead(ahead), "llm-prefill-note")
         elif (cancel_prefill := getattr(self.hub.llm, "cancel_prefill", None)) is not None:
             cancel_prefill()  # the final transcript needs the cores now; what was read stays cached
-        heard = asyncio.shield(covering.heard) if covering is not None else None
-        spec.task = self.session.spawn(self._understand(audio, timer, spec.gate, heard), "speculative-turn")
+        if covering is not None:
+            heard, source = covering.heard, "pause_partial"
+        else:
+            heard, source = asyncio.ensure_future(self.hub.transcribe(audio, True)), "whole_turn"
+        # Shielded: dropping the turn must not cancel a transcription the judge is waiting for too.
+        spec.task = self.session.spawn(self._understand(audio, timer, spec.gate, asyncio.shield(heard), source),
+                                       "speculative-turn")
+        if self._turn_options is not None:
+            self.session.spawn(self._judge_pause(spec, audio, heard), "end-of-turn")
+
+    async def _judge_pause(self, spec: _Speculation, audio: np.ndarray, heard: asyncio.Future[Any]) -> None:
+        """Decide how long this pause must last to end the turn (`turn_end.pause_end_ms`): at once,
+        a little longer, or the silence cap. A model that throws leaves the words to decide."""
+        assert self._turn_options is not None
+        probability: float | None = None
+        try:
+            probability = await asyncio.get_running_loop().run_in_executor(None, self.hub.turn.probability, audio)
+        except Exception as exc:
+            log.warning("session %s: end-of-turn model failed: %s", self.session.id, exc)
+            self.session.ctx.metrics.model_errors.labels("turn").inc()
+        try:
+            words: str | None = (await asyncio.shield(heard)).text
+        except Exception:
+            words = None  # _understand reports the failure
+        if self._speculation is not spec:
+            return  # they went on speaking, or the silence already ended the turn
+        end_ms = pause_end_ms(probability, words, self._turn_options)
+        self.session.ctx.metrics.pause_judgements.labels(
+            "end" if end_ms == 0 else "wait_cap" if end_ms == self._turn_options.silence_cap_ms else "wait").inc()
+        if end_ms > 0:
+            self._segmenter.end_pause_after(end_ms)
+        elif (event := self._segmenter.end_turn()) is not None:
+            self._on_utterance(event)
 
     def _abandon_speculation(self) -> None:
         """The person went on speaking: drop the speculative reply before anyone hears it."""
@@ -370,10 +410,11 @@ class Conversation:
         self.session.spawn(self._understand(event.audio, timer, Gate()), "asr-final")
 
     async def _understand(self, audio: np.ndarray, timer: TurnTimer, gate: Gate,
-                          heard: Awaitable[Any] | None = None) -> None:
+                          heard: Awaitable[Any] | None = None, source: str = "whole_turn") -> None:
         """Final transcript of a turn, then the reply; both behind `gate` while it is speculative.
 
-        `heard`: a partial transcription of every word of the turn, which is then its final one."""
+        `heard`: a transcription of every word of the turn already under way (`source` says which:
+        the pause partial, or one started with the speculation), which is then its final one."""
         try:
             result = await (heard if heard is not None else self.hub.transcribe(audio, True))
         except Exception as exc:
@@ -383,7 +424,6 @@ class Conversation:
         finally:
             self._final_transcript_due = False
         timer.stamp("final_transcript")
-        source = "pause_partial" if heard is not None else "whole_turn"
         self.session.ctx.metrics.stage_latency.labels("asr_final").observe(result.compute_s)
         if not result.text:
             self._set_answering(False)

@@ -1,0 +1,55 @@
+"""How long a pause must last to end the person's turn: what Smart Turn hears, and the words heard.
+
+Smart Turn judges the sound (intonation, rhythm). On the benchmark's synthetic voices
+(`benchmarks/turns.py`) it takes many mid-sentence pauses for finished turns and many finished
+robotic-voice questions for unfinished ones. The pause transcript is made at every pause anyway (it
+becomes the final transcript), so its words give a second, independent opinion for free: an English
+question does not end on "the", "my", "during" or "should I". The verdict is the silence at which
+this pause ends the turn:
+
+- both say finished: at once (the speculative reply already under way is heard);
+- the words say finished, Smart Turn not: at `words_after_ms`, so a misjudged voice waits a little,
+  not the whole cap;
+- the words stop mid-sentence, or nothing was heard or judged: at the silence cap.
+"""
+
+from __future__ import annotations
+
+import re
+
+from models.turn import TurnOptions
+
+# Words a spoken sentence almost never ends on: articles, possessives, conjunctions, subject
+# pronouns (a question ends on "did I do", not on "did I"), prepositions that are never left
+# stranded, question words and hesitations. Left out on purpose: words questions often end on
+# ("what should I focus on?", "keep my elbows in", "what should I do?", "how heavy it is").
+UNFINISHED_ENDINGS = frozenset("""
+    a an the my your our their
+    and or but because if than when while
+    i we they he she
+    of during between into onto
+    how what why which whose
+    um uh er erm
+""".split())
+_WORD = re.compile(r"[a-z']+")
+
+
+def words_unfinished(text: str) -> bool:
+    """The transcript stops mid-sentence: on a word that needs more, or on a trailing "..." or ","."""
+    stripped = text.strip()
+    if stripped.endswith(("..", ",", "-", "\u2026")):
+        return True
+    words = _WORD.findall(stripped.lower())
+    return bool(words) and words[-1] in UNFINISHED_ENDINGS
+
+
+def pause_end_ms(probability: float | None, words: str | None, options: TurnOptions) -> int:
+    """Silence (ms) at which this pause ends the turn; 0: now.
+
+    `probability`: Smart Turn's (None if it failed); `words`: the pause transcript (None if it
+    failed, "" if it heard nothing)."""
+    if not words or words_unfinished(words):
+        return options.silence_cap_ms
+    if probability is not None and probability >= options.threshold:
+        return 0
+    return options.words_after_ms
