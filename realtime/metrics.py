@@ -64,6 +64,12 @@ class ServerMetrics:
             ["source"],
             registry=r,
         )
+        self.answers = Counter(
+            "coach_answers_total",
+            "Answers by source: the measured facts (no LLM), the LLM, or 'one moment' while it loads",
+            ["source"],
+            registry=r,
+        )
         self.pause_judgements = Counter(
             "coach_pause_judgements_total",
             "Pauses judged by Smart Turn and the words heard: the turn ended there (end), or waited a "

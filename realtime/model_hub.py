@@ -62,6 +62,8 @@ class ModelHub:
         self.voice_listening = 0
         self._transcribing = 0
         self._transcribing_lock = threading.Lock()
+        self._fact_answerer: Any = None
+        self._fact_answerer_lock = threading.Lock()
 
     @property
     def transcribing(self) -> bool:
@@ -81,6 +83,18 @@ class ModelHub:
                     self._transcribing -= 1
 
         return await asyncio.get_running_loop().run_in_executor(self.asr_pool, run)
+
+    def answer_from_facts(self, question: str, facts: dict[str, Any]) -> Any:
+        """`FactAnswerer.answer` (blocking: an embedding); its examples are embedded on first use,
+        with the knowledge base's embedder. None without the knowledge base."""
+        if self.knowledge is None:
+            return None
+        with self._fact_answerer_lock:
+            if self._fact_answerer is None:
+                from realtime.voice.fact_answers import FactAnswerer
+
+                self._fact_answerer = FactAnswerer(self.knowledge.embedder.embed)
+        return self._fact_answerer.answer(question, facts)
 
     def start_loading(self, families: tuple[str, ...] = FAMILIES) -> None:
         for family in families:

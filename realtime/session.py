@@ -20,6 +20,7 @@ import av
 from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from coaching.session_stats import SessionStats
 from realtime.channels import ClientChannel
 from realtime.context import ServerContext
 from realtime.media.audio_in import MicrophoneResampler
@@ -170,6 +171,12 @@ class Session:
         if self.vision is None:
             return [], None, []
         return self.vision.measured()
+
+    def fact_sheet(self) -> dict[str, Any]:
+        """What the camera measured, structured (`SessionStats.facts()`), for answers from the facts."""
+        if self.vision is None:
+            return SessionStats().facts()
+        return self.vision.fact_sheet()
 
     # ------------------------------------------------------------------ incoming messages
 

@@ -63,6 +63,11 @@ class VisionLoop:
             facts = coach.facts()
             return coach.summary_lines(), facts["exercise"], list(facts["faults_this_set"])
 
+    def fact_sheet(self) -> dict[str, Any]:
+        """Everything measured, as `SessionStats.facts()` (any thread)."""
+        with self._lock:
+            return self.analyzer.coach.facts()
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         metrics = self.session.ctx.metrics

@@ -16,6 +16,7 @@ import pytest
 import websockets
 
 from models.audio import resample
+from models.health import FamilyStatus, ModelState
 from realtime.voice import conversation as conversation_module
 from tests.coaching_sequences import generate
 from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient
@@ -195,24 +196,81 @@ async def test_silence_and_noise_are_not_turns(start_server, loaded_hub) -> None
         await client.close()
 
 
+def seven_squats(session) -> None:  # noqa: ANN001
+    """Feed the analysis directly: no video of seven real squats exists here."""
+    session.vision.choose_exercise("squat")
+    sequence = generate("squat", reps=7, view="side", seed=3)
+    with session.vision._lock:  # noqa: SLF001
+        coach = session.vision.analyzer.coach
+        coach.choose("squat", 0.0)
+        for keypoints, t in sequence:
+            coach.update(keypoints, sequence.width, sequence.height, float(t))
+
+
+async def test_a_spoken_question_about_the_count_is_answered_from_the_facts(start_server, loaded_hub) -> None:
+    """No LLM prompt to read: the answer's words are the measured count, and the turn's stages
+    show no LLM token."""
+    server = await start_server(hub=loaded_hub)
+    client, mic = await voice_client(server)
+    try:
+        session = server.sessions[client.session_id]
+        await asyncio.sleep(0.5)
+        seven_squats(session)
+        mic.play(spoken_question("How many reps did I do?"))
+        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
+                                     timeout=60)
+        assert re.search(r"\b(7|seven)\b", reply_text(client, done["turn"]).lower())
+        metrics = await client.wait_for(lambda m: m["type"] == "metrics", timeout=30)
+        assert "answer_text" in metrics["stages"] and "llm_first_token" not in metrics["stages"], metrics
+        assert metrics["stages"]["first_reply_frame"] > metrics["stages"]["final_transcript"]
+        registry = server.ctx.metrics.registry
+        assert registry.get_sample_value("coach_answers_total", {"source": "facts"}) == 1
+        assert registry.get_sample_value("coach_answers_total", {"source": "llm"}) is None
+    finally:
+        await client.close()
+
+
 async def test_answer_uses_the_measured_rep_count(start_server, loaded_hub) -> None:
+    """A typed question the fact answers do not take (advice words) still gets the count from the LLM."""
     server = await start_server(hub=loaded_hub)
     client, _ = await voice_client(server)
     try:
         session = server.sessions[client.session_id]
         await asyncio.sleep(0.5)
-        session.vision.choose_exercise("squat")
-        sequence = generate("squat", reps=7, view="side", seed=3)
-        with session.vision._lock:  # feed the analysis directly: no video of seven real squats exists here
-            coach = session.vision.analyzer.coach
-            coach.choose("squat", 0.0)
-            for keypoints, t in sequence:
-                coach.update(keypoints, sequence.width, sequence.height, float(t))
-        client.send({"type": "chat", "text": "How many squats have I done so far?"})
+        seven_squats(session)
+        client.send({"type": "chat", "text": "How many squats have I done so far, and should I do more?"})
         done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"], timeout=60)
         text = reply_text(client, done["turn"]).lower()
         assert re.search(r"\b(7|seven)\b", text), text
+        assert server.ctx.metrics.registry.get_sample_value("coach_answers_total", {"source": "llm"}) == 1
     finally:
+        await client.close()
+
+
+async def test_a_question_while_the_llm_loads_gets_a_spoken_one_moment(start_server, loaded_hub,
+                                                                        monkeypatch) -> None:
+    server = await start_server(hub=loaded_hub)
+    client, mic = await voice_client(server)
+    ready = loaded_hub.health.get("llm")
+    monkeypatch.setattr(loaded_hub, "llm", None)
+    loaded_hub.health.set(FamilyStatus(family="llm", state=ModelState.LOADING))
+    try:
+        mic.play(spoken_question("How should I breathe during a squat?"))
+        error = await client.wait_for(lambda m: m["type"] == "error", timeout=30)
+        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
+                                     timeout=30)
+        assert error["code"] == "llm_unavailable" and "loading" in error["message"]
+        assert reply_text(client, done["turn"]) == conversation_module.STILL_LOADING
+        # "done" comes once the words are written, before they are spoken, and here even before the
+        # microphone has played the question's trailing second of silence.
+        for _ in range(50):
+            if mic.speech_done_at is not None and loud_frames_after(client, mic.speech_done_at) > 25:
+                break
+            await asyncio.sleep(0.1)
+        assert mic.speech_done_at is not None and loud_frames_after(client, mic.speech_done_at) > 25, \
+            "the 'one moment' must be heard"
+    finally:
+        loaded_hub.health.set(ready)
         await client.close()
 
 
@@ -238,6 +296,22 @@ async def test_barge_in_flushes_the_reply_and_marks_it_interrupted(start_server,
         assert any(t.get("interrupted") for t in record["turns"] if t["role"] == "assistant")
     finally:
         await client.close()
+
+
+async def test_a_fact_answerer_that_throws_leaves_the_question_to_the_llm(start_server, loaded_hub,
+                                                                         monkeypatch) -> None:
+    def explode(question: str, facts: dict) -> None:
+        raise RuntimeError("embedder crashed")
+
+    monkeypatch.setattr(loaded_hub, "answer_from_facts", explode)
+    server = await start_server(hub=loaded_hub)
+    async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws") as ws:
+        json.loads(await ws.recv())
+        await ws.send(json.dumps({"type": "chat", "text": "How many reps did I do?"}))
+        text = ""
+        while not (data := json.loads(await asyncio.wait_for(ws.recv(), 60)))["type"] == "reply" or not data["done"]:
+            text += data.get("delta", "") if data["type"] == "reply" else ""
+        assert text and server.ctx.metrics.registry.get_sample_value("coach_answers_total", {"source": "llm"}) == 1
 
 
 async def test_websocket_chat_streams_text_and_pcm_audio(start_server, loaded_hub) -> None:

@@ -28,10 +28,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from models.tts import SentenceChunker
+from models.health import ModelState
 from models.turn import TurnOptions
 from models.vad import Segmenter, SpeechStarted, UtteranceEnded, VadOptions
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
 from realtime.voice.cues import CuePolicy
+from realtime.voice.fact_answers import FactAnswer
 from realtime.voice.gate import Gate
 from realtime.voice.note_tags import NoteTagFilter
 from realtime.voice.responder import (
@@ -62,6 +64,7 @@ MIN_WORDS_TO_RETRIEVE = 3
 # the end of the turn later (min_silence_ms), and by then the first clause is often ready.
 SPECULATE_AFTER_SILENCE_S = 0.15
 MAX_HISTORY = 8
+STILL_LOADING = "One moment: I'm still getting ready. Ask me again in a few seconds."
 # The LLM pauses between tokens while the first words are synthesised (Speaker.wait_while_first_synthesis),
 # at most this long: Piper takes ~0.1 s for a clause with both cores here, twice that beside the LLM.
 FIRST_SYNTHESIS_WAIT_S = 0.4
@@ -463,13 +466,22 @@ class Conversation:
                       gate: Gate | None = None) -> None:
         """Start a reply (interrupting any reply in flight) and wait for it to finish.
 
-        `gate` holds what the reply says until its turn is confirmed (speculative voice turns).
+        A question about what was measured gets its answer from the facts at once (`fact_answers`),
+        with or without the LLM; anything else waits for the LLM, and while it is still loading the
+        coach says so. `gate` holds what the reply says until its turn is confirmed (speculative
+        voice turns).
         """
-        if self.hub.llm is None:
+        said, source = None, "llm"
+        if kind == "answer" and (fact := await self._fact_answer(request)) is not None:
+            said, source = fact.text, "facts"
+        if said is None and self.hub.llm is None:
             (gate or Gate()).run(lambda: self.session.send(
                 ErrorMessage(code="llm_unavailable", message=self._unavailable("llm"))))
-            self._set_answering(False)
-            return
+            status = self.session.ctx.health.get("llm")
+            if not speak or self.hub.tts is None or status is None or status.state is not ModelState.LOADING:
+                self._set_answering(False)
+                return
+            said, source = STILL_LOADING, "still_loading"
         if self.active is not None:
             self.interrupt("new turn")
         reply = _ActiveReply(turn=timer.turn, kind=kind, gate=gate or Gate())
@@ -477,7 +489,7 @@ class Conversation:
         reply.task = asyncio.current_task()  # type: ignore[assignment]
         self._set_answering(True)
         try:
-            await self._reply(request, timer, reply, speak)
+            await self._reply(request, timer, reply, speak, said, source)
         except asyncio.CancelledError:
             pass  # barge-in or abandoned speculation: the reply has already been stopped
         finally:
@@ -485,27 +497,80 @@ class Conversation:
             if self.active is reply:
                 self.active = None
 
-    async def _reply(self, request: str, timer: TurnTimer, reply: _ActiveReply, speak: bool) -> None:
-        session, loop = self.session, asyncio.get_running_loop()
+    async def _fact_answer(self, request: str) -> FactAnswer | None:
+        """The answer from the measured facts, if `request` asks for one (a few ms, off the loop)."""
+        if self.hub.knowledge is None:
+            return None
+        facts = self.session.fact_sheet()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, self.hub.answer_from_facts, request, facts)
+        except Exception as exc:  # the embedder threw: the LLM answers instead
+            log.warning("session %s: fact answer failed: %s", self.session.id, exc)
+            return None
+
+    async def _reply(self, request: str, timer: TurnTimer, reply: _ActiveReply, speak: bool,
+                     said: str | None, source: str) -> None:
+        """The reply: `said` (a fact answer, or that the LLM is loading) is said as is; otherwise
+        the LLM answers, grounded in the measured facts and the coaching note found for the request."""
+        session = self.session
         facts, exercise, faults = session.measured_facts()
-        read = self._prefilled[1] if self._prefilled is not None and self._prefilled[0] == reply.turn \
-            and reply.kind == "answer" else None
-        if read and self._prefilled_words == request:
-            passages = read  # found for these very words, and already in the KV cache
-        else:
-            # The whole question may find a note the words so far did not, or a better one than a
-            # misheard partial did ("How long should I rest this week?" found the deload note); the
-            # note already read stays while it is still among the best two (`_find_note`).
-            query = request if reply.kind != "summary" else "how did my set go, what to fix next set"
-            passages = await self._find_note(query, exercise, faults, keep=read)
-        timer.stamp("retrieval")
+        passages: list[Any] = []
+        if said is None:
+            read = self._prefilled[1] if self._prefilled is not None and self._prefilled[0] == reply.turn \
+                and reply.kind == "answer" else None
+            if read and self._prefilled_words == request:
+                passages = read  # found for these very words, and already in the KV cache
+            else:
+                # The whole question may find a note the words so far did not, or a better one than a
+                # misheard partial did ("How long should I rest this week?" found the deload note); the
+                # note already read stays while it is still among the best two (`_find_note`).
+                query = request if reply.kind != "summary" else "how did my set go, what to fix next set"
+                passages = await self._find_note(query, exercise, faults, keep=read)
+            timer.stamp("retrieval")
         citations = [Citation(id=p.doc_id, title=p.title) for p in passages]
-        messages = build_messages(request, facts, passages, self.history)
 
         if speak and self.hub.tts is not None:
             reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, self._sink(timer, reply.gate), reply.stop,
                                     on_first_audio=lambda: timer.stamp("tts_first_audio"))
-        chunker, tags = SentenceChunker(), NoteTagFilter()
+        chunker = SentenceChunker()
+        failed: BaseException | None = None
+        if said is None:
+            failed = await self._generate(build_messages(request, facts, passages, self.history), reply, chunker,
+                                          timer)
+        else:
+            timer.stamp("answer_text")
+            self._say(said, reply, chunker, timer)
+        for sentence in chunker.flush():
+            timer.stamp("first_sentence")
+            if reply.speaker:
+                reply.speaker.say(sentence)
+
+        def conclude() -> None:
+            if failed is not None:
+                self._model_failed("llm", failed)
+            elif not reply.text:
+                session.send(ErrorMessage(code="llm_no_answer",
+                                          message="the language model gave no answer in time; please ask again"))
+            session.send(Reply(turn=reply.turn, done=True, kind=reply.kind, citations=citations))
+            session.ctx.metrics.answers.labels(source).inc()
+            self._remember(request, reply, interrupted=False, citations=citations)
+
+        reply.gate.run(conclude)
+        if reply.speaker:
+            await reply.speaker.finish()
+        # The LLM is free while the answer is spoken: read the next turn's context now. Not before
+        # the answer is synthesised: a short answer is often written before its first words are,
+        # and this prefill beside Piper made them ~0.2 s late ("I did not see any reps yet.").
+        reply.gate.run(lambda: self.session.spawn(self._prefill(self.turn, None), "llm-prefill"))
+        # With speech queued but not yet on the wire, the first frame's callback reports instead.
+        if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer:
+            reply.gate.run(lambda: self._report(timer))
+
+    async def _generate(self, messages: list[dict[str, str]], reply: _ActiveReply, chunker: SentenceChunker,
+                        timer: TurnTimer) -> BaseException | None:
+        """Stream the LLM's answer into `_say`; returns what the model threw, if it did."""
+        loop = asyncio.get_running_loop()
+        tags = NoteTagFilter()
         deltas: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
 
         def generate() -> None:
@@ -530,30 +595,7 @@ class Conversation:
             self._say(tags.push(delta), reply, chunker, timer)
         await generation
         self._say(tags.flush(), reply, chunker, timer)
-        for sentence in chunker.flush():
-            timer.stamp("first_sentence")
-            if reply.speaker:
-                reply.speaker.say(sentence)
-
-        def conclude() -> None:
-            if failed is not None:
-                self._model_failed("llm", failed)
-            elif not reply.text:
-                session.send(ErrorMessage(code="llm_no_answer",
-                                          message="the language model gave no answer in time; please ask again"))
-            session.send(Reply(turn=reply.turn, done=True, kind=reply.kind, citations=citations))
-            self._remember(request, reply, interrupted=False, citations=citations)
-
-        reply.gate.run(conclude)
-        if reply.speaker:
-            await reply.speaker.finish()
-        # The LLM is free while the answer is spoken: read the next turn's context now. Not before
-        # the answer is synthesised: a short answer is often written before its first words are,
-        # and this prefill beside Piper made them ~0.2 s late ("I did not see any reps yet.").
-        reply.gate.run(lambda: self.session.spawn(self._prefill(self.turn, None), "llm-prefill"))
-        # With speech queued but not yet on the wire, the first frame's callback reports instead.
-        if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer:
-            reply.gate.run(lambda: self._report(timer))
+        return failed
 
     def _say(self, text: str, reply: _ActiveReply, chunker: SentenceChunker, timer: TurnTimer) -> None:
         """Reply text to the client as it comes, and each piece worth speaking to the speaker."""

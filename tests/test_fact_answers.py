@@ -1,0 +1,92 @@
+"""Answers from the measured facts: which questions get one, and that every number is a measured one.
+
+The embedder is the real MiniLM the knowledge base uses; the facts come from the real analysis of
+generated sets (tests/coaching_sequences.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from coaching.coach import Coach
+from coaching.session_stats import SessionStats, fault_title
+from models.embeddings import EmbeddingOptions, load_embedder
+from realtime.voice.fact_answers import FactAnswerer, FactQuestion
+from tests.coaching_sequences import concat, generate, still
+
+
+@pytest.fixture(scope="module")
+def answerer() -> FactAnswerer:
+    return FactAnswerer(load_embedder(EmbeddingOptions()).embed, seed=1)
+
+
+def measured(exercise: str, sequence: Any) -> dict[str, Any]:
+    coach = Coach(exercise)
+    for keypoints, t in sequence:
+        coach.update(keypoints, sequence.width, sequence.height, float(t))
+    return coach.facts()
+
+
+def numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+# Phrasings that are not among the answerer's examples.
+@pytest.mark.parametrize(("question", "kind"), [
+    ("What's my rep count?", FactQuestion.REPS_SET),
+    ("How many lunges did I do?", FactQuestion.REPS_SET),
+    ("How many reps today in total?", FactQuestion.REPS_TOTAL),
+    ("Did I hit depth?", FactQuestion.DEPTH),
+    ("How low did my last squat go?", FactQuestion.DEPTH),
+    ("How long was that rep?", FactQuestion.TEMPO),
+    ("How's my form looking?", FactQuestion.FAULTS),
+    ("How long have I been in the plank?", FactQuestion.HOLD),
+    ("Which set am I on?", FactQuestion.SETS),
+])
+def test_fact_questions_are_recognised(answerer: FactAnswerer, question: str, kind: FactQuestion) -> None:
+    assert answerer.classify(question)[0] is kind
+
+
+@pytest.mark.parametrize("question", [
+    "How many reps should I do to build muscle?", "How deep should I squat?", "Why do my knees cave in?",
+    "How long should I rest between sets?", "What muscles do squats work?", "How many calories did I burn?",
+    "How many push-ups can an average person do?", "Is squatting bad for the knees?", "Tell me a joke",
+    "How long is a plank supposed to be?", "",
+])
+def test_advice_and_everything_else_go_to_the_llm(answerer: FactAnswerer, question: str) -> None:
+    assert answerer.answer(question, SessionStats().facts()) is None
+
+
+def test_every_number_said_is_a_measured_one(answerer: FactAnswerer) -> None:
+    facts = measured("squat", concat(
+        generate("squat", reps=5, view="side", seed=6), still(12.0, view="side", seed=7),
+        generate("squat", reps=3, view="side", faults={"depth": 60.0}, seed=8)))
+    assert facts["reps_this_set"] == 3 and facts["reps_total"] == 8
+    rep = facts["last_rep"]
+    expected = {
+        "How many reps did I do?": {"3", "8"},
+        "How many reps in total today?": {"8"},
+        "How deep was my last rep?": {f"{rep['depth']['value']:.0f}"},
+        "How fast was that rep?": {f"{rep['duration_s']:.1f}", f"{rep['tempo']['eccentric_s']:.1f}",
+                                   f"{rep['tempo']['concentric_s']:.1f}"},
+        "Any faults?": {"3"},
+        "What set am I on?": {"2", "1"},
+    }
+    for question, said in expected.items():
+        answer = answerer.answer(question, facts)
+        assert answer is not None, question
+        assert numbers(answer.text) == said, (question, answer.text)
+    faults = answerer.answer("Any faults?", facts)
+    assert faults is not None
+    for fault in facts["faults_this_set"]:
+        assert fault_title("squat", fault) in faults.text, faults.text
+
+
+def test_before_anything_is_measured_it_says_so(answerer: FactAnswerer) -> None:
+    for question in ("How many reps did I do?", "How deep was that?", "How fast was that rep?", "Any faults?"):
+        answer = answerer.answer(question, SessionStats().facts())
+        assert answer is not None and not numbers(answer.text), answer
+        assert re.search(r"haven't|nothing|no rep", answer.text, re.IGNORECASE), answer
