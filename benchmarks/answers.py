@@ -16,7 +16,11 @@ question (as the live loop does), the question. Every answer is judged by rules:
 Prints a table by question kind and every failed answer. Sampling is the server's (temperature
 0.3); each seed is one more answer to every question.
 
-    .venv/bin/python benchmarks/answers.py [--seeds 1,2,3] [--temperature 0.3] [--no-notes]
+First, the answers the server gives from the facts with no LLM (`realtime/voice/fact_answers.py`):
+fact questions in other words than the answerer's examples, judged by the same rules, how many of
+them it recognises, and how many general questions it wrongly takes for fact questions.
+
+    .venv/bin/python benchmarks/answers.py [--seeds 1,2,3] [--temperature 0.3] [--no-notes] [--facts-only]
 """
 
 from __future__ import annotations
@@ -82,6 +86,69 @@ QUESTIONS = [
 ]
 
 
+# Fact questions in words that are not among the answerer's examples, by the judge's kind.
+FACT_QUESTIONS = [
+    Question("count", "How many reps did I do?"), Question("count", "What's my rep count?"),
+    Question("count", "How many did I manage?"), Question("count", "Hey coach, how many reps?"),
+    Question("count", "How many squats have I done so far?"), Question("count", "How many was it?"),
+    Question("set", "How many have I done this set?"), Question("set", "How many reps this set so far?"),
+    Question("total", "How many reps have I done in total today?"), Question("total", "What's the total number of reps?"),
+    Question("depth", "How deep was my last rep?"), Question("depth", "Did I hit depth?"),
+    Question("depth", "How low did my last squat go?"), Question("depth", "What was the angle at the bottom?"),
+    Question("tempo", "How fast was that rep?"), Question("tempo", "How long was that rep?"),
+    Question("tempo", "How much time did that rep take?"), Question("tempo", "How fast am I going?"),
+    Question("faults", "How's my form looking?"), Question("faults", "Was there anything wrong with my form?"),
+    Question("faults", "Any problems?"), Question("sets", "Which set am I on?"),
+    Question("sets", "How many sets have I finished?"), Question("hold", "How long have I been in the plank?"),
+]
+# General questions, advice and chat: none of these may be answered from the facts.
+OPEN_QUESTIONS = [
+    "What muscles do squats work?", "Is it okay to squat every day?", "What's a good warm up?",
+    "How many calories did I burn?", "What is a lunge?", "Tell me a joke", "Is my heart rate okay?",
+    "Am I doing squats or lunges?", "What does depth mean?", "Was that a good workout?", "What time is it?",
+    "How long is a plank supposed to be?", "How deep do people usually squat?", "What's a normal tempo for squats?",
+    "How many push-ups can an average person do?", "Do squats help running?", "Is squatting bad for the knees?",
+    "What exercise is next?", "Thanks coach", "Can we take a break?", "What is a rep?",
+    "How many reps should I do?", "How deep should I squat?", "How long should I rest between sets?",
+    "What should I fix?", "Why do my knees cave in?",
+]
+
+
+def fact_answers_table() -> None:
+    """Recognition and grounding of the answers given from the facts, with no LLM."""
+    from models.embeddings import EmbeddingOptions, load_embedder
+    from realtime.voice.fact_answers import FactAnswerer
+
+    answerer = FactAnswerer(load_embedder(EmbeddingOptions()).embed, seed=0)
+    results: list[tuple[Situation, Question, str, str]] = []
+    missed: set[str] = set()
+    spent = 0.0
+    for situation in SITUATIONS:
+        lines, facts = measure(situation)
+        for question in FACT_QUESTIONS:
+            started = time.perf_counter()
+            answer = answerer.answer(question.text, facts)
+            spent += time.perf_counter() - started
+            if answer is None:
+                missed.add(question.text)
+                continue
+            results.append((situation, question, answer.text, judge(question, answer.text, lines, facts, "")))
+    taken = [q for q in OPEN_QUESTIONS if answerer.classify(q)[0] is not None]
+    per_call = spent / (len(SITUATIONS) * len(FACT_QUESTIONS))
+    right = [r for r in results if not r[3]]
+    print(f"answers from the facts (no LLM), {per_call * 1000:.1f} ms a question (embedding included):")
+    print(f"- fact questions recognised: {len(FACT_QUESTIONS) - len(missed)} of {len(FACT_QUESTIONS)} "
+          f"(left to the LLM: {'; '.join(sorted(missed)) or 'none'})")
+    print(f"- general questions taken for fact questions: {len(taken)} of {len(OPEN_QUESTIONS)} "
+          f"({'; '.join(taken) or 'none'})")
+    print(f"- answers right, every number measured: {len(right)} of {len(results)} "
+          f"in {len(SITUATIONS)} situations")
+    for situation, question, answer, verdict in results:
+        if verdict:
+            print(f"  [{situation.name}] {question.text!r} -> {answer!r} ({verdict})")
+    print()
+
+
 def measure(situation: Situation) -> tuple[list[str], dict[str, Any]]:
     """Fact lines and the facts dict after the situation's frames went through the real analysis."""
     coach = Coach(situation.exercise or "auto")
@@ -132,8 +199,12 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2,3", help="sampling seeds; one answer per seed and question")
     parser.add_argument("--temperature", type=float, default=None, help="default: the server's")
     parser.add_argument("--no-notes", action="store_true", help="no retrieved note in the prompt")
+    parser.add_argument("--facts-only", action="store_true", help="only the answers from the facts (seconds)")
     args = parser.parse_args()
     pin_caches()
+    fact_answers_table()
+    if args.facts_only:
+        return
     seeds = [int(s) for s in args.seeds.split(",")]
 
     knowledge = None

@@ -58,6 +58,8 @@ QUESTIONS = [
     "How long should I rest between sets?",
     "Why do my knees cave in?",
     "Should I keep my back straight?",
+    "How deep was my last rep?",
+    "How fast was that rep?",
 ]
 BECKETT = "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better."
 STAGES = ("final_transcript", "retrieval", "llm_first_token", "first_sentence", "tts_first_audio",
@@ -275,6 +277,10 @@ async def run(args: argparse.Namespace) -> None:
         print(f"| {stage} | {pct(values, 0.5):.0f} | {pct(values, 0.95):.0f} |")
     client_values = [r["client_v2v"] for r in rows]
     print(f"| client-measured voice-to-voice | {pct(client_values, 0.5):.0f} | {pct(client_values, 0.95):.0f} |")
+    for label, from_facts in (("answers from the facts", True), ("LLM answers", False)):
+        values = [r["client_v2v"] for r in rows if ("answer_text" in r["stages"]) is from_facts]
+        print(f"| client-measured voice-to-voice, {label} ({len(values)} turns) | {pct(values, 0.5):.0f} | "
+              f"{pct(values, 0.95):.0f} |")
     pauses = [r["pause"] for r in rows]
     print(f"| longest pause inside a reply (client) | {pct(pauses, 0.5):.0f} | {pct(pauses, 0.95):.0f} |")
 
