@@ -52,6 +52,16 @@ class Limits(BaseModel):
         10.0, description="A session whose camera or microphone sends nothing for this long is closed "
         "(the client vanished); ICE consent alone would take 30 s to notice."
     )
+    min_analysed_fps: float = Field(
+        10.0, ge=0.0, description="A new WebRTC session is refused (503, Retry-After) when the vision worker's "
+        "measured capacity, shared with one more session, would give each fewer analysed frames a second "
+        "than this. 0: admission by count only."
+    )
+    retry_after_s: int = Field(30, ge=1, description="Retry-After sent with 503 (full) and the least sent with 429.")
+    offers_per_minute: float = Field(20.0, gt=0, description="POST /offer and /whip per client address, sustained.")
+    offer_burst: int = Field(10, ge=1, description="... and at once; beyond either, 429 with Retry-After.")
+    websockets_per_minute: float = Field(30.0, gt=0, description="GET /ws per client address, sustained.")
+    websocket_burst: int = Field(10, ge=1, description="... and at once.")
 
 
 class MediaSettings(BaseModel):
@@ -102,7 +112,18 @@ class Settings(BaseSettings):
     profile: Profile = Field("embedded", description="Model profile: embedded (offline CPU) or full (GPU, Hub).")
     log_level: str = Field("INFO", description="Python logging level.")
     token: str | None = Field(
-        None, description="If set, /offer, /whip, /ws and /sessions require it (Bearer or ?token=)."
+        None, description="Master token. If set, /offer, /whip and /ws require it or a session token minted "
+        "with it (POST /token), and /sessions and /token require it (Bearer or ?token=)."
+    )
+    session_token_ttl_s: float = Field(
+        600.0, gt=0, description="Longest life of a session token minted by POST /token (a page's token)."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Web origins whose pages may use the API (browsers send Origin), "
+        "e.g. [\"https://coach.example.com\"]; the server's own page always may. Empty: any origin."
+    )
+    trust_forwarded_for: bool = Field(
+        False, description="Rate-limit by the first X-Forwarded-For address (behind a reverse proxy you run)."
     )
     data_dir: Path = Field(REPO_ROOT / "data", description="SQLite session records live here.")
     web_dir: Path = Field(REPO_ROOT / "web_demo", description="Static files of the browser demo.")

@@ -1,7 +1,8 @@
 """HTTP endpoints: signaling (/offer, WHIP), health, metrics, session records, the demo page.
 
-Every client mistake gets a status code and a sentence (400 malformed, 401 token, 413 too large,
-503 full); nothing a client sends can raise out of a handler.
+Every client mistake gets a status code and a sentence (400 malformed, 401 token, 403 origin,
+413 too large, 429 too many, 503 full, with Retry-After); nothing a client sends can raise out of
+a handler.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from realtime.access import Access, RateLimiter, origin_allowed
 from realtime.context import ServerContext
 from realtime.sessions import ServerBusy, SessionManager
 from realtime.signaling import OfferError, check_offer
@@ -23,26 +26,88 @@ log = logging.getLogger(__name__)
 
 CTX = web.AppKey("ctx", ServerContext)
 SESSIONS = web.AppKey("sessions", SessionManager)
+ACCESS = web.AppKey("access", Access)
 
-_PROTECTED = ("/offer", "/whip", "/ws", "/sessions")
+# Paths a page's session token opens; /sessions (every person's records) and /token need the master token.
+_SESSION_PATHS = ("/offer", "/whip", "/ws")
+_MASTER_PATHS = ("/sessions", "/token")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def _client_address(request: web.Request) -> str:
+    if request.app[CTX].settings.trust_forwarded_for and (forwarded := request.headers.get("X-Forwarded-For")):
+        return forwarded.split(",")[0].strip()
+    return request.remote or "unknown"
+
+
+def _limiter(request: web.Request) -> RateLimiter | None:
+    access = request.app[ACCESS]
+    if request.method == "POST" and request.path in ("/offer", "/whip"):
+        return access.offers
+    if request.method == "GET" and request.path == "/ws":
+        return access.websockets
+    return None
 
 
 @web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """With a token configured, protected paths need `Authorization: Bearer` or `?token=`."""
-    token = request.app[CTX].settings.token
-    if token and request.path.startswith(_PROTECTED) and request.method != "OPTIONS":
+async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Origin, rate and token checks, in that order, before any work is done for the request.
+
+    With a master token configured, the API paths need `Authorization: Bearer` or `?token=`: the
+    master token, or for /offer, /whip and /ws a session token minted with it (`POST /token`)."""
+    ctx = request.app[CTX]
+    settings = ctx.settings
+    api = request.path.startswith(_SESSION_PATHS + _MASTER_PATHS)
+    if not api or request.method == "OPTIONS":
+        return await handler(request)
+    origin = request.headers.get("Origin")
+    if not origin_allowed(origin, settings.allowed_origins, request.host):
+        ctx.metrics.requests_refused.labels("origin").inc()
+        return _error(403, f"pages from {origin} may not use this server")
+    if (limiter := _limiter(request)) is not None and (wait := limiter.take(_client_address(request))) > 0:
+        ctx.metrics.requests_refused.labels("rate").inc()
+        return _error(429, f"too many requests from this address; retry in {math.ceil(wait)} s",
+                      headers={"Retry-After": str(math.ceil(wait))})
+    if settings.token:
         header = request.headers.get("Authorization", "")
         given = header[7:] if header.startswith("Bearer ") else request.query.get("token", "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return _error(401, "missing or wrong token")
+        master = hmac.compare_digest(given.encode(), settings.token.encode())
+        session_token = request.path.startswith(_SESSION_PATHS) and request.app[ACCESS].tokens is not None \
+            and request.app[ACCESS].tokens.verify(given)
+        if not (master or session_token):
+            ctx.metrics.requests_refused.labels("token").inc()
+            return _error(401, "missing, wrong or expired token")
     return await handler(request)
+
+
+async def mint_token(request: web.Request) -> web.Response:
+    """`POST /token` (master token): a session token for one page, `{"ttl_s": ...}` optional."""
+    ctx = request.app[CTX]
+    tokens = request.app[ACCESS].tokens
+    if tokens is None:
+        return _error(404, "this server has no master token, so it needs no session tokens")
+    body = await _read_body(request, 1024)
+    ttl = ctx.settings.session_token_ttl_s
+    if body.strip():
+        try:
+            asked = json.loads(body).get("ttl_s", ttl)
+            if not isinstance(asked, int | float) or isinstance(asked, bool) or asked <= 0:
+                raise ValueError("ttl_s must be a positive number of seconds")
+        except (ValueError, AttributeError, RecursionError) as exc:
+            return _error(400, f"invalid JSON body: {exc}")
+        ttl = min(float(asked), ttl)
+    token, expires = tokens.mint(ttl)
+    return web.json_response({"token": token, "expires_at": expires, "ttl_s": ttl})
+
+
+def _retry_after(ctx: ServerContext) -> dict[str, str]:
+    """A full server says when to come back."""
+    return {"Retry-After": str(ctx.settings.limits.retry_after_s)}
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
@@ -76,7 +141,7 @@ async def offer(request: web.Request) -> web.Response:
     try:
         session, answer = await request.app[SESSIONS].open_webrtc(sdp, "webrtc", _client(request))
     except ServerBusy as exc:
-        return _error(503, str(exc))
+        return _error(503, str(exc), headers=_retry_after(ctx))
     except OfferError as exc:
         return _error(400, str(exc))
     return web.json_response({"sdp": answer, "type": "answer", "session_id": session.id})
@@ -94,7 +159,7 @@ async def whip_publish(request: web.Request) -> web.Response:
     except (OfferError, UnicodeDecodeError) as exc:
         return web.Response(status=400, text=str(exc))
     except ServerBusy as exc:
-        return web.Response(status=503, text=str(exc))
+        return web.Response(status=503, text=str(exc), headers=_retry_after(ctx))
     location = f"/whip/{session.id}"
     return web.Response(status=201, text=answer, content_type="application/sdp",
                         headers={"Location": location, "ETag": f'"{session.id}"'})
@@ -158,6 +223,7 @@ async def index(request: web.Request) -> web.FileResponse:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/offer", offer)
+    app.router.add_post("/token", mint_token)
     app.router.add_post("/whip", whip_publish)
     app.router.add_delete("/whip/{session_id}", whip_delete)
     app.router.add_patch("/whip/{session_id}", whip_patch)

@@ -77,4 +77,11 @@ class ServerMetrics:
             ["verdict"],
             registry=r,
         )
+        self.requests_refused = Counter(
+            "coach_requests_refused_total",
+            "API requests refused before any work: a page from an origin not allowed, over the client's "
+            "rate, or without a valid token",
+            ["reason"],
+            registry=r,
+        )
         self.model_errors = Counter("coach_model_errors_total", "Model calls that raised", ["family"], registry=r)

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from realtime.config import Settings
 from realtime.context import ServerContext
-from realtime.http_api import CTX, SESSIONS, add_routes, auth_middleware
+from realtime.access import Access
+from realtime.http_api import ACCESS, CTX, SESSIONS, access_middleware, add_routes
 from realtime.metrics import ServerMetrics
 from realtime.model_hub import ModelHub
 from realtime.protocol import Status
@@ -36,9 +37,10 @@ def create_app(settings: Settings, hub: ModelHub | None = None) -> web.Applicati
     ctx = ServerContext(settings=settings, metrics=ServerMetrics(),
                         store=SessionStore(settings.data_dir / "sessions.sqlite3"), hub=hub)
     owns_hub = hub is None
-    app = web.Application(middlewares=[auth_middleware], client_max_size=settings.limits.max_sdp_bytes)
+    app = web.Application(middlewares=[access_middleware], client_max_size=settings.limits.max_sdp_bytes)
     app[CTX] = ctx
     app[SESSIONS] = SessionManager(ctx)
+    app[ACCESS] = Access.from_settings(settings)
     add_routes(app)
     app.router.add_get("/ws", websocket_session)
     if owns_hub:
