@@ -19,6 +19,7 @@ from typing import Any
 
 from models.health import FamilyStatus, HealthRegistry, ModelState
 from models.paths import weights_dir
+from realtime.analysis_load import AnalysisLoad
 from realtime.config import Settings
 from realtime.priority import lower_thread_priority
 from realtime.voice.responder import build_messages
@@ -54,6 +55,7 @@ class ModelHub:
         self.prefill_pool = ThreadPoolExecutor(2, thread_name_prefix="llm-prefill")
         self.reply_pool = ThreadPoolExecutor(1, thread_name_prefix="llm-reply")
         self.tts_pool = ThreadPoolExecutor(1, thread_name_prefix="tts")
+        self.analysis_load = AnalysisLoad()  # what the vision worker can still give (admission)
         self._loader: threading.Thread | None = None
         self._stopping = threading.Event()
         # Voice has priority on a small CPU: conversations raise these while they need the cores,

@@ -34,12 +34,23 @@ class SessionManager:
         """Sessions that count against max_sessions: not waiting to connect, not closing."""
         return sum(1 for s in self.sessions.values() if s.id not in self.pending and not s.closing)
 
-    def _admit(self) -> None:
-        """Refuse a session beyond max_sessions; those still waiting to connect do not count."""
-        limit = self.ctx.settings.limits.max_sessions
-        if self._active() >= limit:
+    def _admit(self, with_video: bool = False) -> None:
+        """Refuse a session beyond max_sessions (those still waiting to connect do not count) or,
+        for one that brings video, when the analysis could not keep every session at
+        `min_analysed_fps` with one more."""
+        limits = self.ctx.settings.limits
+        if self._active() >= limits.max_sessions:
             self.ctx.metrics.sessions_rejected.labels("busy").inc()
-            raise ServerBusy(f"the server is coaching {limit} sessions already (its limit); try again later")
+            raise ServerBusy(f"the server is coaching {limits.max_sessions} sessions already (its limit); "
+                             "try again later")
+        if not with_video or limits.min_analysed_fps <= 0:
+            return
+        watched = sum(1 for s in self.sessions.values() if s.vision is not None and not s.closing)
+        if watched and (fps := self.ctx.hub.analysis_load.fps_per_session(watched + 1)) is not None \
+                and fps < limits.min_analysed_fps:
+            self.ctx.metrics.sessions_rejected.labels("load").inc()
+            raise ServerBusy(f"the server is at capacity: one more session would leave each about {fps:.0f} "
+                             f"analysed frames a second (under {limits.min_analysed_fps:g}); try again later")
 
     async def _make_room_for_pending(self) -> None:
         """At max_pending, close the oldest session still waiting to connect: offers that never
@@ -70,7 +81,7 @@ class SessionManager:
 
     async def open_webrtc(self, sdp: str, transport: Transport, client: str | None) -> tuple[Session, str]:
         """Answer an offer (from /offer or /whip); returns the session and the answer SDP."""
-        self._admit()
+        self._admit(with_video=True)
         await self._make_room_for_pending()
         media = self.ctx.settings.media
         pc = RTCPeerConnection(rtc_configuration(media))

@@ -138,6 +138,7 @@ class VisionLoop:
             result = self.analyzer.process_image(image, t)
         result.events[:0] = choice_events
         result.stages["decode"] = decode
+        self.hub.analysis_load.record(time.perf_counter() - t_start)
         return result
 
     def _publish(self, event: Event) -> None:
