@@ -168,6 +168,8 @@ class SessionStats:
         if rep.depth is not None:
             m = MEASURES[rep.depth.measure]
             depth = f"depth, {m.label} at the turning point {rep.depth.value:.0f} {_UNIT_WORDS.get(m.unit, m.unit)}"
+        elif rep.rom.measure not in MEASURES:  # counted on the learned model's progress: no angle seen
+            depth = "depth not measured (the joints were not clear enough)"
         elif rep.rom.unit == "fraction of start":
             label = MEASURES[rep.rom.measure].label
             depth = f"{label} at the turning point {100 * rep.rom.min:.0f}% of the start position"

@@ -137,3 +137,18 @@ def test_every_exercise_is_registered_with_cues() -> None:
     for spec in EXERCISES.values():
         assert spec.faults and all(f.cue and len(f.cue.split()) <= 10 for f in spec.faults)
         json.dumps(spec.model_dump(mode="json"))
+
+
+def test_a_rep_counted_on_the_learned_progress_alone_is_described_without_an_angle() -> None:
+    """When the joints of the exercise's own measure were not seen, the rep's range is the learned
+    model's progress: the facts say so instead of failing (it failed every answer once)."""
+    from coaching.events import RangeOfMotion, Tempo
+    from coaching.session_stats import SessionStats
+    from coaching.spec import MOTION_PROGRESS
+
+    stats = SessionStats()
+    stats.observe([RepCompleted(
+        t=3.0, exercise="squat", rep=1, set=1, rep_in_set=1, duration_s=2.0, phases=[],
+        rom=RangeOfMotion(measure=MOTION_PROGRESS, min=0.1, max=0.9, unit="fraction of the rep"),
+        tempo=Tempo(eccentric_s=1.0, concentric_s=1.0), faults=[], view="front")])
+    assert any("depth not measured" in line for line in stats.summary_lines())

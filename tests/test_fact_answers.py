@@ -90,3 +90,13 @@ def test_before_anything_is_measured_it_says_so(answerer: FactAnswerer) -> None:
         answer = answerer.answer(question, SessionStats().facts())
         assert answer is not None and not numbers(answer.text), answer
         assert re.search(r"haven't|nothing|no rep", answer.text, re.IGNORECASE), answer
+
+
+def test_a_rep_without_a_measured_angle_is_answered_honestly(answerer: FactAnswerer) -> None:
+    facts = SessionStats().facts()
+    facts.update(exercise="squat", reps_this_set=1, reps_total=1, last_rep={
+        "rep": 1, "depth": None, "rom": {"measure": "motion_progress", "min": 0.1, "max": 0.9,
+                                         "unit": "fraction of the rep"},
+        "tempo": {"eccentric_s": 1.0, "concentric_s": 1.0}, "faults": [], "duration_s": 2.0, "view": "front"})
+    answer = answerer.answer("How deep was my last rep?", facts)
+    assert answer is not None and "couldn't see" in answer.text and not numbers(answer.text)

@@ -209,6 +209,8 @@ def _depth(facts: dict[str, Any], rng: random.Random) -> str:
         label = MEASURES[depth["measure"]].label
         said = rng.choice([f"Your last rep reached a {label} of {depth['value']:.0f} degrees at the bottom.",
                            f"At the bottom of your last rep, your {label} was {depth['value']:.0f} degrees."])
+    elif rom["measure"] not in MEASURES:  # counted on the learned model's progress: no angle seen
+        said = "I counted your last rep, but I couldn't see your joints clearly enough to measure its depth."
     elif rom["unit"] == "fraction of start":
         label = MEASURES[rom["measure"]].label
         said = f"At the turning point of your last rep, your {label} was {100 * rom['min']:.0f}% of the start."
