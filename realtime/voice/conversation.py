@@ -181,6 +181,12 @@ class Conversation:
             self._listening = on
             self.hub.voice_listening += 1 if on else -1
 
+    @property
+    def answering(self) -> bool:
+        """From the end of the person's speech to the first reply sound (this session's analysis
+        pauses meanwhile, the others' slow down: VisionLoop.wait_for_cpu)."""
+        return self._answering
+
     def _set_answering(self, on: bool) -> None:
         """From the end of the person's speech to the first reply sound, analysis pauses.
 
@@ -492,6 +498,11 @@ class Conversation:
             await self._reply(request, timer, reply, speak, said, source)
         except asyncio.CancelledError:
             pass  # barge-in or abandoned speculation: the reply has already been stopped
+        except Exception as exc:  # a bug of ours must not leave the person waiting in silence
+            log.exception("session %s: reply %d failed", self.session.id, reply.turn)
+            reply.gate.run(lambda error=exc: self.session.send(ErrorMessage(
+                code="answer_failed", message=f"the coach could not answer that ({type(error).__name__}); "
+                "please ask again")))
         finally:
             self._set_answering(False)
             if self.active is reply:
