@@ -202,6 +202,7 @@ async def session_record(request: web.Request) -> web.Response:
     record["live"] = live is not None
     if live is not None:
         record["frames_received"] = live.frames_received
+        record["frames_analysed"] = live.frames_analysed
         record["audio_seconds"] = round(live.audio_seconds, 3)
     return web.json_response(record)
 

@@ -73,6 +73,7 @@ class Session:
         self.reply_track: ReplyAudioTrack | None = None
         self.frames: LatestFrameSlot[av.VideoFrame] = LatestFrameSlot()
         self.frames_received = 0
+        self.frames_analysed = 0
         self.audio_seconds = 0.0
         self.video_size: tuple[int, int] | None = None
         self.closing = False

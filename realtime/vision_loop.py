@@ -30,11 +30,14 @@ log = logging.getLogger(__name__)
 _RECORDED = {"rep_completed": "rep", "set_completed": "set", "fault_detected": "fault",
              "exercise_changed": "exercise"}
 _ERROR_REPORT_EVERY_S = 5.0
-# CPU policy (2 cores): while some conversation is answering (end of speech to first reply sound),
-# analysis pauses, at most this long; while someone is speaking it runs at most at LISTENING_FPS,
-# or IDLE_LISTENING_FPS when no set is under way (people mostly ask between sets; a first rep is
-# still seen at that rate, and once it is counted the set is under way).
+# CPU policy (2 cores): while this session's conversation is answering (end of speech to first
+# reply sound), its analysis pauses, at most MAX_PAUSE_FOR_VOICE_S; while another session's is
+# answering, it runs at most at OTHERS_ANSWERING_FPS: one person's question slows the others'
+# analysis, never stops it, and leaves the answer most of the cores. While anyone is speaking it
+# runs at most at LISTENING_FPS, or IDLE_LISTENING_FPS when no set is under way (people mostly ask
+# between sets; a first rep is still seen at that rate, and once it is counted the set is under way).
 MAX_PAUSE_FOR_VOICE_S = 3.0
+OTHERS_ANSWERING_FPS = 3.0
 LISTENING_FPS = 10.0
 IDLE_LISTENING_FPS = 4.0
 
@@ -89,6 +92,7 @@ class VisionLoop:
                     self.session.send(ErrorMessage(code="pose_failed", message=f"frame analysis failed: {exc}"))
                 continue
             metrics.frames_processed.inc()
+            self.session.frames_analysed += 1
             for stage, seconds in result.stages.items():
                 metrics.stage_latency.labels(stage).observe(seconds)
             latency = time.monotonic() - stamped.arrived
@@ -102,13 +106,18 @@ class VisionLoop:
     async def wait_for_cpu(self, last_frame: float) -> None:
         """Give the voice loop the cores it needs: the reply's latency matters more than a few frames."""
         paused = time.monotonic()
-        while self.hub.voice_answering > 0 and time.monotonic() - paused < MAX_PAUSE_FOR_VOICE_S:
+        conversation = self.session.conversation
+        while conversation.answering and time.monotonic() - paused < MAX_PAUSE_FOR_VOICE_S:
             await asyncio.sleep(0.02)
-        if self.hub.voice_listening > 0:
+        if self.hub.voice_answering > 0:
+            fps = OTHERS_ANSWERING_FPS
+        elif self.hub.voice_listening > 0:
             fps = LISTENING_FPS if self._set_under_way() else IDLE_LISTENING_FPS
-            wait = last_frame + 1.0 / fps - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+        else:
+            return
+        wait = last_frame + 1.0 / fps - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _set_under_way(self) -> bool:
         stats = self.analyzer.coach.stats

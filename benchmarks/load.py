@@ -1,0 +1,118 @@
+"""Several people at once: each session's analysed frame rate, with and without questions, and every answer.
+
+N clients, each in a process of its own (as phones are), stream a real person on camera (the
+Sports2D demo video, encoded before the run, as a phone encodes on its own hardware) into one server
+with every embedded model. After a quiet stretch, each asks a spoken question (Piper voice),
+staggered by `--stagger` seconds, and waits for the answer to play out. Per N: each session's
+analysed frames a second in the quiet stretch and while the questions were being answered, the
+client-measured voice-to-voice of every question, how many got an answer, and the server's memory.
+Spoken cues are off (the first sound heard must be the answer's). Admission by load is off here:
+the point is to see how the rate degrades beyond it. The clients share the server's two cores, as
+phones would not.
+
+    .venv/bin/python benchmarks/load.py [--sessions 1 2 4] [--quiet-s 10] [--stagger 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from voice import PersonProcess, ask, pct, to_mic  # noqa: E402
+
+from models.health import HealthRegistry  # noqa: E402
+from models.paths import pin_caches  # noqa: E402
+from realtime.config import load_settings  # noqa: E402
+from realtime.http_api import SESSIONS  # noqa: E402
+from realtime.model_hub import ModelHub  # noqa: E402
+from realtime.server import create_app, start_app  # noqa: E402
+from tests.media import sports2d_demo_video  # noqa: E402
+from tests.speech import piper_speech  # noqa: E402
+
+QUESTIONS = ["How should I breathe during a squat?", "How many reps did I do?", "Why do my knees cave in?",
+             "How long should I rest between sets?"]
+
+
+def rates(sessions: list, since: dict[str, int], seconds: float) -> list[float]:  # noqa: ANN001
+    return [(s.frames_analysed - since[s.id]) / seconds for s in sessions]
+
+
+async def one_run(n: int, hub: ModelHub, video: str, quiet_s: float, stagger_s: float) -> dict:
+    settings = load_settings(None, data_dir=Path(tempfile.mkdtemp()),
+                             limits={"max_sessions": n, "min_analysed_fps": 0.0})
+    app = create_app(settings, hub=hub)
+    runner, port = await start_app(app)
+    url = f"http://127.0.0.1:{port}"
+    people = [PersonProcess(url, video, client_encodes=False) for _ in range(n)]
+    ids = [await person.reply() for person in people]
+    sessions = [app[SESSIONS].sessions[i] for i in ids]
+    for session in sessions:  # spoken cues would be heard as the answer's first sound
+        session.prefs.cue_verbosity = "off"
+    await asyncio.sleep(3.0)  # warm-up, not measured
+
+    start = {s.id: s.frames_analysed for s in sessions}
+    await asyncio.sleep(quiet_s)
+    quiet = rates(sessions, start, quiet_s)
+
+    async def question(k: int) -> dict:
+        await asyncio.sleep(k * stagger_s)
+        return await ask(people[k], sessions[k], to_mic(piper_speech(QUESTIONS[k % len(QUESTIONS)])))
+
+    start, t0 = {s.id: s.frames_analysed for s in sessions}, time.monotonic()
+    answers = await asyncio.gather(*(question(k) for k in range(n)))
+    asking = rates(sessions, start, time.monotonic() - t0)
+    rss_mb = psutil.Process().memory_info().rss / 2**20
+    for person in people:
+        await person.call("close")
+    await runner.cleanup()
+    v2v = [a["client_v2v"] for a in answers]
+    return {"n": n, "quiet": quiet, "asking": asking, "v2v": v2v, "answers": answers,
+            "answered": sum(1 for a in answers if not a.get("failed") and a["reply"]), "rss_mb": rss_mb}
+
+
+async def run(args: argparse.Namespace) -> None:
+    pin_caches()
+    hub = ModelHub(load_settings(None, data_dir=Path(tempfile.mkdtemp())), HealthRegistry())
+    hub.start_loading()
+    hub.wait_loaded()
+    video = str(sports2d_demo_video())
+    rows = []
+    for n in args.sessions:
+        rows.append(await one_run(n, hub, video, args.quiet_s, args.stagger))
+        row = rows[-1]
+        print(f"  {n} sessions: quiet {[f'{r:.1f}' for r in row['quiet']]} fps, asking "
+              f"{[f'{r:.1f}' for r in row['asking']]} fps, voice-to-voice {[f'{v:.0f}' for v in row['v2v']]} ms",
+              flush=True)
+        for answer in row["answers"]:
+            print(f"    heard {answer['transcript']!r} -> {answer['reply'][:80]!r}")
+    hub.close()
+    print("\n| sessions | analysed fps each, quiet (min / median) | analysed fps each while questions are answered "
+          "(min / median) | voice-to-voice median / max (client) | answered | server RSS |")
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['n']} | {min(row['quiet']):.1f} / {statistics.median(row['quiet']):.1f} | "
+              f"{min(row['asking']):.1f} / {statistics.median(row['asking']):.1f} | "
+              f"{pct(row['v2v'], 0.5):.0f} / {max(row['v2v']):.0f} ms | {row['answered']} of {row['n']} | "
+              f"{row['rss_mb']:.0f} MB |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--quiet-s", type=float, default=10.0)
+    parser.add_argument("--stagger", type=float, default=2.0, help="seconds between the people's questions")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
