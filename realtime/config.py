@@ -78,6 +78,10 @@ class MediaSettings(BaseModel):
     video_start_kbps: int = Field(
         1500, description="Start/min bitrate asked of Chrome so 640x480 holds from the first second."
     )
+    echo_cancellation: bool = Field(
+        True, description="Cancel the coach's own voice in the microphone (WebRTC AEC3, realtime/media/echo.py), "
+        "for clients that play the reply aloud without cancelling it themselves."
+    )
 
 
 class ModelSettings(BaseModel):

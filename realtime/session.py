@@ -24,6 +24,7 @@ from coaching.session_stats import SessionStats
 from realtime.channels import ClientChannel
 from realtime.context import ServerContext
 from realtime.media.audio_in import MicrophoneResampler
+from realtime.media.echo import EchoCanceller
 from realtime.media.frame_slot import LatestFrameSlot
 from realtime.media.reply_track import ReplyAudioTrack
 from realtime.protocol import (
@@ -71,6 +72,7 @@ class Session:
         self.prefs = Preferences()
         self.pc: RTCPeerConnection | None = None
         self.reply_track: ReplyAudioTrack | None = None
+        self.echo: EchoCanceller | None = None  # the reply's echo out of the microphone (WebRTC with audio)
         self.frames: LatestFrameSlot[av.VideoFrame] = LatestFrameSlot()
         self.frames_received = 0
         self.frames_analysed = 0
@@ -160,6 +162,8 @@ class Session:
             while True:
                 frame = await self._next_frame(track)
                 pcm = resampler.convert(frame)
+                if self.echo is not None:
+                    pcm = self.echo.cleaned(pcm)
                 seconds = len(pcm) / 16_000
                 self.audio_seconds += seconds
                 self.ctx.metrics.audio_seconds.inc(seconds)

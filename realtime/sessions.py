@@ -10,6 +10,7 @@ from aiortc import RTCPeerConnection
 
 from realtime.channels import DataChannelSink, WebSocketSink
 from realtime.context import ServerContext
+from realtime.media.echo import EchoCanceller
 from realtime.media.reply_track import ReplyAudioTrack
 from realtime.session import Session, Transport
 from realtime.signaling import apply_offer, create_answer, rtc_configuration
@@ -116,7 +117,10 @@ class SessionManager:
         try:
             await apply_offer(pc, sdp)
             if any(t.kind == "audio" for t in pc.getTransceivers()):
-                session.reply_track = ReplyAudioTrack(on_sent=self.ctx.metrics.reply_audio_seconds.inc)
+                if media.echo_cancellation:
+                    session.echo = EchoCanceller()
+                session.reply_track = ReplyAudioTrack(on_sent=self.ctx.metrics.reply_audio_seconds.inc,
+                                                      on_frame=session.echo.played if session.echo else None)
                 pc.addTrack(session.reply_track)
             answer = await create_answer(pc, media)
         except BaseException:

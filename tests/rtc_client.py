@@ -136,6 +136,42 @@ class ArrayAudioTrack(MediaStreamTrack):
         return frame
 
 
+class SpeakerphoneTrack(ArrayAudioTrack):
+    """A phone on a stand without echo cancellation: what it plays (the reply it receives) comes
+    back into its microphone `delay_s` later at `gain`, mixed with what the person says (`play`)."""
+
+    def __init__(self, delay_s: float = 0.1, gain: float = 0.5, rate: int = 48_000) -> None:
+        super().__init__(np.zeros(0, np.int16), rate=rate)
+        self.delay_s = delay_s
+        self.gain = gain
+        self._heard: tuple[list[np.ndarray], list[float]] | None = None
+        self._next = 0
+        self._echo = np.zeros(0, np.float32)
+
+    def listen_to(self, client: RtcTestClient) -> None:
+        """The loudspeaker: the client's received reply audio."""
+        self._heard = (client.received_audio, client.received_audio_times)
+
+    async def recv(self) -> av.AudioFrame:
+        frame = await super().recv()
+        if self._heard is None:
+            return frame
+        received, times = self._heard
+        due = time.monotonic() - self.delay_s
+        while self._next < len(times) and times[self._next] <= due:
+            self._echo = np.concatenate([self._echo, received[self._next].astype(np.float32)])
+            self._next += 1
+        n = frame.samples
+        echo = np.zeros(n, np.float32)
+        take = min(n, self._echo.size)
+        echo[:take] = self._echo[:take] * self.gain
+        self._echo = self._echo[take:]
+        mixed = np.clip(frame.to_ndarray().reshape(-1).astype(np.float32) + echo, -32768, 32767).astype(np.int16)
+        out = av.AudioFrame.from_ndarray(mixed.reshape(1, -1), format="s16", layout="mono")
+        out.sample_rate, out.pts, out.time_base = frame.sample_rate, frame.pts, frame.time_base
+        return out
+
+
 class RtcTestClient:
     """Connects to /offer, keeps the messages and the received reply audio."""
 

@@ -19,7 +19,7 @@ from models.audio import resample
 from models.health import FamilyStatus, ModelState
 from realtime.voice import conversation as conversation_module
 from tests.coaching_sequences import generate
-from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient
+from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient, SpeakerphoneTrack
 from tests.speech import piper_speech, piper_speech_paused, white_noise
 from tests.test_webrtc_client import moving_square
 
@@ -294,6 +294,58 @@ async def test_barge_in_flushes_the_reply_and_marks_it_interrupted(start_server,
         server.ctx.store.flush()
         record = server.ctx.store.get(client.session_id)
         assert any(t.get("interrupted") for t in record["turns"] if t["role"] == "assistant")
+    finally:
+        await client.close()
+
+
+async def speakerphone_client(server) -> tuple[RtcTestClient, SpeakerphoneTrack]:  # noqa: ANN001
+    mic = SpeakerphoneTrack(delay_s=0.1, gain=0.5)
+    client = RtcTestClient(server.url, video=ArrayVideoTrack(lambda i: moving_square(i, 320, 240)), audio=mic)
+    mic.listen_to(client)
+    await client.connect()
+    await client.wait_for(lambda m: m["type"] == "hello")
+    return client, mic
+
+
+async def test_the_coachs_own_voice_on_a_speakerphone_is_not_heard_as_the_person(start_server, loaded_hub) -> None:
+    """The reply comes back into the microphone 100 ms later at half its level (no echo cancellation
+    on the client): the coach neither interrupts nor answers itself."""
+    server = await start_server(hub=loaded_hub)
+    client, mic = await speakerphone_client(server)
+    try:
+        session = server.sessions[client.session_id]
+        mic.play(spoken_question("How should I breathe during a squat?"))
+        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
+                                     timeout=60)
+        for _ in range(300):  # until the whole answer has been played (and echoed)
+            if session.reply_track.pending_seconds == 0:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.5)
+        finals = [m["text"] for m in client.messages if m["type"] == "transcript" and m["final"]]
+        assert not [m for m in client.messages if m["type"] == "reply" and m.get("interrupted")], \
+            (finals, reply_text(client, done["turn"]))
+        assert len(finals) == 1, finals
+        assert loud_frames_after(client, 0.0) > 25, "the answer must have been played"
+        assert {m["turn"] for m in client.messages if m["type"] == "reply" and m["kind"] == "answer"} == {done["turn"]}
+    finally:
+        await client.close()
+
+
+async def test_a_person_interrupting_over_the_echo_still_barges_in(start_server, loaded_hub) -> None:
+    server = await start_server(hub=loaded_hub)
+    client, mic = await speakerphone_client(server)
+    try:
+        session = server.sessions[client.session_id]
+        client.send({"type": "chat", "text": "Explain step by step how to do a perfect squat, with every cue."})
+        for _ in range(600):  # the coach audibly speaking, and its voice coming back for a second
+            if session.reply_track.pending_seconds > 0.5 and loud_frames_after(client, 0.0) > 50:
+                break
+            await asyncio.sleep(0.05)
+        assert session.reply_track.pending_seconds > 0.5
+        mic.play(np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)]))
+        interrupted = await client.wait_for(lambda m: m["type"] == "reply" and m["interrupted"], timeout=10)
+        assert interrupted["done"] and session.reply_track.pending_seconds < 0.1
     finally:
         await client.close()
 

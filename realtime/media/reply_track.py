@@ -38,13 +38,17 @@ class ReplyAudioTrack(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, on_sent: Callable[[float], None] | None = None) -> None:
+    def __init__(self, on_sent: Callable[[float], None] | None = None,
+                 on_frame: Callable[[av.AudioFrame], None] | None = None) -> None:
+        """`on_sent`: seconds of speech sent, per frame; `on_frame`: every frame sent, silence too
+        (the echo canceller's far end)."""
         super().__init__()
         self._segments: deque[_Segment] = deque()
         self._lock = threading.Lock()
         self._start: float | None = None
         self._pts = 0
         self._on_sent = on_sent
+        self._on_frame = on_frame
 
     def enqueue(self, pcm: np.ndarray, on_first_sent: Callable[[], None] | None = None) -> None:
         """Queue int16 mono 48 kHz samples; safe from any thread."""
@@ -103,4 +107,6 @@ class ReplyAudioTrack(MediaStreamTrack):
         frame.sample_rate = SAMPLE_RATE
         frame.pts = self._pts
         frame.time_base = _TIME_BASE
+        if self._on_frame is not None:
+            self._on_frame(frame)
         return frame

@@ -218,6 +218,10 @@ class Conversation:
             self._segmenter = Segmenter(self.hub.vad, self._vad_options, turn_end_ms=cap)
         self._stream_time += len(pcm16k) / 16_000
         self._stream_clock = (time.monotonic(), self._stream_time)
+        echo = self.session.echo
+        if echo is not None and echo.unsure() and not self._user_turn_started:
+            self._segmenter.reset()  # the coach's own voice, not cancelled yet: nobody's turn
+            return
         for event in self._segmenter.push(pcm16k):
             if isinstance(event, SpeechStarted):
                 self._on_speech_started()

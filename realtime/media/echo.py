@@ -1,0 +1,175 @@
+"""The coach's own voice taken back out of the microphone: WebRTC's echo canceller (AEC3).
+
+A phone on a stand or a laptop without headphones plays the reply into its microphone, and the
+browser's own echo cancellation is not always on (WHIP publishers, some phones). Heard again, the
+reply would barge in on itself and be answered as if the person had spoken. The server knows
+exactly what it played, so it runs the same canceller a browser does, from WebRTC's audio
+processing module (LiveKit's prebuilt binding): every frame the reply track sends is the far end,
+every microphone frame is cleaned against it before the VAD and Whisper hear it, and AEC3 keeps
+the person's voice when both talk at once, so a real interruption still barges in.
+
+In a browser the far end is what the loudspeaker plays a few ms later; here the echo comes back
+after the network, both jitter buffers, the client's playout and capture: up to a second, beyond
+the delays AEC3 searches. So the far end is held back by the round trip, measured by matching the
+loudness envelope of what was sent against that of the microphone (`EchoDelay`), and AEC3 aligns
+the last tens of milliseconds itself. Until the round trip is measured (about the first second of
+the first reply), the microphone is `unsure` and the voice loop does not take what it hears for
+the person: the price is that a person cannot barge in during that first second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+import av
+import numpy as np
+from livekit import rtc
+
+from realtime.media.audio_in import MicrophoneResampler
+
+RATE = 16_000
+FRAME = RATE // 100  # the module works on 10 ms frames
+_FRAME_S = FRAME / RATE
+_AEC_MARGIN_S = 0.05  # left for AEC3's own delay search, which wants the far end first
+_SPEECH_DB = 40.0  # a 10 ms frame louder than this (int16 RMS 100) is the coach speaking
+_SURE_AFTER_S = 2.0
+_CONVERGE_S = 1.0
+
+
+class EchoDelay:
+    """Round trip from a frame sent to its echo in the microphone, from the two loudness envelopes.
+
+    Every `every_s`, the last `window_s` of 10 ms energies (dB) of both are correlated at lags up to
+    `max_s` (over at least `min_overlap_s`, so the first estimate comes well within the first
+    reply); a peak of `min_correlation` or more while the coach spoke is the round trip."""
+
+    def __init__(self, max_s: float = 1.5, window_s: float = 2.0, every_s: float = 0.25,
+                 min_correlation: float = 0.5, min_overlap_s: float = 0.6) -> None:
+        self.max_lag = int(max_s / _FRAME_S)
+        self.window = int(window_s / _FRAME_S)
+        self.min_overlap = int(min_overlap_s / _FRAME_S)
+        self.every_s = every_s
+        self.min_correlation = min_correlation
+        self._far: dict[int, float] = {}
+        self._near: dict[int, float] = {}
+        self._next_estimate = 0.0
+        self.delay_s: float | None = None
+        self.far_speech_s = 0.0  # how long the coach has spoken into this session so far
+        self._converged_at = float("-inf")
+        self.last_far_speech = float("-inf")
+
+    def far(self, t: float, samples: np.ndarray) -> None:
+        level = _db(samples)
+        self._far[int(t / _FRAME_S)] = level
+        if level >= _SPEECH_DB:
+            self.far_speech_s += _FRAME_S
+            self.last_far_speech = t
+
+    def unsure(self, t: float) -> bool:
+        """The coach spoke within the last `max_s` and its echo is neither measured (or measured
+        under `_CONVERGE_S` ago, and AEC3 is still adapting) nor known to be absent: what the
+        microphone hears now may be the coach. After `_SURE_AFTER_S` of the coach's speech without
+        a match, the client cancels its own echo (a browser) and nothing is unsure."""
+        if t - self.last_far_speech > self.max_lag * _FRAME_S:
+            return False  # nothing the coach said can still be coming back
+        if self.delay_s is None:
+            return self.far_speech_s < _SURE_AFTER_S
+        return t < self._converged_at
+
+    def near(self, t: float, samples: np.ndarray) -> None:
+        self._near[int(t / _FRAME_S)] = _db(samples)
+        if t >= self._next_estimate:
+            self._next_estimate = t + self.every_s
+            self._estimate(int(t / _FRAME_S))
+
+    def _estimate(self, now: int) -> None:
+        oldest = now - self.window - self.max_lag
+        for env in (self._far, self._near):
+            for key in [k for k in env if k < oldest]:
+                del env[key]
+        bins = np.arange(now - self.window, now)
+        near = np.array([self._near.get(b, np.nan) for b in bins])
+        far = np.array([self._far.get(b, np.nan) for b in range(now - self.window - self.max_lag, now)])
+        recent = far[-self.window - self.max_lag // 2:]
+        if np.count_nonzero(~np.isnan(recent)) < self.min_overlap or np.nanstd(recent) < 3.0:
+            return  # the coach was (nearly) silent: nothing to match
+        best, best_lag = self.min_correlation, None
+        for lag in range(self.max_lag + 1):
+            shifted = far[self.max_lag - lag: self.max_lag - lag + self.window]
+            ok = ~np.isnan(near) & ~np.isnan(shifted)
+            if ok.sum() < self.min_overlap:
+                continue
+            a, b = near[ok] - near[ok].mean(), shifted[ok] - shifted[ok].mean()
+            denominator = np.sqrt((a * a).sum() * (b * b).sum())
+            if denominator > 0 and (c := float((a * b).sum() / denominator)) > best:
+                best, best_lag = c, lag
+        if best_lag is not None:
+            delay = best_lag * _FRAME_S
+            if self.delay_s is None or abs(delay - self.delay_s) > _FRAME_S * 3:
+                self._converged_at = now * _FRAME_S + _CONVERGE_S  # AEC3 adapts to the new alignment
+            self.delay_s = delay
+
+
+class EchoCanceller:
+    """One per session; both sides are fed on the event loop (reply track sender, microphone)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._apm = rtc.AudioProcessingModule(echo_cancellation=True, noise_suppression=False,
+                                              high_pass_filter=True, auto_gain_control=False)
+        self._clock = clock
+        self._far_resampler = MicrophoneResampler()
+        self._far = np.zeros(0, np.int16)
+        self._near = np.zeros(0, np.int16)
+        self._held: deque[tuple[float, np.ndarray]] = deque()  # far frames not yet given to AEC3
+        self.delay = EchoDelay()
+
+    def played(self, frame: av.AudioFrame) -> None:
+        """A frame the reply track sent (speech or silence): the far end to cancel."""
+        now = self._clock()
+        self._far = np.concatenate([self._far, _to_int16(self._far_resampler.convert(frame))])
+        whole = self._far.size // FRAME * FRAME
+        for k, start in enumerate(range(0, whole, FRAME)):
+            samples = self._far[start:start + FRAME]
+            self._held.append((now + k * _FRAME_S, samples))
+            self.delay.far(now + k * _FRAME_S, samples)
+        self._far = self._far[whole:]
+
+    def unsure(self) -> bool:
+        """The microphone may be hearing the coach's voice not yet cancelled (`EchoDelay.unsure`)."""
+        return self.delay.unsure(self._clock())
+
+    def cleaned(self, pcm: np.ndarray) -> np.ndarray:
+        """Microphone audio (16 kHz float32) with the coach's voice removed; whole 10 ms frames
+        only, the rest is kept for the next call (at most 10 ms later)."""
+        now = self._clock()
+        self._near = np.concatenate([self._near, _to_int16(pcm)])
+        whole = self._near.size // FRAME * FRAME
+        out = np.empty(whole, np.int16)
+        for start in range(0, whole, FRAME):
+            samples = self._near[start:start + FRAME]
+            t = now - (whole - start - FRAME) / RATE  # the newest frame arrived now
+            self.delay.near(t, samples)
+            lead = max(0.0, (self.delay.delay_s or 0.0) - _AEC_MARGIN_S)
+            while self._held and self._held[0][0] <= t - lead:
+                self._apm.process_reverse_stream(_frame(self._held.popleft()[1]))
+            frame = _frame(samples)
+            self._apm.process_stream(frame)
+            out[start:start + FRAME] = np.frombuffer(frame.data, dtype=np.int16)
+        self._near = self._near[whole:]
+        while self._held and self._held[0][0] < now - 2 * self.delay.max_lag * _FRAME_S:
+            self._held.popleft()  # never let a stalled microphone grow the queue
+        return out.astype(np.float32) / 32768.0
+
+
+def _db(samples: np.ndarray) -> float:
+    return 10.0 * float(np.log10(np.mean(samples.astype(np.float32) ** 2) + 1.0))
+
+
+def _to_int16(pcm: np.ndarray) -> np.ndarray:
+    return (np.clip(pcm, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+def _frame(samples: np.ndarray) -> rtc.AudioFrame:
+    return rtc.AudioFrame(data=samples.tobytes(), sample_rate=RATE, num_channels=1, samples_per_channel=FRAME)

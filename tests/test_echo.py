@@ -1,0 +1,58 @@
+"""The echo canceller on a scripted clock: WebRTC's AEC3 with the round trip measured first.
+
+Piper's voice is the coach; the microphone hears it back after a delay, at half its level."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+
+from models.audio import resample
+from realtime.media.echo import EchoCanceller
+from tests.speech import piper_speech
+
+REPLY = "Keep your chest up and push your knees out over your toes. Breathe in on the way down and out on the way up."
+
+
+def run(delay_s: float | None, seconds: float = 8.0) -> tuple[EchoCanceller, np.ndarray, np.ndarray, list[bool]]:
+    """Feed 20 ms of reply and of microphone per step; returns the canceller, the echo it heard,
+    what it let through, and whether it was unsure at each step."""
+    clock = [0.0]
+    canceller = EchoCanceller(clock=lambda: clock[0])
+    reply = resample(piper_speech(REPLY), 16_000, 48_000)
+    steps = int(seconds / 0.02)
+    reply = np.concatenate([reply, np.zeros(max(0, steps * 960 - reply.size), np.float32)])[:steps * 960]
+    echo = np.zeros(steps * 320, np.float32)
+    if delay_s is not None:
+        lag = int(delay_s * 16_000)
+        echo[lag:] = 0.5 * resample(reply, 48_000, 16_000)[:echo.size - lag]
+    out, unsure = [], []
+    for k in range(steps):
+        clock[0] = k * 0.02
+        frame = av.AudioFrame.from_ndarray((reply[k * 960:(k + 1) * 960] * 32767).astype(np.int16).reshape(1, -1),
+                                           format="s16", layout="mono")
+        frame.sample_rate = 48_000
+        canceller.played(frame)
+        out.append(canceller.cleaned(echo[k * 320:(k + 1) * 320]))
+        unsure.append(canceller.unsure())
+    return canceller, echo, np.concatenate(out), unsure
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x ** 2)))
+
+
+@pytest.mark.parametrize("delay_s", [0.15, 0.6, 1.0])
+def test_the_round_trip_is_measured_and_the_echo_cancelled(delay_s: float) -> None:
+    canceller, echo, out, unsure = run(delay_s)
+    assert canceller.delay.delay_s == pytest.approx(delay_s, abs=0.04)
+    late = slice(3 * 16_000, 7 * 16_000)  # once measured and converged
+    assert rms(out[late]) < 0.05 * rms(echo[late]), (rms(out[late]), rms(echo[late]))
+    assert any(unsure[:100]) and not any(unsure[200:300])  # unsure only at first
+
+
+def test_a_client_that_cancels_its_own_echo_is_not_unsure_for_long() -> None:
+    canceller, _, _, unsure = run(None)
+    assert canceller.delay.delay_s is None
+    assert any(unsure) and not any(unsure[150:])  # 2 s of the coach's speech without a match
