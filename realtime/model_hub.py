@@ -115,8 +115,8 @@ class ModelHub:
     def _load_all(self, families: tuple[str, ...]) -> None:
         loaders: dict[str, Callable[[], tuple[Any, str, str]]] = {
             "pose": lambda: self.vision_pool.submit(self._load_pose).result(),  # see vision_pool
-            "action": self._load_action, "vad": self._load_vad, "turn": self._load_turn, "asr": self._load_asr, "tts": self._load_tts,
-            "knowledge": self._load_knowledge, "llm": self._load_llm,
+            "action": self._load_action, "vad": self._load_vad, "turn": self._load_turn, "asr": self._load_asr,
+            "tts": self._load_tts, "knowledge": self._load_knowledge, "llm": self._load_llm,
         }
         for family in families:
             if self._stopping.is_set():

@@ -8,10 +8,12 @@ the reply starts speculatively from it (it is the final transcript: Whisper does
 held back by a `Gate` until the end of the turn is confirmed (or dropped unheard if the person goes
 on). Smart Turn and the pause transcript's words judge that pause (`turn_end.py`): finished, the turn
 ends there; mid-sentence, it ends only at a longer silence cap, so a person catching their breath
-is not answered on half a question. Without Smart Turn, the VAD's silence ends the turn. The answer streams from the LLM, grounded in the measured facts and the retrieved
-coaching note; its text deltas go to the client as they come and its sentences go to TTS as soon
-as each is complete. When the person starts speaking over the coach (barge-in), the reply track is
-flushed and the LLM and TTS work is stopped at once.
+is not answered on half a question. Without Smart Turn, the VAD's silence ends the turn.
+A question about what was measured is answered from the facts (`fact_answers.py`); any other
+answer streams from the LLM, grounded in the measured facts and the retrieved coaching note; its
+text deltas go to the client as they come and its sentences go to TTS as soon as each is complete.
+When the person starts speaking over the coach (barge-in), the reply track is flushed and the LLM
+and TTS work is stopped at once.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from models.tts import SentenceChunker
 from models.health import ModelState
+from models.tts import SentenceChunker
 from models.turn import TurnOptions
 from models.vad import Segmenter, SpeechStarted, UtteranceEnded, VadOptions
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
