@@ -56,3 +56,24 @@ def test_a_client_that_cancels_its_own_echo_is_not_unsure_for_long() -> None:
     canceller, _, _, unsure = run(None)
     assert canceller.delay.delay_s is None
     assert any(unsure) and not any(unsure[150:])  # 2 s of the coach's speech without a match
+
+
+def test_without_an_echo_the_persons_voice_passes_untouched() -> None:
+    """A client that cancels its own echo: the person talking over the coach is heard at full level
+    (AEC3 on a clean microphone damped it by half or more, and barge-ins were missed)."""
+    clock = [0.0]
+    canceller = EchoCanceller(clock=lambda: clock[0])
+    reply = resample(piper_speech(REPLY), 16_000, 48_000)
+    person = piper_speech("Wait, stop, I have a question.")
+    near = np.zeros(6 * 16_000, np.float32)
+    near[40_000:40_000 + person.size] = person
+    out = []
+    for k in range(near.size // 320):
+        clock[0] = k * 0.02
+        frame = av.AudioFrame.from_ndarray((reply[k * 960:(k + 1) * 960] * 32767).astype(np.int16).reshape(1, -1),
+                                           format="s16", layout="mono")
+        frame.sample_rate = 48_000
+        canceller.played(frame)
+        out.append(canceller.cleaned(near[k * 320:(k + 1) * 320]))
+    said = slice(40_000, 40_000 + person.size)
+    assert rms(np.concatenate(out)[said]) == pytest.approx(rms(near[said]), rel=0.02)

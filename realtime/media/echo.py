@@ -12,7 +12,9 @@ In a browser the far end is what the loudspeaker plays a few ms later; here the 
 after the network, both jitter buffers, the client's playout and capture: up to a second, beyond
 the delays AEC3 searches. So the far end is held back by the round trip, measured by matching the
 loudness envelope of what was sent against that of the microphone (`EchoDelay`), and AEC3 aligns
-the last tens of milliseconds itself. Until the round trip is measured (about the first second of
+the last tens of milliseconds itself. Without an echo found (a browser cancels its own), the
+microphone passes untouched: AEC3 on a clean microphone still damped the person's voice by half
+or more while the coach spoke, and barge-ins were missed. Until the round trip is measured (about the first second of
 the first reply), the microphone is `unsure` and the voice loop does not take what it hears for
 the person: the price is that a person cannot barge in during that first second.
 """
@@ -46,7 +48,7 @@ class EchoDelay:
     reply); a peak of `min_correlation` or more while the coach spoke is the round trip."""
 
     def __init__(self, max_s: float = 1.5, window_s: float = 2.0, every_s: float = 0.25,
-                 min_correlation: float = 0.5, min_overlap_s: float = 0.6) -> None:
+                 min_correlation: float = 0.6, min_overlap_s: float = 0.6) -> None:
         self.max_lag = int(max_s / _FRAME_S)
         self.window = int(window_s / _FRAME_S)
         self.min_overlap = int(min_overlap_s / _FRAME_S)
@@ -58,6 +60,7 @@ class EchoDelay:
         self.delay_s: float | None = None
         self.far_speech_s = 0.0  # how long the coach has spoken into this session so far
         self._converged_at = float("-inf")
+        self._candidate: int | None = None
         self.last_far_speech = float("-inf")
 
     def far(self, t: float, samples: np.ndarray) -> None:
@@ -71,12 +74,13 @@ class EchoDelay:
         """The coach spoke within the last `max_s` and its echo is neither measured (or measured
         under `_CONVERGE_S` ago, and AEC3 is still adapting) nor known to be absent: what the
         microphone hears now may be the coach. After `_SURE_AFTER_S` of the coach's speech without
-        a match, the client cancels its own echo (a browser) and nothing is unsure."""
+        a match, the client cancels its own echo (a browser) and nothing is unsure again; a match
+        found later (the person talking over the coach can resemble it) only aligns AEC3."""
         if t - self.last_far_speech > self.max_lag * _FRAME_S:
             return False  # nothing the coach said can still be coming back
         if self.delay_s is None:
             return self.far_speech_s < _SURE_AFTER_S
-        return t < self._converged_at
+        return t < self._converged_at  # only the echo found in the first reply holds the microphone
 
     def near(self, t: float, samples: np.ndarray) -> None:
         self._near[int(t / _FRAME_S)] = _db(samples)
@@ -105,11 +109,12 @@ class EchoDelay:
             denominator = np.sqrt((a * a).sum() * (b * b).sum())
             if denominator > 0 and (c := float((a * b).sum() / denominator)) > best:
                 best, best_lag = c, lag
-        if best_lag is not None:
-            delay = best_lag * _FRAME_S
-            if self.delay_s is None or abs(delay - self.delay_s) > _FRAME_S * 3:
-                self._converged_at = now * _FRAME_S + _CONVERGE_S  # AEC3 adapts to the new alignment
-            self.delay_s = delay
+        candidate, self._candidate = self._candidate, best_lag
+        if best_lag is None or candidate is None or abs(best_lag - candidate) > 3:
+            return  # a peak counts once the next estimate finds it again (two speech envelopes can match once)
+        if self.delay_s is None and self.far_speech_s < _SURE_AFTER_S:
+            self._converged_at = now * _FRAME_S + _CONVERGE_S  # AEC3 adapts to the alignment meanwhile
+        self.delay_s = best_lag * _FRAME_S
 
 
 class EchoCanceller:
@@ -154,6 +159,9 @@ class EchoCanceller:
             lead = max(0.0, (self.delay.delay_s or 0.0) - _AEC_MARGIN_S)
             while self._held and self._held[0][0] <= t - lead:
                 self._apm.process_reverse_stream(_frame(self._held.popleft()[1]))
+            if self.delay.delay_s is None:
+                out[start:start + FRAME] = samples  # no echo found: the person's voice as it came
+                continue
             frame = _frame(samples)
             self._apm.process_stream(frame)
             out[start:start + FRAME] = np.frombuffer(frame.data, dtype=np.int16)
