@@ -64,6 +64,7 @@ def test_without_an_echo_the_persons_voice_passes_untouched() -> None:
     clock = [0.0]
     canceller = EchoCanceller(clock=lambda: clock[0])
     reply = resample(piper_speech(REPLY), 16_000, 48_000)
+    reply = np.concatenate([reply, np.zeros(6 * 48_000, np.float32)])
     person = piper_speech("Wait, stop, I have a question.")
     near = np.zeros(6 * 16_000, np.float32)
     near[40_000:40_000 + person.size] = person
