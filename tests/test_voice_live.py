@@ -348,6 +348,11 @@ async def test_a_person_interrupting_over_the_echo_still_barges_in(start_server,
         mic.play(np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)]))
         interrupted = await client.wait_for(lambda m: m["type"] == "reply" and m["interrupted"], timeout=10)
         assert interrupted["done"] and session.reply_track.pending_seconds < 0.1
+        # The interruption is a turn of its own, timed from where it ended, although the microphone
+        # was held while the echo was measured (a clock that fell behind made it look seconds slow).
+        metrics = await client.wait_for(lambda m: m["type"] == "metrics" and m["turn"] > interrupted["turn"],
+                                        timeout=60)
+        assert 0 < metrics["stages"]["final_transcript"] < 1500, metrics
     finally:
         await client.close()
 

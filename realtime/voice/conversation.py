@@ -222,8 +222,9 @@ class Conversation:
         self._stream_clock = (time.monotonic(), self._stream_time)
         echo = self.session.echo
         if echo is not None and echo.unsure() and not self._user_turn_started:
-            self._segmenter.reset()  # the coach's own voice, not cancelled yet: nobody's turn
-            return
+            # The coach's own voice, not cancelled yet: heard as silence, so nobody's turn starts and
+            # the segmenter's clock (the turn timings' origin) keeps up with the microphone.
+            pcm16k = np.zeros_like(pcm16k)
         for event in self._segmenter.push(pcm16k):
             if isinstance(event, SpeechStarted):
                 self._on_speech_started()
