@@ -5,18 +5,17 @@ browser's own echo cancellation is not always on (WHIP publishers, some phones).
 reply would barge in on itself and be answered as if the person had spoken. The server knows
 exactly what it played, so it runs the same canceller a browser does, from WebRTC's audio
 processing module (LiveKit's prebuilt binding): every frame the reply track sends is the far end,
-every microphone frame is cleaned against it before the VAD and Whisper hear it, and AEC3 keeps
-the person's voice when both talk at once, so a real interruption still barges in.
+and every microphone frame is cleaned against it before the VAD and Whisper hear it.
 
 In a browser the far end is what the loudspeaker plays a few ms later; here the echo comes back
 after the network, both jitter buffers, the client's playout and capture: up to a second, beyond
 the delays AEC3 searches. So the far end is held back by the round trip, measured by matching the
 loudness envelope of what was sent against that of the microphone (`EchoDelay`), and AEC3 aligns
 the last tens of milliseconds itself. Without an echo found (a browser cancels its own), the
-microphone passes untouched: AEC3 on a clean microphone still damped the person's voice by half
-or more while the coach spoke, and barge-ins were missed. Until the round trip is measured (about the first second of
-the first reply), the microphone is `unsure` and the voice loop does not take what it hears for
-the person: the price is that a person cannot barge in during that first second.
+microphone passes untouched: AEC3 on a clean microphone still damped the person's voice by half or
+more while the coach spoke, and barge-ins were missed. Until the round trip is measured (the first
+1-2 s of the session's first reply), the microphone is `unsure` and the voice loop does not take
+what it hears for the person: the price is that a person cannot barge in during that time.
 """
 
 from __future__ import annotations
