@@ -73,18 +73,27 @@ class EchoDelay:
         """The coach spoke within the last `max_s` and its echo is neither measured (or measured
         under `_CONVERGE_S` ago, and AEC3 is still adapting) nor known to be absent: what the
         microphone hears now may be the coach. After `_SURE_AFTER_S` of the coach's speech without
-        a match, the client cancels its own echo (a browser) and nothing is unsure again; a match
-        found later (the person talking over the coach can resemble it) only aligns AEC3."""
+        a match, the client cancels its own echo (a browser) and nothing is unsure again."""
         if t - self.last_far_speech > self.max_lag * _FRAME_S:
             return False  # nothing the coach said can still be coming back
         if self.delay_s is None:
-            return self.far_speech_s < _SURE_AFTER_S
+            return not self.no_echo
         return t < self._converged_at  # only the echo found in the first reply holds the microphone
 
+    @property
+    def no_echo(self) -> bool:
+        """The coach spoke `_SURE_AFTER_S` and nothing came back: the client cancels its own echo,
+        and nothing is measured any more (a match found later, with the person talking over the
+        coach, would only be their voices resembling each other)."""
+        return self.delay_s is None and self.far_speech_s >= _SURE_AFTER_S
+
     def near(self, t: float, samples: np.ndarray) -> None:
+        if self.no_echo:
+            return
         self._near[int(t / _FRAME_S)] = _db(samples)
         if t >= self._next_estimate:
-            self._next_estimate = t + self.every_s
+            # Once found, the round trip only drifts: looked at again every few seconds.
+            self._next_estimate = t + (self.every_s if self.delay_s is None else 4 * self.every_s)
             self._estimate(int(t / _FRAME_S))
 
     def _estimate(self, now: int) -> None:
@@ -98,16 +107,20 @@ class EchoDelay:
         recent = far[-self.window - self.max_lag // 2:]
         if np.count_nonzero(~np.isnan(recent)) < self.min_overlap or np.nanstd(recent) < 3.0:
             return  # the coach was (nearly) silent: nothing to match
-        best, best_lag = self.min_correlation, None
-        for lag in range(self.max_lag + 1):
-            shifted = far[self.max_lag - lag: self.max_lag - lag + self.window]
-            ok = ~np.isnan(near) & ~np.isnan(shifted)
-            if ok.sum() < self.min_overlap:
-                continue
-            a, b = near[ok] - near[ok].mean(), shifted[ok] - shifted[ok].mean()
-            denominator = np.sqrt((a * a).sum() * (b * b).sum())
-            if denominator > 0 and (c := float((a * b).sum() / denominator)) > best:
-                best, best_lag = c, lag
+        # Every lag at once: row k of `windows` is the far end k bins before the microphone window.
+        windows = np.lib.stride_tricks.sliding_window_view(far, self.window)[::-1]
+        valid = ~np.isnan(windows) & ~np.isnan(near)[None, :]
+        counts = valid.sum(axis=1)
+        a = np.where(valid, near[None, :], 0.0)
+        b = np.where(valid, windows, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = np.where(valid, a - a.sum(axis=1, keepdims=True) / counts[:, None], 0.0)
+            b = np.where(valid, b - b.sum(axis=1, keepdims=True) / counts[:, None], 0.0)
+            correlation = (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+        correlation[(counts < self.min_overlap) | ~np.isfinite(correlation)] = -1.0
+        best_lag = int(np.argmax(correlation))
+        if correlation[best_lag] <= self.min_correlation:
+            best_lag = None
         candidate, self._candidate = self._candidate, best_lag
         if best_lag is None or candidate is None or abs(best_lag - candidate) > 3:
             return  # a peak counts once the next estimate finds it again (two speech envelopes can match once)
@@ -131,6 +144,8 @@ class EchoCanceller:
 
     def played(self, frame: av.AudioFrame) -> None:
         """A frame the reply track sent (speech or silence): the far end to cancel."""
+        if self.delay.no_echo:
+            return
         now = self._clock()
         self._far = np.concatenate([self._far, _to_int16(self._far_resampler.convert(frame))])
         whole = self._far.size // FRAME * FRAME
@@ -147,6 +162,8 @@ class EchoCanceller:
     def cleaned(self, pcm: np.ndarray) -> np.ndarray:
         """Microphone audio (16 kHz float32) with the coach's voice removed; whole 10 ms frames
         only, the rest is kept for the next call (at most 10 ms later)."""
+        if self.delay.no_echo:
+            return pcm  # nothing to cancel, for the rest of the session
         now = self._clock()
         self._near = np.concatenate([self._near, _to_int16(pcm)])
         whole = self._near.size // FRAME * FRAME
