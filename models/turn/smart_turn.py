@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 from faster_whisper.feature_extractor import FeatureExtractor
+
+from models.pose.session import create_session
 
 SAMPLE_RATE = 16_000
 WINDOW_S = 8
@@ -27,12 +28,7 @@ class SmartTurn:
     def __init__(self, model_path: Path, threads: int = 1) -> None:
         if not Path(model_path).is_file():
             raise FileNotFoundError(f"Smart Turn model not found at {model_path}; run the setup step (prepare_embedded)")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.log_severity_level = 3
-        self._session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._session = create_session(Path(model_path), threads, ["CPUExecutionProvider"])
         self._features = FeatureExtractor(feature_size=80, sampling_rate=SAMPLE_RATE, hop_length=160,
                                           chunk_length=WINDOW_S, n_fft=400)
         self.model_path = Path(model_path)
