@@ -20,13 +20,22 @@ from typing import Literal
 
 import numpy as np
 
-from coaching.signal import median_filter
+from coaching.signal import median_filter, periodicity
 from coaching.spec import PhaseDriver
 
 Phase = Literal["rest", "away", "turn", "back"]
 _TURN_BAND = 0.1  # within this fraction of the rep's range from its extreme = "at the turning point"
 _SETTLE_BAND = 0.15  # within this fraction of |rest - turn| of the start value = "back at the start"
 _SETTLE_MAX_S = 1.0  # a rep is closed at the latest this long after crossing back into the start zone
+# A set under way repeats itself: over the last 6 s the value's autocorrelation peaks at 0.5 or
+# more for a period of 0.4-4 s (rechecked every third frame). Tuned on the real development set
+# (docs/REAL_PEOPLE.md).
+_PERIODIC_WINDOW_S = 6.0
+_PERIODIC_AT = 0.5
+_PERIOD_RANGE_S = (0.4, 4.0)
+_PERIODIC_EVERY = 3
+_PERIOD_SPAN = 1.5  # while periodic, the swing is measured over this many periods (at least 1 s)
+_PERIOD_MIN_REP = 0.4  # and a rep may be as short as this share of a period
 
 
 @dataclass(slots=True)
@@ -82,6 +91,7 @@ class PhaseMachine:
     def __init__(self, driver: PhaseDriver, min_rep_s: float, max_rep_s: float, max_gap_s: float = 1.0) -> None:
         self.driver = driver
         self.min_rep_s = min_rep_s
+        self._min_rep_s = min_rep_s
         self.max_rep_s = max_rep_s
         self.max_gap_s = max_gap_s
         # Work in "closeness to the start position": larger is nearer the start, whatever the measure.
@@ -91,6 +101,9 @@ class PhaseMachine:
         self._h = driver.hysteresis
         self._settle = _SETTLE_BAND * abs(driver.rest - driver.turn)
         self._envelope: deque[tuple[float, float]] = deque()
+        self._recent_values: deque[tuple[float, float]] = deque()  # for the period, when the driver asks
+        self._period: float | None = None
+        self._frames_to_period = 0
         self.phase: Phase | None = None
         self._last_seen = float("-inf")
         self._recent: deque[float] = deque(maxlen=3)
@@ -184,16 +197,25 @@ class PhaseMachine:
         return step
 
     def _adapt(self, t: float, value: float) -> None:
-        """Thresholds as fractions of the swing over the last adaptive_s seconds (at least min_range)."""
+        """Thresholds as fractions of the swing over the last adaptive_s seconds (at least
+        min_range); while the value repeats, over the last periods (at least periodic_min_range)."""
         d = self.driver
         assert d.adaptive_s is not None
+        window_s, min_range = d.adaptive_s, d.min_range
+        if d.periodic_min_range is not None:
+            self._update_period(t, value)
+            if self._period is not None:
+                window_s = max(1.0, _PERIOD_SPAN * self._period)
+                min_range = d.periodic_min_range
+        self.min_rep_s = self._min_rep_s if self._period is None \
+            else min(self._min_rep_s, _PERIOD_MIN_REP * self._period)
         env = self._envelope
         env.append((t, value))
-        while t - env[0][0] > d.adaptive_s:
+        while t - env[0][0] > window_s:
             env.popleft()
         values = [x for _, x in env]
         lo, hi = min(values), max(values)
-        span = max(hi - lo, d.min_range)
+        span = max(hi - lo, min_range)
         start = lo if not d.rest_high else hi  # the start position is the low end unless rest > turn
         step = span if not d.rest_high else -span
         turn = start + d.turn * step
@@ -203,6 +225,20 @@ class PhaseMachine:
         self._turn = turn * self._sign
         self._h = d.hysteresis * span
         self._settle = _SETTLE_BAND * abs(d.rest - d.turn) * span
+
+    def _update_period(self, t: float, value: float) -> None:
+        recent = self._recent_values
+        recent.append((t, value))
+        while t - recent[0][0] > _PERIODIC_WINDOW_S:
+            recent.popleft()
+        self._frames_to_period -= 1
+        if self._frames_to_period > 0:
+            return
+        self._frames_to_period = _PERIODIC_EVERY
+        times = np.fromiter((x[0] for x in recent), float, len(recent))
+        values = np.fromiter((x[1] for x in recent), float, len(recent))
+        strength, period = periodicity(times, values, *_PERIOD_RANGE_S)
+        self._period = period if strength >= _PERIODIC_AT else None
 
     def _leave_rest(self, t: float, value: float) -> None:
         """Start the rep's samples where the body last was at its start position, not at the threshold."""

@@ -47,6 +47,10 @@ class PhaseDriver(_Spec):
         min_range: the smallest swing that can make a rep, so jitter while resting cannot.
         turn_at_least: and the turning point is never nearer the start than this value (a
         hesitation before the first rep after a rest is no rep, however the swing scales).
+        periodic_min_range: while the value repeats itself (a set under way, coaching.phases),
+        the smallest swing that makes a rep is this instead of min_range, the swing is measured
+        over the last one and a half reps and reps as short as 0.4 of a period count: a fast
+        set's small, regular swings are reps, a resting body's jitter does not repeat.
     """
 
     measure: str
@@ -58,6 +62,7 @@ class PhaseDriver(_Spec):
     adaptive_s: float | None = Field(None, gt=0)
     min_range: float = Field(0.0, ge=0)
     turn_at_least: float | None = None
+    periodic_min_range: float | None = Field(None, ge=0)
 
     @model_validator(mode="after")
     def _check(self) -> PhaseDriver:
