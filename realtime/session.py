@@ -13,7 +13,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import av
@@ -31,7 +30,6 @@ from realtime.protocol import (
     Chat,
     ChooseExercise,
     ClientMessage,
-    CueVerbosity,
     ErrorMessage,
     Hello,
     Ping,
@@ -41,21 +39,13 @@ from realtime.protocol import (
     UpdateSettings,
     parse_client_message,
 )
+from realtime.session_ports import Preferences
 from realtime.vision_loop import VisionLoop
 from realtime.voice.conversation import Conversation
 
 log = logging.getLogger(__name__)
 
 Transport = Literal["webrtc", "whip", "websocket"]
-
-
-@dataclass
-class Preferences:
-    """What the person chose for this session."""
-
-    voice: bool = True
-    cue_verbosity: CueVerbosity = "normal"
-    exercise: str = "auto"
 
 
 class Session:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import av
 
@@ -20,9 +20,7 @@ from coaching.events import Event
 from realtime.analysis import FrameAnalyzer, FrameResult
 from realtime.media.frame_slot import Stamped
 from realtime.protocol import CoachEvent, ErrorMessage, PoseOverlay, Status
-
-if TYPE_CHECKING:
-    from realtime.session import Session
+from realtime.session_ports import VisionHost
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +43,7 @@ IDLE_LISTENING_FPS = 4.0
 class VisionLoop:
     """Per-session analysis state (tracker, coach) and the task that feeds it frames."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: VisionHost) -> None:
         self.session = session
         self.hub = session.ctx.hub
         self.analyzer = FrameAnalyzer(self.hub.pose, session.prefs.exercise, self.hub.action)

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from models.tts import SentenceChunker
 from models.turn import TurnOptions
 from models.vad import Segmenter, SpeechStarted, UtteranceEnded, VadOptions
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
+from realtime.session_ports import ConversationHost
 from realtime.voice.cues import CuePolicy
 from realtime.voice.fact_answers import FactAnswer
 from realtime.voice.gate import Gate
@@ -47,9 +48,6 @@ from realtime.voice.responder import (
 from realtime.voice.speaker import Speaker
 from realtime.voice.turn_end import pause_end_ms
 from realtime.voice.turn_timer import TurnTimer
-
-if TYPE_CHECKING:
-    from realtime.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +82,7 @@ class _ActiveReply:
     speaker: Speaker | None = None
     text: str = ""
 
-    def send(self, session: Session, message: Any) -> None:
+    def send(self, session: ConversationHost, message: Any) -> None:
         """To the client once the turn is confirmed (a speculative reply's messages wait)."""
         self.gate.run(lambda: session.send(message))
 
@@ -115,7 +113,7 @@ class _TrackSink:
 
     sample_rate = 48_000
 
-    def __init__(self, session: Session, gate: Gate, on_first_sent: Callable[[], None]) -> None:
+    def __init__(self, session: ConversationHost, gate: Gate, on_first_sent: Callable[[], None]) -> None:
         self._track = session.reply_track
         self._gate = gate
         self._on_first_sent = on_first_sent
@@ -129,7 +127,7 @@ class _TrackSink:
 class _WebSocketSink:
     """Reply speech as binary PCM16 websocket frames at the synthesiser's own rate."""
 
-    def __init__(self, session: Session, rate: int, loop: asyncio.AbstractEventLoop, gate: Gate,
+    def __init__(self, session: ConversationHost, rate: int, loop: asyncio.AbstractEventLoop, gate: Gate,
                  on_first_sent: Callable[[], None]) -> None:
         self.sample_rate = rate
         self._session = session
@@ -151,7 +149,7 @@ class _WebSocketSink:
 class Conversation:
     """Voice and text turns of one session, and the coach's own cues."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: ConversationHost) -> None:
         self.session = session
         self.hub = session.ctx.hub
         self.turn = 0
