@@ -1,8 +1,11 @@
 """The server's models: loaded once per process in the background, shared by every session.
 
-The server answers HTTP at once; families load one after another on a loader thread and report
-loading / ready / unavailable (with the reason) to the health registry, so a session started early
-gets vision or voice as soon as they are there and the demo shows what is missing. Model calls
+The server answers HTTP at once; families load in the background and report loading / ready /
+unavailable (with the reason) to the health registry, so a session started early gets vision or
+voice as soon as they are there and the demo shows what is missing. They load in two lanes at
+once: the small families a session needs first one after another, and the knowledge base and
+the LLM (the biggest file, then a prefill that computes for seconds) beside them, so reading the
+LLM from a cold disk overlaps everything else (benchmarks/startup.py). Model calls
 are blocking and CPU-bound: each family gets its own small worker pool so pose never waits behind
 an LLM reply, and none of them ever runs on the event loop.
 """
@@ -26,8 +29,9 @@ from realtime.voice.responder import build_messages
 
 log = logging.getLogger(__name__)
 
-# Load order: what a session needs first (cheap and visible) before the big LLM.
-FAMILIES = ("pose", "action", "vad", "turn", "tts", "asr", "knowledge", "llm")
+# Load order within each lane: what a session needs first (cheap and visible) first.
+LANES = (("pose", "action", "vad", "turn", "tts", "asr"), ("knowledge", "llm"))
+FAMILIES = tuple(family for lane in LANES for family in lane)
 
 
 class ModelHub:
@@ -56,7 +60,7 @@ class ModelHub:
         self.reply_pool = ThreadPoolExecutor(1, thread_name_prefix="llm-reply")
         self.tts_pool = ThreadPoolExecutor(1, thread_name_prefix="tts")
         self.analysis_load = AnalysisLoad()  # what the vision worker can still give (admission)
-        self._loader: threading.Thread | None = None
+        self._loaders: list[threading.Thread] = []
         self._stopping = threading.Event()
         # Voice has priority on a small CPU: conversations raise these while they need the cores,
         # and every session's vision loop backs off (see VisionLoop.wait_for_cpu).
@@ -101,16 +105,19 @@ class ModelHub:
     def start_loading(self, families: tuple[str, ...] = FAMILIES) -> None:
         for family in families:
             self.health.set(FamilyStatus(family=family, state=ModelState.LOADING))
-        self._loader = threading.Thread(target=self._load_all, args=(families,), name="model-loader",
-                                        daemon=True)
-        self._loader.start()
+        for i, lane in enumerate(LANES):
+            mine = tuple(f for f in lane if f in families)
+            if mine:
+                loader = threading.Thread(target=self._load_all, args=(mine,), name=f"model-loader-{i}", daemon=True)
+                self._loaders.append(loader)
+                loader.start()
 
     def wait_loaded(self, timeout: float | None = None) -> bool:
-        """Block until the loader is done (tests and benchmarks); True if it finished."""
-        if self._loader is None:
-            return True
-        self._loader.join(timeout)
-        return not self._loader.is_alive()
+        """Block until every lane is done (tests and benchmarks); True if they finished."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for loader in self._loaders:
+            loader.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(loader.is_alive() for loader in self._loaders)
 
     def _load_all(self, families: tuple[str, ...]) -> None:
         loaders: dict[str, Callable[[], tuple[Any, str, str]]] = {
