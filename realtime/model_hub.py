@@ -24,6 +24,7 @@ from models.health import FamilyStatus, HealthRegistry, ModelState
 from models.paths import weights_dir
 from realtime.analysis_load import AnalysisLoad
 from realtime.config import Settings
+from realtime.cpu_share import CpuShare
 from realtime.priority import lower_thread_priority
 from realtime.voice.responder import build_messages
 
@@ -62,10 +63,9 @@ class ModelHub:
         self.analysis_load = AnalysisLoad()  # what the vision worker can still give (admission)
         self._loaders: list[threading.Thread] = []
         self._stopping = threading.Event()
-        # Voice has priority on a small CPU: conversations raise these while they need the cores,
-        # and every session's vision loop backs off (see VisionLoop.wait_for_cpu).
-        self.voice_answering = 0
-        self.voice_listening = 0
+        # Voice has priority on a small CPU: conversations claim the cores while they need them,
+        # and every session's vision loop backs off (realtime/cpu_share.py).
+        self.cpu = CpuShare()
         self._transcribing = 0
         self._transcribing_lock = threading.Lock()
         self._fact_answerer: Any = None

@@ -1,6 +1,6 @@
 """Thread priorities: on 2 cores, the voice loop's work goes first when the cores are short.
 
-Pausing and throttling analysis (VisionLoop.wait_for_cpu) keeps whole frames out of the way of a
+Pausing and throttling analysis (realtime/cpu_share.py) keeps whole frames out of the way of a
 reply, but a frame already running, and analysis at its listening rate, still share the cores with
 Whisper and the LLM at equal weight. A higher niceness for the vision threads lets the scheduler
 settle every such overlap in the voice loop's favour, while analysis still takes every cycle left

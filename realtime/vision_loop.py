@@ -28,16 +28,6 @@ log = logging.getLogger(__name__)
 _RECORDED = {"rep_completed": "rep", "set_completed": "set", "fault_detected": "fault",
              "exercise_changed": "exercise"}
 _ERROR_REPORT_EVERY_S = 5.0
-# CPU policy (2 cores): while this session's conversation is answering (end of speech to first
-# reply sound), its analysis pauses, at most MAX_PAUSE_FOR_VOICE_S; while another session's is
-# answering, it runs at most at OTHERS_ANSWERING_FPS: one person's question slows the others'
-# analysis, never stops it, and leaves the answer most of the cores. While anyone is speaking it
-# runs at most at LISTENING_FPS, or IDLE_LISTENING_FPS when no set is under way (people mostly ask
-# between sets; a first rep is still seen at that rate, and once it is counted the set is under way).
-MAX_PAUSE_FOR_VOICE_S = 3.0
-OTHERS_ANSWERING_FPS = 3.0
-LISTENING_FPS = 10.0
-IDLE_LISTENING_FPS = 4.0
 
 
 class VisionLoop:
@@ -74,7 +64,10 @@ class VisionLoop:
         metrics = self.session.ctx.metrics
         last_frame = 0.0
         while (stamped := await self.session.frames.get()) is not None:
-            await self.wait_for_cpu(last_frame)
+            # Voice first on a small CPU (realtime/cpu_share.py): this session's answer pauses its
+            # analysis, anyone else's talking slows it.
+            await self.hub.cpu.before_frame(lambda: self.session.conversation.answering, self._set_under_way,
+                                            last_frame)
             last_frame = time.monotonic()
             if self.hub.pose is None:
                 self._tell_unavailable()
@@ -100,22 +93,6 @@ class VisionLoop:
                                           people=result.people, latency_ms=round(latency * 1000, 1)))
             for event in result.events:
                 self._publish(event)
-
-    async def wait_for_cpu(self, last_frame: float) -> None:
-        """Give the voice loop the cores it needs: the reply's latency matters more than a few frames."""
-        paused = time.monotonic()
-        conversation = self.session.conversation
-        while conversation.answering and time.monotonic() - paused < MAX_PAUSE_FOR_VOICE_S:
-            await asyncio.sleep(0.02)
-        if self.hub.voice_answering > 0:
-            fps = OTHERS_ANSWERING_FPS
-        elif self.hub.voice_listening > 0:
-            fps = LISTENING_FPS if self._set_under_way() else IDLE_LISTENING_FPS
-        else:
-            return
-        wait = last_frame + 1.0 / fps - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
 
     def _set_under_way(self) -> bool:
         stats = self.analyzer.coach.stats

@@ -1,62 +1,76 @@
-"""The CPU policy between the voice loop and analysis, per session: one person's question pauses
-their own analysis and only slows everyone else's (fakes, about a second)."""
+"""The CPU policy between the voice loop and analysis (realtime/cpu_share.py): one person's question
+pauses their own analysis and only slows everyone else's; closing gives the cores back (fast tier,
+about a second)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from types import SimpleNamespace
 
 import pytest
 
-from realtime import vision_loop
-from realtime.vision_loop import VisionLoop
+from realtime.cpu_share import CpuShare, CpuShareOptions
 
 
-def loop_of(answering: bool, hub: SimpleNamespace, set_under_way: bool = True) -> VisionLoop:
-    loop = object.__new__(VisionLoop)  # only the policy's inputs: no models, no frames
-    loop.session = SimpleNamespace(conversation=SimpleNamespace(answering=answering))
-    loop.hub = hub
-    stats = SimpleNamespace(reps_in_set=1 if set_under_way else 0, hold_s=0.0)
-    loop.analyzer = SimpleNamespace(coach=SimpleNamespace(stats=stats))
-    return loop
-
-
-async def waited(loop: VisionLoop, last_frame_ago: float = 0.0) -> float:
+async def waited(share: CpuShare, own_answering: bool = False, set_under_way: bool = True,
+                 last_frame_ago: float = 0.0, answering: object = None) -> float:
     started = time.monotonic()
-    await loop.wait_for_cpu(started - last_frame_ago)
+    own = answering if callable(answering) else (lambda: own_answering)
+    await share.before_frame(own, lambda: set_under_way, started - last_frame_ago)
     return time.monotonic() - started
 
 
-async def test_own_answer_pauses_analysis_until_it_sounds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vision_loop, "MAX_PAUSE_FOR_VOICE_S", 2.0)
-    hub = SimpleNamespace(voice_answering=1, voice_listening=0)
-    own = loop_of(answering=True, hub=hub)
+async def test_own_answer_pauses_analysis_until_it_sounds() -> None:
+    share = CpuShare(CpuShareOptions(max_pause_s=2.0))
+    own = share.claim()
+    own.set_answering(True)
 
     async def first_reply_sound() -> None:
         await asyncio.sleep(0.3)
-        own.session.conversation.answering = False
-        hub.voice_answering = 0
+        own.set_answering(False)
 
     sound = asyncio.ensure_future(first_reply_sound())
-    assert 0.28 <= await waited(own, last_frame_ago=1.0) < 0.5
+    assert 0.28 <= await waited(share, answering=lambda: own.answering, last_frame_ago=1.0) < 0.5
     await sound
 
 
-async def test_another_sessions_answer_only_slows_this_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vision_loop, "MAX_PAUSE_FOR_VOICE_S", 2.0)
-    hub = SimpleNamespace(voice_answering=1, voice_listening=1)
-    other = loop_of(answering=False, hub=hub)
-    assert await waited(other) == pytest.approx(1 / vision_loop.OTHERS_ANSWERING_FPS, abs=0.05)
-    assert await waited(other, last_frame_ago=1.0) < 0.02  # a frame is already due
+async def test_a_stuck_answer_pauses_analysis_at_most_max_pause() -> None:
+    share = CpuShare(CpuShareOptions(max_pause_s=0.3))
+    share.claim().set_answering(True)
+    assert 0.28 <= await waited(share, own_answering=True, last_frame_ago=1.0) < 0.5
+
+
+async def test_another_sessions_answer_only_slows_this_one() -> None:
+    share = CpuShare()
+    other = share.claim()
+    other.set_listening(True)
+    other.set_answering(True)
+    assert await waited(share) == pytest.approx(1 / share.options.others_answering_fps, abs=0.05)
+    assert await waited(share, last_frame_ago=1.0) < 0.02  # a frame is already due
 
 
 async def test_someone_speaking_throttles_analysis() -> None:
-    hub = SimpleNamespace(voice_answering=0, voice_listening=1)
-    assert await waited(loop_of(answering=False, hub=hub)) == pytest.approx(1 / vision_loop.LISTENING_FPS, abs=0.05)
-    idle = loop_of(answering=False, hub=hub, set_under_way=False)
-    assert await waited(idle) == pytest.approx(1 / vision_loop.IDLE_LISTENING_FPS, abs=0.05)
+    share = CpuShare()
+    share.claim().set_listening(True)
+    assert await waited(share) == pytest.approx(1 / share.options.listening_fps, abs=0.05)
+    assert await waited(share, set_under_way=False) == pytest.approx(1 / share.options.idle_listening_fps, abs=0.05)
 
 
 async def test_nobody_talking_means_no_wait() -> None:
-    assert await waited(loop_of(answering=False, hub=SimpleNamespace(voice_answering=0, voice_listening=0))) < 0.02
+    assert await waited(CpuShare()) < 0.02
+
+
+def test_claims_count_once_and_a_released_claim_takes_nothing_again() -> None:
+    share = CpuShare()
+    a, b = share.claim(), share.claim()
+    a.set_listening(True)
+    a.set_listening(True)
+    b.set_answering(True)
+    assert (share.listening, share.answering) == (1, 1)
+    assert share.core_spare(transcribing=False) and not share.core_spare(transcribing=True)
+    a.release()
+    b.release()
+    a.set_listening(True)  # audio arriving during teardown
+    b.set_answering(True)
+    assert (share.listening, share.answering) == (0, 0)
+    assert not share.core_spare(transcribing=False)

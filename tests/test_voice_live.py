@@ -446,7 +446,7 @@ async def test_client_vanishing_mid_reply_leaves_nothing_running(start_server, l
             break
         await asyncio.sleep(0.05)
     assert session.closed.is_set() and session.task_count == 0, session.task_count
-    assert loaded_hub.voice_answering == 0 and loaded_hub.voice_listening == 0
+    assert loaded_hub.cpu.answering == 0 and loaded_hub.cpu.listening == 0
     # the shared models are free for the next person
     client2, _ = await voice_client(server)
     try:
@@ -466,7 +466,7 @@ async def test_audio_arriving_after_close_does_not_hold_the_shared_analysis(star
     session.conversation.push_audio(np.concatenate([piper_speech("How many reps did I do?"),
                                                     np.zeros(16_000, np.float32)]))
     await asyncio.sleep(0.2)
-    assert loaded_hub.voice_answering == 0 and loaded_hub.voice_listening == 0
+    assert loaded_hub.cpu.answering == 0 and loaded_hub.cpu.listening == 0
 
 
 async def test_fault_events_become_rate_limited_spoken_cues(start_server, loaded_hub) -> None:

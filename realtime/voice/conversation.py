@@ -168,40 +168,21 @@ class Conversation:
         self._speculation: _Speculation | None = None
         self._prefilled: tuple[int, list[Any]] | None = None  # (turn, passages) read into the LLM
         self._prefilled_words = ""  # the partial transcript read with them
-        self._listening = False
-        self._answering = False
-        self._closed = False
+        self.cpu = self.hub.cpu.claim()  # listening / answering: the cores' priority (cpu_share.py)
         self._final_transcript_due = False  # from the first silence until Whisper has made it
 
     # ------------------------------------------------------------------ CPU priority
 
-    def _set_listening(self, on: bool) -> None:
-        """While the person speaks, analysis is throttled (see VisionLoop.wait_for_cpu)."""
-        if on != self._listening and not (on and self._closed):
-            self._listening = on
-            self.hub.voice_listening += 1 if on else -1
-
     @property
     def answering(self) -> bool:
         """From the end of the person's speech to the first reply sound (this session's analysis
-        pauses meanwhile, the others' slow down: VisionLoop.wait_for_cpu)."""
-        return self._answering
-
-    def _set_answering(self, on: bool) -> None:
-        """From the end of the person's speech to the first reply sound, analysis pauses.
-
-        Never again once closed: audio still arriving during teardown must not hold the shared
-        analysis of every other session."""
-        if on != self._answering and not (on and self._closed):
-            self._answering = on
-            self.hub.voice_answering += 1 if on else -1
+        pauses meanwhile, the others' slow down: realtime/cpu_share.py)."""
+        return self.cpu.answering
 
     def _core_spare(self) -> bool:
-        """The LLM may read with both cores: analysis is paused or throttled for the voice loop, and
-        Whisper is not running or about to (asked again before each chunk of a prefill)."""
-        hub = self.hub
-        return (hub.voice_listening > 0 or hub.voice_answering > 0) and not hub.transcribing \
-            and not self._final_transcript_due
+        """The LLM may read with both cores: analysis is held back for the voice loop, and Whisper
+        is not running or about to (asked again before each chunk of a prefill)."""
+        return self.hub.cpu.core_spare(self.hub.transcribing) and not self._final_transcript_due
 
     # ------------------------------------------------------------------ listening
 
@@ -255,8 +236,8 @@ class Conversation:
             self._user_turn_started = True
             self._prefilled = None
         self._last_partial = time.monotonic()
-        self._set_listening(True)
-        self._set_answering(False)
+        self.cpu.set_listening(True)
+        self.cpu.set_answering(False)
         if self.active is not None:
             self.interrupt("barge-in")
         self.session.spawn(self._prefill(self.turn, None), "llm-prefill")
@@ -332,7 +313,7 @@ class Conversation:
 
     def refresh_context(self) -> None:
         """New facts (a rep, a set): re-read them into the KV cache while nobody needs the LLM."""
-        if self.active is None and not self._listening and not self._answering:
+        if self.active is None and not self.cpu.listening and not self.cpu.answering:
             self.session.spawn(self._prefill(self.turn, None), "llm-refresh")
 
     def _speculate(self) -> None:
@@ -344,7 +325,7 @@ class Conversation:
         spec = _Speculation(turn=self.turn, timer=timer, gate=Gate(confirmed=False),
                             voiced_end=self._segmenter.last_voiced_end)
         self._speculation = spec
-        self._set_answering(True)
+        self.cpu.set_answering(True)
         self._final_transcript_due = True
         covering = self._covering_partial(self._segmenter)
         if covering is None and (yield_cores := getattr(self.hub.llm, "yield_cores", None)) is not None:
@@ -407,12 +388,12 @@ class Conversation:
                 reply.speaker.cancel()
         if spec.task is not None:
             spec.task.cancel()
-        self._set_answering(False)
+        self.cpu.set_answering(False)
         self.session.ctx.metrics.speculative_turns.labels("abandoned").inc()
 
     def _on_utterance(self, event: UtteranceEnded) -> None:
         self._user_turn_started = False
-        self._set_listening(False)
+        self.cpu.set_listening(False)
         spec, self._speculation = self._speculation, None
         if spec is not None and spec.turn == self.turn:
             spec.timer.origin = self._wall_time(event.t_end)
@@ -420,7 +401,7 @@ class Conversation:
             self.session.ctx.metrics.speculative_turns.labels("confirmed").inc()
             return
         timer = TurnTimer(self.turn, speech_end=self._wall_time(event.t_end))
-        self._set_answering(True)
+        self.cpu.set_answering(True)
         self.session.spawn(self._understand(event.audio, timer, Gate()), "asr-final")
 
     async def _understand(self, audio: np.ndarray, timer: TurnTimer, gate: Gate,
@@ -432,7 +413,7 @@ class Conversation:
         try:
             result = await (heard if heard is not None else self.hub.transcribe(audio, True))
         except Exception as exc:
-            self._set_answering(False)
+            self.cpu.set_answering(False)
             gate.run(lambda error=exc: self._model_failed("asr", error))
             return
         finally:
@@ -440,7 +421,7 @@ class Conversation:
         timer.stamp("final_transcript")
         self.session.ctx.metrics.stage_latency.labels("asr_final").observe(result.compute_s)
         if not result.text:
-            self._set_answering(False)
+            self.cpu.set_answering(False)
             log.info("session %s: utterance dropped (%s)", self.session.id, result.dropped or "empty")
             return
         record = {"turn": timer.turn, "role": "user", "text": result.text, "via": "voice",
@@ -490,7 +471,7 @@ class Conversation:
                 ErrorMessage(code="llm_unavailable", message=self._unavailable("llm"))))
             status = self.session.ctx.health.get("llm")
             if not speak or self.hub.tts is None or status is None or status.state is not ModelState.LOADING:
-                self._set_answering(False)
+                self.cpu.set_answering(False)
                 return
             said, source = STILL_LOADING, "still_loading"
         if self.active is not None:
@@ -498,7 +479,7 @@ class Conversation:
         reply = _ActiveReply(turn=timer.turn, kind=kind, gate=gate or Gate())
         self.active = reply
         reply.task = asyncio.current_task()  # type: ignore[assignment]
-        self._set_answering(True)
+        self.cpu.set_answering(True)
         try:
             await self._reply(request, timer, reply, speak, said, source)
         except asyncio.CancelledError:
@@ -509,7 +490,7 @@ class Conversation:
                 code="answer_failed", message=f"the coach could not answer that ({type(error).__name__}); "
                 "please ask again")))
         finally:
-            self._set_answering(False)
+            self.cpu.set_answering(False)
             if self.active is reply:
                 self.active = None
 
@@ -634,7 +615,7 @@ class Conversation:
 
     def _sink(self, timer: TurnTimer, gate: Gate) -> Any:
         def first_sent() -> None:
-            self._set_answering(False)
+            self.cpu.set_answering(False)
             timer.stamp("first_reply_frame")
             if self.active is None or self.active.turn != timer.turn:
                 self._report(timer)  # the reply finished before its first frame went out
@@ -730,9 +711,7 @@ class Conversation:
         self.session.send(ErrorMessage(code=f"{family}_failed", message=f"the {family} model failed: {exc}"))
 
     def close(self) -> None:
-        self._closed = True
-        self._set_listening(False)
-        self._set_answering(False)
+        self.cpu.release()
         if self.active is not None:
             self.active.stop.set()
             if self.active.speaker is not None:
