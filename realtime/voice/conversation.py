@@ -23,7 +23,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,6 +33,7 @@ from models.health import ModelState
 from models.tts import SentenceChunker
 from models.turn import TurnOptions
 from models.vad import Segmenter, SpeechStarted, UtteranceEnded, VadOptions
+from realtime.media.reply_track import ReplyAudioTrack
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
 from realtime.session_ports import ConversationHost
 from realtime.voice.cues import CuePolicy
@@ -45,7 +46,8 @@ from realtime.voice.responder import (
     build_messages,
     find_note,
 )
-from realtime.voice.speaker import Speaker
+from realtime.voice.sinks import TrackSink, WebSocketSink
+from realtime.voice.speaker import AudioSink, Speaker
 from realtime.voice.turn_end import pause_end_ms
 from realtime.voice.turn_timer import TurnTimer
 
@@ -106,44 +108,6 @@ class _Speculation:
     gate: Gate
     voiced_end: float  # stream time of the last voiced window it heard: a later one means they went on
     task: asyncio.Task[None] | None = None
-
-
-class _TrackSink:
-    """Reply speech onto the WebRTC reply track (48 kHz); stamps the first frame on the wire."""
-
-    sample_rate = 48_000
-
-    def __init__(self, session: ConversationHost, gate: Gate, on_first_sent: Callable[[], None]) -> None:
-        self._track = session.reply_track
-        self._gate = gate
-        self._on_first_sent = on_first_sent
-
-    def write(self, pcm: np.ndarray, first: bool) -> None:
-        track = self._track
-        assert track is not None
-        self._gate.run(lambda: track.enqueue(pcm, on_first_sent=self._on_first_sent if first else None))
-
-
-class _WebSocketSink:
-    """Reply speech as binary PCM16 websocket frames at the synthesiser's own rate."""
-
-    def __init__(self, session: ConversationHost, rate: int, loop: asyncio.AbstractEventLoop, gate: Gate,
-                 on_first_sent: Callable[[], None]) -> None:
-        self.sample_rate = rate
-        self._session = session
-        self._loop = loop
-        self._gate = gate
-        self._on_first_sent = on_first_sent
-
-    def write(self, pcm: np.ndarray, first: bool) -> None:
-        data = pcm.astype("<i2").tobytes()
-
-        def send() -> None:
-            self._loop.call_soon_threadsafe(self._session.channel.send_audio, data, self.sample_rate)
-            if first:
-                self._loop.call_soon_threadsafe(self._on_first_sent)
-
-        self._gate.run(send)
 
 
 class Conversation:
@@ -613,16 +577,18 @@ class Conversation:
         return await asyncio.get_running_loop().run_in_executor(
             None, functools.partial(find_note, self.hub.knowledge, query, exercise, faults, keep=keep))
 
-    def _sink(self, timer: TurnTimer, gate: Gate) -> Any:
+    def _sink(self, timer: TurnTimer, gate: Gate) -> AudioSink:
         def first_sent() -> None:
             self.cpu.set_answering(False)
             timer.stamp("first_reply_frame")
             if self.active is None or self.active.turn != timer.turn:
                 self._report(timer)  # the reply finished before its first frame went out
 
-        if self.session.reply_track is not None:
-            return _TrackSink(self.session, gate, first_sent)
-        return _WebSocketSink(self.session, self.hub.tts.sample_rate, asyncio.get_running_loop(), gate, first_sent)
+        track = self.session.reply_track
+        if track is not None:
+            return TrackSink(track, gate, first_sent)
+        return WebSocketSink(self.session.channel.send_audio, self.hub.tts.sample_rate, asyncio.get_running_loop(),
+                             gate, first_sent)
 
     def interrupt(self, reason: str) -> None:
         """Barge-in: silence the coach now, stop its LLM and TTS work, remember it was cut off."""
@@ -652,10 +618,11 @@ class Conversation:
         if text is None:
             return
         self.session.send(Reply(turn=self.turn, delta=text, done=True, kind="cue"))
-        if self.session.prefs.voice and self.hub.tts is not None and self.session.reply_track is not None:
-            self.session.spawn(self._speak_cue(text), "cue")
+        track = self.session.reply_track
+        if self.session.prefs.voice and self.hub.tts is not None and track is not None:
+            self.session.spawn(self._speak_cue(text, track), "cue")
 
-    async def _speak_cue(self, text: str) -> None:
+    async def _speak_cue(self, text: str, track: ReplyAudioTrack) -> None:
         reply = _ActiveReply(turn=self.turn, kind="cue", text=text)
         self.active = reply
         reply.task = asyncio.current_task()  # type: ignore[assignment]
@@ -664,8 +631,7 @@ class Conversation:
         def first_sent() -> None:
             self.session.ctx.metrics.stage_latency.labels("cue_to_audio").observe(time.monotonic() - started)
 
-        reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, _TrackSink(self.session, Gate(), first_sent),
-                                reply.stop)
+        reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, TrackSink(track, Gate(), first_sent), reply.stop)
         try:
             reply.speaker.say(text)
             await reply.speaker.finish()
