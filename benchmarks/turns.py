@@ -42,9 +42,11 @@ from models.turn import SmartTurn, TurnOptions  # noqa: E402
 from models.turn import embedded_model_path as turn_model_path  # noqa: E402
 from models.vad import SAMPLE_RATE, Segmenter, SileroVad, VadOptions  # noqa: E402
 from models.vad import embedded_model_path as vad_model_path  # noqa: E402
-from realtime.voice.conversation import PAUSE_PARTIAL_AFTER_S, SPECULATE_AFTER_SILENCE_S  # noqa: E402
+from realtime.voice.options import ConversationOptions  # noqa: E402
 from realtime.voice.turn_end import pause_end_ms, words_unfinished  # noqa: E402
 from tests.speech import pad, piper_speech_paused, read_wav  # noqa: E402
+
+VOICE = ConversationOptions()  # the server's defaults: when a partial transcript and the pause judgement start
 
 # (question, words before the mid-sentence pause): each cut leaves a part that cannot end a sentence.
 QUESTIONS = [
@@ -174,11 +176,11 @@ def run_trial(audio: np.ndarray, vad: SileroVad, asr: FasterWhisperRecognizer, t
             pauses.append(Pause(voiced_end, 0.0))
         pause = pauses[-1]
         pause.length = silence
-        if silence >= PAUSE_PARTIAL_AFTER_S and (pending_transcript is None or pending_transcript[0] != voiced_end):
+        if silence >= VOICE.pause_partial_after_s and (pending_transcript is None or pending_transcript[0] != voiced_end):
             started = time.perf_counter()
             words = asr.transcribe(segmenter.current_audio(), False).text
             pending_transcript = (voiced_end, now + time.perf_counter() - started, words)
-        if silence >= SPECULATE_AFTER_SILENCE_S and pause.probability is None and pending_transcript is not None:
+        if silence >= VOICE.speculate_after_silence_s and pause.probability is None and pending_transcript is not None:
             started = time.perf_counter()
             pause.probability = turn.probability(segmenter.current_audio())
             pause.words = pending_transcript[2]

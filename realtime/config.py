@@ -19,6 +19,8 @@ from pydantic_settings import (
 )
 
 from models.paths import REPO_ROOT
+from realtime.cpu_share import CpuShareOptions
+from realtime.voice.options import ConversationOptions
 
 
 # The config file of the settings being built; pydantic-settings sources are chosen per class,
@@ -139,6 +141,8 @@ class Settings(BaseSettings):
     limits: Limits = Field(default_factory=Limits)
     models: ModelSettings = Field(default_factory=ModelSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    voice: ConversationOptions = Field(default_factory=ConversationOptions)
+    cpu: CpuShareOptions = Field(default_factory=CpuShareOptions)
 
     @classmethod
     def settings_customise_sources(

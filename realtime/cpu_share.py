@@ -26,12 +26,12 @@ from pydantic import BaseModel, Field
 
 
 class CpuShareOptions(BaseModel):
-    """The policy's numbers (see the module docstring)."""
+    """The policy's numbers (see the module docstring); `cpu` in the server settings."""
 
-    max_pause_s: float = Field(3.0, ge=0)
-    others_answering_fps: float = Field(3.0, gt=0)
-    listening_fps: float = Field(10.0, gt=0)
-    idle_listening_fps: float = Field(4.0, gt=0)
+    max_pause_s: float = Field(3.0, ge=0, description="Longest pause of a session's analysis for its own answer.")
+    others_answering_fps: float = Field(3.0, gt=0, description="Analysis rate cap while another session answers.")
+    listening_fps: float = Field(10.0, gt=0, description="Analysis rate cap while anyone speaks, during a set.")
+    idle_listening_fps: float = Field(4.0, gt=0, description="... and between sets.")
 
 
 class CpuShare:

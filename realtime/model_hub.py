@@ -65,7 +65,7 @@ class ModelHub:
         self._stopping = threading.Event()
         # Voice has priority on a small CPU: conversations claim the cores while they need them,
         # and every session's vision loop backs off (realtime/cpu_share.py).
-        self.cpu = CpuShare()
+        self.cpu = CpuShare(settings.cpu)
         self._transcribing = 0
         self._transcribing_lock = threading.Lock()
         self._fact_answerer: Any = None

@@ -40,3 +40,13 @@ def test_yaml_file_and_errors(tmp_path: Path) -> None:
     bad.write_text("profile: turbo\n")
     with pytest.raises(ValueError):
         load_settings(bad)
+
+
+def test_turn_taking_and_cpu_numbers_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COACH_VOICE__SPECULATE_AFTER_SILENCE_S", "0.25")
+    monkeypatch.setenv("COACH_CPU__MAX_PAUSE_S", "1.5")
+    settings = load_settings(None)
+    assert settings.voice.speculate_after_silence_s == 0.25 and settings.voice.max_history == 8
+    assert settings.cpu.max_pause_s == 1.5
+    with pytest.raises(ValueError):
+        load_settings(None, voice={"partial_interval_s": -1})

@@ -158,7 +158,6 @@ async def test_an_end_of_turn_model_that_throws_leaves_the_words_to_decide(start
 async def test_the_partial_made_at_the_pause_is_the_final_transcript(start_server, loaded_hub, monkeypatch) -> None:
     """With no partial running when they stop, the one started at the pause heard every word:
     Whisper does not run again for the end of the turn."""
-    monkeypatch.setattr(conversation_module, "PARTIAL_INTERVAL_S", 60.0)  # no partial while they speak
     calls: list[bool] = []
     transcribe = loaded_hub.asr.transcribe
 
@@ -167,7 +166,7 @@ async def test_the_partial_made_at_the_pause_is_the_final_transcript(start_serve
         return transcribe(audio, final)
 
     monkeypatch.setattr(loaded_hub.asr, "transcribe", recorded)
-    server = await start_server(hub=loaded_hub)
+    server = await start_server(hub=loaded_hub, voice={"partial_interval_s": 60.0})  # no partial while they speak
     client, mic = await voice_client(server)
     try:
         mic.play(spoken_question("Why do my knees cave in?"))

@@ -54,22 +54,7 @@ from realtime.voice.turn_timer import TurnTimer
 log = logging.getLogger(__name__)
 
 ReplyKind = Literal["answer", "cue", "summary"]
-PARTIAL_INTERVAL_S = 0.4  # from the end of one partial transcript to the start of the next
-# A partial transcript also starts once this much silence follows their words (if none is running):
-# if the pause ends the turn, it heard every word, and it is the final transcript, out ~50 ms sooner
-# (benchmark median 320 vs 367 ms) than one started with the reply (SPECULATE_AFTER_SILENCE_S) and
-# not sharing the cores with it; if they go on, it is an ordinary partial.
-PAUSE_PARTIAL_AFTER_S = 0.064
-# "How many reps" already finds its note (0.77); "How should I" matches nothing above `find_note`'s bar.
-MIN_WORDS_TO_RETRIEVE = 3
-# After this much silence the final transcript and the reply start speculatively; the VAD confirms
-# the end of the turn later (min_silence_ms), and by then the first clause is often ready.
-SPECULATE_AFTER_SILENCE_S = 0.15
-MAX_HISTORY = 8
 STILL_LOADING = "One moment: I'm still getting ready. Ask me again in a few seconds."
-# The LLM pauses between tokens while the first words are synthesised (Speaker.wait_while_first_synthesis),
-# at most this long: Piper takes ~0.1 s for a clause with both cores here, twice that beside the LLM.
-FIRST_SYNTHESIS_WAIT_S = 0.4
 
 
 @dataclass
@@ -95,7 +80,7 @@ class _PartialRun:
 
     turn: int
     voiced_end: float  # stream time of the last voiced window in the audio it heard
-    paused: bool  # that audio ends in a pause (PAUSE_PARTIAL_AFTER_S) after the words
+    paused: bool  # that audio ends in a pause (pause_partial_after_s) after the words
     heard: asyncio.Future[Any]
 
 
@@ -116,6 +101,7 @@ class Conversation:
     def __init__(self, session: ConversationHost) -> None:
         self.session = session
         self.hub = session.ctx.hub
+        self.options = session.ctx.settings.voice
         self.turn = 0
         self.history: list[HistoryTurn] = []
         self.cues = CuePolicy()
@@ -178,7 +164,7 @@ class Conversation:
             return
         if self._speculation is not None and segmenter.last_voiced_end > self._speculation.voiced_end:
             self._abandon_speculation()  # they went on: its transcript is of the shorter audio
-        if segmenter.silence_s >= SPECULATE_AFTER_SILENCE_S:
+        if segmenter.silence_s >= self.options.speculate_after_silence_s:
             if self._speculation is None:
                 self._speculate()
         elif not self._partial_busy and self._partial_due(segmenter):
@@ -208,10 +194,10 @@ class Conversation:
 
     def _partial_due(self, segmenter: Segmenter) -> bool:
         """While they speak, a partial at an interval; once they pause, one that hears every word."""
-        if segmenter.silence_s >= PAUSE_PARTIAL_AFTER_S:
+        if segmenter.silence_s >= self.options.pause_partial_after_s:
             return self._covering_partial(segmenter) is None
         return (segmenter.last_probability >= self._vad_options.silence_threshold
-                and time.monotonic() - self._last_partial >= PARTIAL_INTERVAL_S)
+                and time.monotonic() - self._last_partial >= self.options.partial_interval_s)
 
     def _covering_partial(self, segmenter: Segmenter) -> _PartialRun | None:
         """This turn's latest partial transcription, if it heard a pause after the last voiced window."""
@@ -230,7 +216,7 @@ class Conversation:
         heard = asyncio.ensure_future(self.hub.transcribe(audio, False))
         segmenter = self._segmenter
         self._latest_partial = _PartialRun(self.turn, segmenter.last_voiced_end,
-                                           segmenter.silence_s >= PAUSE_PARTIAL_AFTER_S, heard)
+                                           segmenter.silence_s >= self.options.pause_partial_after_s, heard)
         self.session.spawn(self._partial(heard, self.turn), "asr-partial")
 
     async def _partial(self, heard: asyncio.Future[Any], turn: int) -> None:
@@ -260,7 +246,7 @@ class Conversation:
         facts, exercise, faults = self.session.measured_facts()
         passages = None
         if words is not None:
-            if len(words.split()) < MIN_WORDS_TO_RETRIEVE:
+            if len(words.split()) < self.options.min_words_to_retrieve:
                 return
             read = self._prefilled[1] if self._prefilled is not None and self._prefilled[0] == turn else None
             passages = await self._find_note(words, exercise, faults, keep=read)
@@ -539,7 +525,7 @@ class Conversation:
                 for delta in self.hub.llm.stream(messages, stop_event=reply.stop, spare_core=spare_core):
                     loop.call_soon_threadsafe(deltas.put_nowait, delta)
                     if reply.speaker is not None:
-                        reply.speaker.wait_while_first_synthesis(FIRST_SYNTHESIS_WAIT_S)
+                        reply.speaker.wait_while_first_synthesis(self.options.first_synthesis_wait_s)
             except Exception as exc:  # the model threw: reported, the session goes on
                 loop.call_soon_threadsafe(deltas.put_nowait, exc)
             finally:
@@ -649,7 +635,7 @@ class Conversation:
             self.history.append(HistoryTurn("user", request))
         if reply.text:
             self.history.append(HistoryTurn("assistant", reply.text, interrupted=interrupted))
-        del self.history[:-MAX_HISTORY]
+        del self.history[:max(0, len(self.history) - self.options.max_history)]
         self.session.ctx.store.record(self.session.id, "turn", {
             "turn": reply.turn, "role": "assistant", "kind": reply.kind, "text": reply.text,
             "interrupted": interrupted, "citations": [c.model_dump() for c in citations]})
