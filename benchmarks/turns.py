@@ -176,7 +176,8 @@ def run_trial(audio: np.ndarray, vad: SileroVad, asr: FasterWhisperRecognizer, t
             pauses.append(Pause(voiced_end, 0.0))
         pause = pauses[-1]
         pause.length = silence
-        if silence >= VOICE.pause_partial_after_s and (pending_transcript is None or pending_transcript[0] != voiced_end):
+        if silence >= VOICE.pause_partial_after_s and (pending_transcript is None
+                                                         or pending_transcript[0] != voiced_end):
             started = time.perf_counter()
             words = asr.transcribe(segmenter.current_audio(), False).text
             pending_transcript = (voiced_end, now + time.perf_counter() - started, words)

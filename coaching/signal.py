@@ -24,8 +24,8 @@ def periodicity(times: np.ndarray, values: np.ndarray, min_lag_s: float, max_lag
     The normalised autocorrelation (1: the stretch repeats exactly, 0: not at all) at its
     strongest local peak between min_lag_s and max_lag_s, and the period in seconds: the shortest
     lag whose peak is nearly as strong (a signal that repeats every 0.6 s also repeats every
-    1.2 s, about as well); None without a peak. Samples may come at any rate (a pose model's frames do not come evenly): they are
-    put on an `hz` grid first.
+    1.2 s, about as well); None without a peak. Samples may come at any rate (a pose model's
+    frames do not come evenly): they are put on an `hz` grid first.
     """
     times, values = np.asarray(times, dtype=float), np.asarray(values, dtype=float)
     if len(times) < 4 or times[-1] - times[0] < 2 * min_lag_s:

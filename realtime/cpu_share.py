@@ -48,6 +48,7 @@ class CpuShare:
 
     @property
     def voice_active(self) -> bool:
+        """Someone, in any session, is speaking or waiting for an answer."""
         return self.listening > 0 or self.answering > 0
 
     def core_spare(self, transcribing: bool) -> bool:
