@@ -15,7 +15,7 @@ from coaching.analyzer import LEARNED_DRIVER
 from coaching.phases import PhaseMachine
 from coaching.signal import periodicity
 from coaching.spec import MOTION_PROGRESS, PhaseDriver
-from tests.coaching_sequences import generate
+from tests.coaching_sequences import generate, still, walk
 
 FPS = 30.0
 ADAPTIVE = PhaseDriver(measure=MOTION_PROGRESS, rest=0.35, turn=0.65, hysteresis=0.1, adaptive_s=5.0, min_range=0.25)
@@ -152,6 +152,14 @@ def test_stepping_out_between_reps_neither_resets_nor_doubles_the_count() -> Non
     frames[gap] = np.nan
     frames[gap, :, 2] = 0.0
     assert reps_of(play(Coach("squat"), frames, seq.times)) == 6
+
+
+@pytest.mark.parametrize("exercise", ["squat", "lunge", "jumping_jack"])
+def test_walking_and_standing_are_no_reps_with_the_learned_model(exercise: str) -> None:
+    """Walking repeats itself too: counting while a movement repeats must still not make steps reps."""
+    for seq in (walk(12.0, "side", seed=301), walk(12.0, "front", seed=302),
+                still(12.0, "side", noise_px=3.0, drop_prob=0.05, seed=303)):
+        assert reps_of(play(Coach(exercise), seq.frames, seq.times, seq.width, seq.height)) == 0
 
 
 def test_a_mirrored_camera_counts_the_same() -> None:
