@@ -8,15 +8,15 @@ import asyncio
 import numpy as np
 
 from realtime.voice.gate import Gate
-from realtime.voice.sinks import WebSocketSink
+from realtime.voice.sinks import WebSocketAudioSink
 
 
 async def test_websocket_audio_waits_for_the_turn_then_goes_out_in_order() -> None:
     sent: list[tuple[bytes, int]] = []
     firsts: list[bool] = []
     gate = Gate(confirmed=False)
-    sink = WebSocketSink(lambda data, rate: sent.append((data, rate)), 22_050, asyncio.get_running_loop(), gate,
-                         lambda: firsts.append(True))
+    sink = WebSocketAudioSink(lambda data, rate: sent.append((data, rate)), 22_050, asyncio.get_running_loop(),
+                              gate, lambda: firsts.append(True))
     chunks = [np.full(4, i, dtype=np.int16) for i in range(3)]
     for i, pcm in enumerate(chunks):
         await asyncio.to_thread(sink.write, pcm, i == 0)  # the TTS worker writes

@@ -46,7 +46,7 @@ from realtime.voice.responder import (
     build_messages,
     find_note,
 )
-from realtime.voice.sinks import TrackSink, WebSocketSink
+from realtime.voice.sinks import TrackAudioSink, WebSocketAudioSink
 from realtime.voice.speaker import AudioSink, Speaker
 from realtime.voice.turn_end import pause_end_ms
 from realtime.voice.turn_timer import TurnTimer
@@ -572,9 +572,9 @@ class Conversation:
 
         track = self.session.reply_track
         if track is not None:
-            return TrackSink(track, gate, first_sent)
-        return WebSocketSink(self.session.channel.send_audio, self.hub.tts.sample_rate, asyncio.get_running_loop(),
-                             gate, first_sent)
+            return TrackAudioSink(track, gate, first_sent)
+        return WebSocketAudioSink(self.session.channel.send_audio, self.hub.tts.sample_rate,
+                                  asyncio.get_running_loop(), gate, first_sent)
 
     def interrupt(self, reason: str) -> None:
         """Barge-in: silence the coach now, stop its LLM and TTS work, remember it was cut off."""
@@ -617,7 +617,7 @@ class Conversation:
         def first_sent() -> None:
             self.session.ctx.metrics.stage_latency.labels("cue_to_audio").observe(time.monotonic() - started)
 
-        reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, TrackSink(track, Gate(), first_sent), reply.stop)
+        reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, TrackAudioSink(track, Gate(), first_sent), reply.stop)
         try:
             reply.speaker.say(text)
             await reply.speaker.finish()

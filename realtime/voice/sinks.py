@@ -16,7 +16,7 @@ from realtime.media.reply_track import ReplyAudioTrack
 from realtime.voice.gate import Gate
 
 
-class TrackSink:
+class TrackAudioSink:
     """Reply speech onto the WebRTC reply track (48 kHz); it stamps the first frame on the wire."""
 
     sample_rate = 48_000
@@ -31,7 +31,7 @@ class TrackSink:
         self._gate.run(lambda: track.enqueue(pcm, on_first_sent=self._on_first_sent if first else None))
 
 
-class WebSocketSink:
+class WebSocketAudioSink:
     """Reply speech as binary PCM16 websocket frames at the synthesiser's own rate.
 
     send_audio(data, rate) runs on the event loop `loop` (the writer is the TTS thread)."""
