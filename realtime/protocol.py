@@ -143,13 +143,27 @@ class TurnMetrics(_Message):
     stages: dict[str, float]
 
 
+class VoiceState(_Message):
+    """The turn-taking state, sent whenever it changes: what the coach hears of the person and what
+    its reply is doing. A speculative reply (started at a pause, before the turn is confirmed) is
+    not shown: it may be dropped unheard."""
+
+    type: Literal["voice_state"] = "voice_state"
+    listener: Literal["idle", "speaking", "paused"] = Field(
+        description="idle: nobody speaking; speaking: the person is; paused: a pause within their turn.")
+    reply: Literal["idle", "thinking", "speaking"] = Field(
+        description="thinking: the person's turn is over and the answer is being prepared; speaking: its "
+        "audio (or, without voice, its text) is on its way.")
+    turn: int
+
+
 class Pong(_Message):
     type: Literal["pong"] = "pong"
     t: float | None = None
 
 
 ServerMessage = Annotated[
-    Hello | PoseOverlay | CoachEvent | Transcript | Reply | Status | ErrorMessage | TurnMetrics | Pong,
+    Hello | PoseOverlay | CoachEvent | Transcript | Reply | Status | ErrorMessage | TurnMetrics | VoiceState | Pong,
     Field(discriminator="type"),
 ]
 

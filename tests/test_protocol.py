@@ -71,5 +71,5 @@ def test_schema_lists_both_directions() -> None:
     schema = json_schema()
     text = json.dumps(schema)
     for kind in ("chat", "exercise", "settings", "ping", "hello", "pose", "event", "transcript", "reply",
-                 "status", "error", "metrics", "pong"):
+                 "status", "error", "metrics", "voice_state", "pong"):
         assert f'"{kind}"' in text, kind

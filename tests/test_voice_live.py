@@ -95,8 +95,7 @@ async def test_the_whole_question_finds_the_note_the_partials_missed(
         conversation = server.sessions[client.session_id].conversation
         left = loaded_hub.knowledge.search(partial, None, [], k=1) if partial else []
         assert [p.doc_id for p in left] == ([found] if found else [])
-        conversation._prefilled = (conversation.turn + 1, left)  # what those partials leave  # noqa: SLF001
-        conversation._prefilled_words = partial or ""  # noqa: SLF001
+        conversation.read_ahead.remember_note(conversation.turn + 1, left, partial or "")  # what those partials leave
         client.send({"type": "chat", "text": question})
         done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
                                      timeout=60)

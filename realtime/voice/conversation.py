@@ -1,19 +1,24 @@
 """The conversation of one session: listen, understand, answer, speak, and stop when interrupted.
 
-Microphone audio (16 kHz) goes through the VAD on the event loop (a 32 ms window costs ~0.1 ms).
-While the person speaks, partial transcripts are made at an interval, and the LLM reads the
-turn's prompt so far (facts, the coaching note retrieved for the words so far, the words) into its
-KV cache. When they pause, a partial transcript of every word starts at once; at 150 ms of silence
-the reply starts speculatively from it (it is the final transcript: Whisper does not run again),
-held back by a `Gate` until the end of the turn is confirmed (or dropped unheard if the person goes
-on). Smart Turn and the pause transcript's words judge that pause (`turn_end.py`): finished, the turn
-ends there; mid-sentence, it ends only at a longer silence cap, so a person catching their breath
-is not answered on half a question. Without Smart Turn, the VAD's silence ends the turn.
-A question about what was measured is answered from the facts (`fact_answers.py`); any other
-answer streams from the LLM, grounded in the measured facts and the retrieved coaching note; its
-text deltas go to the client as they come and its sentences go to TTS as soon as each is complete.
-When the person starts speaking over the coach (barge-in), the reply track is flushed and the LLM
-and TTS work is stopped at once.
+The parts, each in its own module:
+  * `listener.py` hears the person: VAD, partial transcripts, the moments of their turn;
+  * `read_ahead.py` reads the turn's prompt into the LLM's cache while they talk;
+  * `reply.py` is one reply in flight, with the gate, stop event and speaker that end together;
+  * `sinks.py` carries its speech to the transport (WebRTC track or websocket), `cues.py` chooses
+    the coach's own cues, `fact_answers.py` answers questions about what was measured.
+
+This module wires them. When the person pauses, a partial transcript of every word starts at once;
+at 150 ms of silence the reply starts speculatively from it (it is the final transcript: Whisper
+does not run again), held back by a `Gate` until the end of the turn is confirmed (or dropped
+unheard if the person goes on). Smart Turn and the pause transcript's words judge that pause
+(`turn_end.py`): finished, the turn ends there; mid-sentence, it ends only at a longer silence cap,
+so a person catching their breath is not answered on half a question. Without Smart Turn, the
+VAD's silence ends the turn. A question about what was measured is answered from the facts; any
+other answer streams from the LLM, grounded in the measured facts and the retrieved coaching note;
+its text deltas go to the client as they come and its sentences go to TTS as soon as each is
+complete. When the person starts speaking over the coach (barge-in), the reply track is flushed and
+the LLM and TTS work is stopped at once. Whenever what the coach hears or does changes, the client
+gets a `VoiceState` (listener: idle / speaking / paused; reply: idle / thinking / speaking).
 """
 
 from __future__ import annotations
@@ -21,25 +26,27 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import threading
 import time
-from collections.abc import Awaitable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from models.health import ModelState
 from models.tts import SentenceChunker
 from models.turn import TurnOptions
-from models.vad import Segmenter, SpeechStarted, UtteranceEnded, VadOptions
+from models.vad import Segmenter, UtteranceEnded, VadOptions
 from realtime.media.reply_track import ReplyAudioTrack
-from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics
+from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics, VoiceState
 from realtime.session_ports import ConversationHost
 from realtime.voice.cues import CuePolicy
 from realtime.voice.fact_answers import FactAnswer
 from realtime.voice.gate import Gate
+from realtime.voice.listener import Listener, ListenerState, PartialRun
 from realtime.voice.note_tags import NoteTagFilter
+from realtime.voice.read_ahead import ReadAhead
+from realtime.voice.reply import ActiveReply, ReplyKind, ReplyState
 from realtime.voice.responder import (
     SUMMARY_REQUEST,
     HistoryTurn,
@@ -53,35 +60,7 @@ from realtime.voice.turn_timer import TurnTimer
 
 log = logging.getLogger(__name__)
 
-ReplyKind = Literal["answer", "cue", "summary"]
 STILL_LOADING = "One moment: I'm still getting ready. Ask me again in a few seconds."
-
-
-@dataclass
-class _ActiveReply:
-    """A reply in flight: its task, the event that stops its worker threads, and what was said."""
-
-    turn: int
-    kind: ReplyKind
-    gate: Gate = field(default_factory=Gate)
-    stop: threading.Event = field(default_factory=threading.Event)
-    task: asyncio.Task[None] | None = None
-    speaker: Speaker | None = None
-    text: str = ""
-
-    def send(self, session: ConversationHost, message: Any) -> None:
-        """To the client once the turn is confirmed (a speculative reply's messages wait)."""
-        self.gate.run(lambda: session.send(message))
-
-
-@dataclass
-class _PartialRun:
-    """A partial transcription, in flight or done."""
-
-    turn: int
-    voiced_end: float  # stream time of the last voiced window in the audio it heard
-    paused: bool  # that audio ends in a pause (pause_partial_after_s) after the words
-    heard: asyncio.Future[Any]
 
 
 @dataclass
@@ -91,33 +70,33 @@ class _Speculation:
     turn: int
     timer: TurnTimer
     gate: Gate
-    voiced_end: float  # stream time of the last voiced window it heard: a later one means they went on
     task: asyncio.Task[None] | None = None
 
 
 class Conversation:
-    """Voice and text turns of one session, and the coach's own cues."""
+    """Voice and text turns of one session, and the coach's own cues.
 
-    def __init__(self, session: ConversationHost) -> None:
+    `clock` (monotonic seconds) times partial transcripts and maps the microphone stream to wall
+    time; a test drives it by hand."""
+
+    def __init__(self, session: ConversationHost, clock: Callable[[], float] = time.monotonic) -> None:
         self.session = session
         self.hub = session.ctx.hub
         self.options = session.ctx.settings.voice
+        self.clock = clock
         self.turn = 0
         self.history: list[HistoryTurn] = []
         self.cues = CuePolicy()
-        self.active: _ActiveReply | None = None
-        self._segmenter: Any = None
-        self._vad_options: Any = None
+        self.active: ActiveReply | None = None
+        self.listener: Listener | None = None  # made with the first audio, once the VAD is loaded
+        self.read_ahead = ReadAhead(lambda: self.hub.llm, self.hub.prefill_pool, self._find_note, self._core_spare,
+                                    self.options.min_words_to_retrieve)
         self._turn_options: TurnOptions | None = None  # set when Smart Turn judges pauses
-        self._stream_time = 0.0
-        self._stream_clock: tuple[float, float] | None = None  # (wall, stream seconds) at last push
-        self._partial_busy = False
-        self._last_partial = 0.0
-        self._latest_partial: _PartialRun | None = None
-        self._user_turn_started = False
+        self._voice_turn = 0  # the conversation's turn number of the person's current spoken turn
         self._speculation: _Speculation | None = None
-        self._prefilled: tuple[int, list[Any]] | None = None  # (turn, passages) read into the LLM
-        self._prefilled_words = ""  # the partial transcript read with them
+        self.reply_state = ReplyState.IDLE
+        self._reply_turn = 0  # the turn of the latest reply shown thinking: an older one's end is old news
+        self._published: tuple[ListenerState, ReplyState] = (ListenerState.IDLE, ReplyState.IDLE)
         self.cpu = self.hub.cpu.claim()  # listening / answering: the cores' priority (cpu_share.py)
         self._final_transcript_due = False  # from the first silence until Whisper has made it
 
@@ -134,163 +113,108 @@ class Conversation:
         is not running or about to (asked again before each chunk of a prefill)."""
         return self.hub.cpu.core_spare(self.hub.transcribing) and not self._final_transcript_due
 
+    # ------------------------------------------------------------------ state published to the client
+
+    @property
+    def listener_state(self) -> ListenerState:
+        return self.listener.state if self.listener is not None else ListenerState.IDLE
+
+    def _publish(self) -> None:
+        """A `VoiceState` to the client when what the coach hears or does changed."""
+        state = (self.listener_state, self.reply_state)
+        if state != self._published:
+            self._published = state
+            self.session.send(VoiceState(listener=state[0].value, reply=state[1].value, turn=self.turn))
+
+    def _reply_is(self, state: ReplyState, turn: int) -> None:
+        """The reply to `turn` is thinking, speaking or over. A speculative reply's changes go through
+        its gate, like its messages, so the client sees them in order once the turn is confirmed."""
+        if turn < self._reply_turn:
+            return  # a reply that ended after a newer turn began
+        if state is ReplyState.THINKING:
+            self._reply_turn = turn
+        self.reply_state = state
+        self._publish()
+
     # ------------------------------------------------------------------ listening
 
     def push_audio(self, pcm16k: np.ndarray) -> None:
         """Microphone audio from the session's audio track (on the event loop)."""
         if self.hub.vad is None or self.hub.asr is None:
             return
-        if self._segmenter is None:
-            models = self.session.ctx.settings.models
-            self._vad_options = VadOptions.model_validate(models.vad)
-            if self.hub.turn is not None:
-                self._turn_options = TurnOptions.model_validate(models.turn)
-            cap = self._turn_options.silence_cap_ms if self._turn_options is not None else None
-            self._segmenter = Segmenter(self.hub.vad, self._vad_options, turn_end_ms=cap)
-        self._stream_time += len(pcm16k) / 16_000
-        self._stream_clock = (time.monotonic(), self._stream_time)
+        if self.listener is None:
+            self.listener = self._listen()
         echo = self.session.echo
-        if echo is not None and echo.unsure() and not self._user_turn_started:
-            # The coach's own voice, not cancelled yet: heard as silence, so nobody's turn starts and
-            # the segmenter's clock (the turn timings' origin) keeps up with the microphone.
-            pcm16k = np.zeros_like(pcm16k)
-        for event in self._segmenter.push(pcm16k):
-            if isinstance(event, SpeechStarted):
-                self._on_speech_started()
-            else:
-                self._on_utterance(event)
-        segmenter = self._segmenter
-        if not segmenter.in_speech:
-            return
-        if self._speculation is not None and segmenter.last_voiced_end > self._speculation.voiced_end:
-            self._abandon_speculation()  # they went on: its transcript is of the shorter audio
-        if segmenter.silence_s >= self.options.speculate_after_silence_s:
-            if self._speculation is None:
-                self._speculate()
-        elif not self._partial_busy and self._partial_due(segmenter):
-            self._start_partial()
+        # The coach's own voice, not cancelled yet, is heard as silence: nobody's turn starts.
+        self.listener.push(pcm16k, heard_as_silence=echo is not None and echo.unsure())
+        self._publish()
+
+    def _listen(self) -> Listener:
+        models = self.session.ctx.settings.models
+        vad_options = VadOptions.model_validate(models.vad)
+        if self.hub.turn is not None:
+            self._turn_options = TurnOptions.model_validate(models.turn)
+        cap = self._turn_options.silence_cap_ms if self._turn_options is not None else None
+        segmenter = Segmenter(self.hub.vad, vad_options, turn_end_ms=cap)
+        return Listener(segmenter, vad_options, self.options, self.hub.transcribe, self, self.session.spawn,
+                        self.clock)
 
     @property
     def person_speaking(self) -> bool:
-        return self._segmenter is not None and self._segmenter.in_speech
+        return self.listener is not None and self.listener.person_speaking
 
-    def _wall_time(self, stream_t: float) -> float:
-        """Monotonic wall time of a point in the microphone stream."""
-        assert self._stream_clock is not None
-        wall, stream = self._stream_clock
-        return wall - (stream - stream_t)
+    def _in_voice_turn(self, turn: int) -> bool:
+        """`turn` is the person's spoken turn in progress, and nothing newer began."""
+        return turn == self.turn == self._voice_turn and self.listener is not None and self.listener.in_turn
 
-    def _on_speech_started(self) -> None:
-        if not self._user_turn_started:
+    def on_speech_started(self, new_turn: bool) -> None:
+        if new_turn:
             self.turn += 1
-            self._user_turn_started = True
-            self._prefilled = None
-        self._last_partial = time.monotonic()
+            self._voice_turn = self.turn
+            self.read_ahead.forget()
         self.cpu.set_listening(True)
         self.cpu.set_answering(False)
         if self.active is not None:
             self.interrupt("barge-in")
         self.session.spawn(self._prefill(self.turn, None), "llm-prefill")
 
-    def _partial_due(self, segmenter: Segmenter) -> bool:
-        """While they speak, a partial at an interval; once they pause, one that hears every word."""
-        if segmenter.silence_s >= self.options.pause_partial_after_s:
-            return self._covering_partial(segmenter) is None
-        return (segmenter.last_probability >= self._vad_options.silence_threshold
-                and time.monotonic() - self._last_partial >= self.options.partial_interval_s)
-
-    def _covering_partial(self, segmenter: Segmenter) -> _PartialRun | None:
-        """This turn's latest partial transcription, if it heard a pause after the last voiced window."""
-        run = self._latest_partial
-        if run is not None and run.turn == self.turn and run.paused and run.voiced_end == segmenter.last_voiced_end:
-            return run
-        return None
-
-    def _start_partial(self) -> None:
-        audio = self._segmenter.current_audio()
-        if audio is None or len(audio) < 8000:
-            return
-        self._partial_busy = True
-        # Its own task, so that a speculative turn can wait for it too (shielded: dropping the
-        # turn must not cancel the partial).
-        heard = asyncio.ensure_future(self.hub.transcribe(audio, False))
-        segmenter = self._segmenter
-        self._latest_partial = _PartialRun(self.turn, segmenter.last_voiced_end,
-                                           segmenter.silence_s >= self.options.pause_partial_after_s, heard)
-        self.session.spawn(self._partial(heard, self.turn), "asr-partial")
-
-    async def _partial(self, heard: asyncio.Future[Any], turn: int) -> None:
-        try:
-            result = await heard
-        finally:
-            # The interval counts from the end of the last partial: the recogniser stays free about
-            # half the time, so the final transcript rarely shares the cores with a partial one.
-            self._partial_busy = False
-            self._last_partial = time.monotonic()
-        if result.text and turn == self.turn and self._user_turn_started:
-            self.session.send(Transcript(turn=turn, text=result.text, final=False))
-            if self._speculation is None:  # else the reply is already reading the whole question
-                await self._prefill(turn, result.text)
+    def on_partial(self, text: str) -> None:
+        turn = self._voice_turn
+        self.session.send(Transcript(turn=turn, text=text, final=False))
+        if self._speculation is None and turn == self.turn:  # else the reply already reads the whole question
+            self.session.spawn(self._prefill(turn, text), "llm-prefill")
 
     async def _prefill(self, turn: int, words: str | None) -> None:
-        """Read the turn's prompt so far into the LLM's KV cache while the person is still talking.
-
-        Prompt reading is the slow part on a CPU (~45 tokens/s on one core here), so it is done in
-        stages while they talk: the measured facts (`words=None`: at speech start, and after each
-        reply for the next turn), then at each partial transcript the passage retrieved for the
-        words so far and the words themselves. At the end of the turn only the last words are left
-        to read. A newer prefill, or a reply, makes an older one stop where it is.
-        """
-        if getattr(self.hub.llm, "prefill", None) is None:
-            return
-        facts, exercise, faults = self.session.measured_facts()
-        passages = None
-        if words is not None:
-            if len(words.split()) < self.options.min_words_to_retrieve:
-                return
-            read = self._prefilled[1] if self._prefilled is not None and self._prefilled[0] == turn else None
-            passages = await self._find_note(words, exercise, faults, keep=read)
-            if turn != self.turn or not self._user_turn_started or self._speculation is not None:
-                return  # the turn moved on, or its reply is already reading the whole question
-            self._prefilled, self._prefilled_words = (turn, passages), words
-        await self._read_ahead(build_messages(words or "", facts, passages, self.history))
-
-    async def _read_ahead(self, messages: list[dict[str, str]]) -> None:
-        """`messages` into the LLM's KV cache, on two threads while a core is spare; a newer prefill
-        stops it after its chunk, a reply asking for the model at once."""
-        await asyncio.get_running_loop().run_in_executor(
-            self.hub.prefill_pool, functools.partial(self.hub.llm.prefill, messages, spare_core=self._core_spare))
+        """Read the turn's prompt so far into the LLM's cache (`read_ahead.py`)."""
+        await self.read_ahead.prefill(turn, words, self.session.measured_facts(), self.history,
+                                      still_current=lambda: self._in_voice_turn(turn) and self._speculation is None)
 
     def refresh_context(self) -> None:
         """New facts (a rep, a set): re-read them into the KV cache while nobody needs the LLM."""
         if self.active is None and not self.cpu.listening and not self.cpu.answering:
             self.session.spawn(self._prefill(self.turn, None), "llm-refresh")
 
-    def _speculate(self) -> None:
-        """Silence has begun: transcribe and answer now, heard only if the VAD confirms the end."""
-        audio = self._segmenter.current_audio()
-        if audio is None:
-            return
-        timer = TurnTimer(self.turn, speech_end=self._wall_time(self._segmenter.last_voiced_end))
-        spec = _Speculation(turn=self.turn, timer=timer, gate=Gate(confirmed=False),
-                            voiced_end=self._segmenter.last_voiced_end)
+    def on_pause(self, audio: np.ndarray, voiced_end: float, covering: PartialRun | None) -> None:
+        """Silence has begun: transcribe and answer now, heard only if the turn's end is confirmed."""
+        assert self.listener is not None
+        timer = TurnTimer(self.turn, speech_end=self.listener.wall_time(voiced_end), clock=self.clock)
+        spec = _Speculation(turn=self.turn, timer=timer, gate=Gate(confirmed=False))
         self._speculation = spec
+        spec.gate.run(lambda turn=self.turn: self._reply_is(ReplyState.THINKING, turn))
         self.cpu.set_answering(True)
         self._final_transcript_due = True
-        covering = self._covering_partial(self._segmenter)
-        if covering is None and (yield_cores := getattr(self.hub.llm, "yield_cores", None)) is not None:
-            # A prefill reading with both cores now would slow the final transcript down. Not when
-            # that is the pause partial, already under way beside it: the chunk is the reply's reading.
-            yield_cores()
-        if self._prefilled is not None and self._prefilled[0] == self.turn and self._prefilled[1]:
+        if covering is None:
+            # A read with both cores now would slow the final transcript down. Not when that is the
+            # pause partial, already under way beside it: the chunk is the reply's reading.
+            self.read_ahead.yield_cores()
+        facts, _, _ = self.session.measured_facts()
+        if (ahead := self.read_ahead.continue_note(self.turn, facts, self.history)) is not None:
             # The reply reuses the note the partial transcripts found: go on reading it and the words
             # they heard, on one core, beside the final transcript, instead of after it. Words the
             # final transcript changes are read again by the reply, from the first that differs.
-            facts, _, _ = self.session.measured_facts()
-            ahead = build_messages(self._prefilled_words, facts, self._prefilled[1], self.history)
-            self.session.spawn(self._read_ahead(ahead), "llm-prefill-note")
-        elif (cancel_prefill := getattr(self.hub.llm, "cancel_prefill", None)) is not None:
-            cancel_prefill()  # the final transcript needs the cores now; what was read stays cached
+            self.session.spawn(self.read_ahead.read(ahead), "llm-prefill-note")
+        else:
+            self.read_ahead.stop()  # the final transcript needs the cores now; what was read stays cached
         if covering is not None:
             heard, source = covering.heard, "pause_partial"
         else:
@@ -304,7 +228,7 @@ class Conversation:
     async def _judge_pause(self, spec: _Speculation, audio: np.ndarray, heard: asyncio.Future[Any]) -> None:
         """Decide how long this pause must last to end the turn (`turn_end.pause_end_ms`): at once,
         a little longer, or the silence cap. A model that throws leaves the words to decide."""
-        assert self._turn_options is not None
+        assert self._turn_options is not None and self.listener is not None
         probability: float | None = None
         try:
             probability = await asyncio.get_running_loop().run_in_executor(None, self.hub.turn.probability, audio)
@@ -321,11 +245,11 @@ class Conversation:
         self.session.ctx.metrics.pause_judgements.labels(
             "end" if end_ms == 0 else "wait_cap" if end_ms == self._turn_options.silence_cap_ms else "wait").inc()
         if end_ms > 0:
-            self._segmenter.end_pause_after(end_ms)
-        elif (event := self._segmenter.end_turn()) is not None:
-            self._on_utterance(event)
+            self.listener.end_pause_after(end_ms)
+        else:
+            self.listener.end_turn()
 
-    def _abandon_speculation(self) -> None:
+    def on_went_on(self) -> None:
         """The person went on speaking: drop the speculative reply before anyone hears it."""
         spec, self._speculation = self._speculation, None
         if spec is None:
@@ -333,25 +257,25 @@ class Conversation:
         reply = self.active
         if reply is not None and reply.gate is spec.gate:
             self.active = None
-            reply.stop.set()
-            if reply.speaker is not None:
-                reply.speaker.cancel()
+            reply.halt()
         if spec.task is not None:
             spec.task.cancel()
         self.cpu.set_answering(False)
         self.session.ctx.metrics.speculative_turns.labels("abandoned").inc()
 
-    def _on_utterance(self, event: UtteranceEnded) -> None:
-        self._user_turn_started = False
+    def on_turn_end(self, event: UtteranceEnded) -> None:
+        assert self.listener is not None
         self.cpu.set_listening(False)
         spec, self._speculation = self._speculation, None
         if spec is not None and spec.turn == self.turn:
-            spec.timer.origin = self._wall_time(event.t_end)
+            spec.timer.origin = self.listener.wall_time(event.t_end)
+            # Its first held action shows it thinking (with the person's turn over), then what it did meanwhile.
             spec.gate.confirm()  # what it has said and synthesised so far goes out now
             self.session.ctx.metrics.speculative_turns.labels("confirmed").inc()
             return
-        timer = TurnTimer(self.turn, speech_end=self._wall_time(event.t_end))
+        timer = TurnTimer(self.turn, speech_end=self.listener.wall_time(event.t_end), clock=self.clock)
         self.cpu.set_answering(True)
+        self._reply_is(ReplyState.THINKING, self.turn)
         self.session.spawn(self._understand(event.audio, timer, Gate()), "asr-final")
 
     async def _understand(self, audio: np.ndarray, timer: TurnTimer, gate: Gate,
@@ -365,6 +289,7 @@ class Conversation:
         except Exception as exc:
             self.cpu.set_answering(False)
             gate.run(lambda error=exc: self._model_failed("asr", error))
+            gate.run(lambda: self._reply_is(ReplyState.IDLE, timer.turn))
             return
         finally:
             self._final_transcript_due = False
@@ -373,6 +298,7 @@ class Conversation:
         if not result.text:
             self.cpu.set_answering(False)
             log.info("session %s: utterance dropped (%s)", self.session.id, result.dropped or "empty")
+            gate.run(lambda: self._reply_is(ReplyState.IDLE, timer.turn))
             return
         record = {"turn": timer.turn, "role": "user", "text": result.text, "via": "voice",
                   "audio_s": round(len(audio) / 16_000, 2)}
@@ -390,9 +316,10 @@ class Conversation:
     async def answer_text(self, text: str, want_audio: bool) -> None:
         """A typed question (data channel or websocket)."""
         self.turn += 1
-        timer = TurnTimer(self.turn)
+        timer = TurnTimer(self.turn, clock=self.clock)
         self.session.ctx.store.record(self.session.id, "turn", {
             "turn": self.turn, "role": "user", "text": text, "via": "text"})
+        self._reply_is(ReplyState.THINKING, self.turn)
         speak = self.session.prefs.voice and (self.session.reply_track is not None or want_audio)
         await self.respond(text, timer, speak=speak)
 
@@ -401,7 +328,8 @@ class Conversation:
         if self.person_speaking or self.active is not None or self.hub.llm is None:
             return  # never talk over the person or cut off an answer for a summary
         self.turn += 1
-        await self.respond(SUMMARY_REQUEST, TurnTimer(self.turn), speak=self.session.prefs.voice,
+        self._reply_is(ReplyState.THINKING, self.turn)
+        await self.respond(SUMMARY_REQUEST, TurnTimer(self.turn, clock=self.clock), speak=self.session.prefs.voice,
                            kind="summary")
 
     async def respond(self, request: str, timer: TurnTimer, speak: bool, kind: ReplyKind = "answer",
@@ -422,11 +350,12 @@ class Conversation:
             status = self.session.ctx.health.get("llm")
             if not speak or self.hub.tts is None or status is None or status.state is not ModelState.LOADING:
                 self.cpu.set_answering(False)
+                (gate or Gate()).run(lambda: self._reply_is(ReplyState.IDLE, timer.turn))
                 return
             said, source = STILL_LOADING, "still_loading"
         if self.active is not None:
             self.interrupt("new turn")
-        reply = _ActiveReply(turn=timer.turn, kind=kind, gate=gate or Gate())
+        reply = ActiveReply(turn=timer.turn, kind=kind, gate=gate or Gate())
         self.active = reply
         reply.task = asyncio.current_task()  # type: ignore[assignment]
         self.cpu.set_answering(True)
@@ -443,6 +372,7 @@ class Conversation:
             self.cpu.set_answering(False)
             if self.active is reply:
                 self.active = None
+            reply.gate.run(lambda: self._reply_is(ReplyState.IDLE, reply.turn))
 
     async def _fact_answer(self, request: str) -> FactAnswer | None:
         """The answer from the measured facts, if `request` asks for one (a few ms, off the loop)."""
@@ -455,7 +385,7 @@ class Conversation:
             log.warning("session %s: fact answer failed: %s", self.session.id, exc)
             return None
 
-    async def _reply(self, request: str, timer: TurnTimer, reply: _ActiveReply, speak: bool,
+    async def _reply(self, request: str, timer: TurnTimer, reply: ActiveReply, speak: bool,
                      said: str | None, source: str) -> None:
         """The reply: `said` (a fact answer, or that the LLM is loading) is said as is; otherwise
         the LLM answers, grounded in the measured facts and the coaching note found for the request."""
@@ -463,9 +393,8 @@ class Conversation:
         facts, exercise, faults = session.measured_facts()
         passages: list[Any] = []
         if said is None:
-            read = self._prefilled[1] if self._prefilled is not None and self._prefilled[0] == reply.turn \
-                and reply.kind == "answer" else None
-            if read and self._prefilled_words == request:
+            read = self.read_ahead.note_for(reply.turn) if reply.kind == "answer" else None
+            if read and self.read_ahead.noted_words == request:
                 passages = read  # found for these very words, and already in the KV cache
             else:
                 # The whole question may find a note the words so far did not, or a better one than a
@@ -477,8 +406,12 @@ class Conversation:
         citations = [Citation(id=p.doc_id, title=p.title) for p in passages]
 
         if speak and self.hub.tts is not None:
+            def first_audio() -> None:
+                timer.stamp("tts_first_audio")
+                reply.gate.run(lambda: self._reply_is(ReplyState.SPEAKING, reply.turn))
+
             reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, self._sink(timer, reply.gate), reply.stop,
-                                    on_first_audio=lambda: timer.stamp("tts_first_audio"))
+                                    on_first_audio=first_audio)
         chunker = SentenceChunker()
         failed: BaseException | None = None
         if said is None:
@@ -513,7 +446,7 @@ class Conversation:
         if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer:
             reply.gate.run(lambda: self._report(timer))
 
-    async def _generate(self, messages: list[dict[str, str]], reply: _ActiveReply, chunker: SentenceChunker,
+    async def _generate(self, messages: list[dict[str, str]], reply: ActiveReply, chunker: SentenceChunker,
                         timer: TurnTimer) -> BaseException | None:
         """Stream the LLM's answer into `_say`; returns what the model threw, if it did."""
         loop = asyncio.get_running_loop()
@@ -544,12 +477,15 @@ class Conversation:
         self._say(tags.flush(), reply, chunker, timer)
         return failed
 
-    def _say(self, text: str, reply: _ActiveReply, chunker: SentenceChunker, timer: TurnTimer) -> None:
+    def _say(self, text: str, reply: ActiveReply, chunker: SentenceChunker, timer: TurnTimer) -> None:
         """Reply text to the client as it comes, and each piece worth speaking to the speaker."""
         if not text:
             return
         reply.text += text
         reply.send(self.session, Reply(turn=reply.turn, delta=text, kind=reply.kind))
+        if reply.speaker is None and not reply.sounding:
+            reply.sounding = True
+            reply.gate.run(lambda: self._reply_is(ReplyState.SPEAKING, reply.turn))
         for sentence in chunker.push(text):
             timer.stamp("first_sentence")
             if reply.speaker:
@@ -581,12 +517,9 @@ class Conversation:
         reply, self.active = self.active, None
         if reply is None:
             return
-        reply.stop.set()
+        reply.halt()
         dropped = self.session.reply_track.flush() if self.session.reply_track is not None else 0.0
-        if reply.speaker is not None:
-            reply.speaker.cancel()
-        if reply.task is not None and reply.task is not asyncio.current_task():
-            reply.task.cancel()
+        reply.gate.run(lambda: self._reply_is(ReplyState.IDLE, reply.turn))
         reply.send(self.session, Reply(turn=reply.turn, done=True, interrupted=True, kind=reply.kind))
         if reply.kind != "cue":
             reply.gate.run(lambda: self._remember(None, reply, interrupted=True, citations=[]))
@@ -609,7 +542,7 @@ class Conversation:
             self.session.spawn(self._speak_cue(text, track), "cue")
 
     async def _speak_cue(self, text: str, track: ReplyAudioTrack) -> None:
-        reply = _ActiveReply(turn=self.turn, kind="cue", text=text)
+        reply = ActiveReply(turn=self.turn, kind="cue", text=text)
         self.active = reply
         reply.task = asyncio.current_task()  # type: ignore[assignment]
         started = time.monotonic()
@@ -617,7 +550,8 @@ class Conversation:
         def first_sent() -> None:
             self.session.ctx.metrics.stage_latency.labels("cue_to_audio").observe(time.monotonic() - started)
 
-        reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, TrackAudioSink(track, Gate(), first_sent), reply.stop)
+        reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, TrackAudioSink(track, Gate(), first_sent), reply.stop,
+                                on_first_audio=lambda: self._reply_is(ReplyState.SPEAKING, reply.turn))
         try:
             reply.speaker.say(text)
             await reply.speaker.finish()
@@ -626,10 +560,11 @@ class Conversation:
         finally:
             if self.active is reply:
                 self.active = None
+            self._reply_is(ReplyState.IDLE, reply.turn)
 
     # ------------------------------------------------------------------ bookkeeping
 
-    def _remember(self, request: str | None, reply: _ActiveReply, interrupted: bool,
+    def _remember(self, request: str | None, reply: ActiveReply, interrupted: bool,
                   citations: list[Citation]) -> None:
         if request is not None and reply.kind == "answer":
             self.history.append(HistoryTurn("user", request))
@@ -665,6 +600,4 @@ class Conversation:
     def close(self) -> None:
         self.cpu.release()
         if self.active is not None:
-            self.active.stop.set()
-            if self.active.speaker is not None:
-                self.active.speaker.cancel()
+            self.active.halt()

@@ -11,6 +11,7 @@ the end of speech is negative.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 STAGES = ("final_transcript", "retrieval", "llm_first_token", "first_sentence", "tts_first_audio",
           "first_reply_frame")
@@ -19,9 +20,11 @@ STAGES = ("final_transcript", "retrieval", "llm_first_token", "first_sentence", 
 class TurnTimer:
     """Stamps relative to `origin`: the end of the person's speech (or the text's arrival for chat)."""
 
-    def __init__(self, turn: int, speech_end: float | None = None) -> None:
+    def __init__(self, turn: int, speech_end: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.turn = turn
-        self.origin = speech_end if speech_end is not None else time.monotonic()
+        self._clock = clock
+        self.origin = speech_end if speech_end is not None else clock()
         self._at: dict[str, float] = {}
         self.reported = False
 
@@ -29,7 +32,7 @@ class TurnTimer:
         """Record `stage` now; False if it was already stamped."""
         if stage in self._at:
             return False
-        self._at[stage] = time.monotonic()
+        self._at[stage] = self._clock()
         return True
 
     def __contains__(self, stage: str) -> bool:

@@ -1,0 +1,368 @@
+"""The turn state machine on fake models and a scripted clock: the fast tier beside the real-model
+voice tests (tests/test_voice_live.py), running in a few seconds.
+
+The fakes stand for the models only; everything between them is the product's code: the real
+`Conversation`, `Listener`, VAD `Segmenter`, gate, speaker, websocket audio sink and the turn
+judgement. Speech is scripted as words (a word: 0.32 s of sound, then one silent VAD window), so the
+fake recogniser hears as many words of its sentence as the audio holds voiced runs, and the fake
+end-of-turn model calls a turn finished when every word was said. The clock advances with the
+microphone audio pushed, not with the wall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from models.asr.protocol import Transcript as Heard
+from models.health import HealthRegistry
+from models.tts.protocol import AudioChunk
+from models.vad import WINDOW_SAMPLES
+from realtime.config import load_settings
+from realtime.context import ServerContext
+from realtime.metrics import ServerMetrics
+from realtime.model_hub import ModelHub
+from realtime.protocol import Reply, Transcript, VoiceState
+from realtime.session_ports import Preferences
+from realtime.store import SessionStore
+from realtime.voice.conversation import Conversation
+
+RATE = 16_000
+WORD_WINDOWS = 10  # a word: 0.32 s of sound
+SOUND = 0.2  # amplitude of a scripted word; silence is 0
+QUESTION = "how many reps did i do"
+
+
+def _voiced_runs(audio: np.ndarray) -> int:
+    """Runs of sounding VAD windows separated by at least one silent one: the words said."""
+    windows = audio[: audio.size // WINDOW_SAMPLES * WINDOW_SAMPLES].reshape(-1, WINDOW_SAMPLES)
+    loud = np.abs(windows).max(axis=1) > SOUND / 2
+    return int(np.sum(loud[1:] & ~loud[:-1]) + (1 if loud.size and loud[0] else 0))
+
+
+class FakeVad:
+    """A window is speech when it sounds: enough for the real segmenter's timing."""
+
+    class _Stream:
+        def probability(self, window: np.ndarray) -> float:
+            return 1.0 if np.abs(window).max() > SOUND / 2 else 0.0
+
+        def reset(self) -> None:
+            pass
+
+    def stream(self) -> _Stream:
+        return self._Stream()
+
+
+class FakeAsr:
+    """Hears the first n words of `sentence`, n the words in the audio; records its calls."""
+
+    def __init__(self, sentence: str = QUESTION) -> None:
+        self.sentence = sentence.split()
+        self.calls: list[tuple[int, bool]] = []
+
+    def words(self, audio: np.ndarray) -> str:
+        return " ".join(self.sentence[: _voiced_runs(audio)])
+
+    def transcribe(self, audio: np.ndarray, final: bool) -> Heard:
+        self.calls.append((_voiced_runs(audio), final))
+        text = self.words(audio)
+        return Heard(text, "en", -0.2, 0.01, audio.size / RATE, 0.001, final)
+
+
+class FakeTurn:
+    """Smart Turn's stand-in: finished when every word of the sentence was said."""
+
+    def __init__(self, asr: FakeAsr, fail: bool = False) -> None:
+        self.asr, self.fail = asr, fail
+
+    def probability(self, audio: np.ndarray) -> float:
+        if self.fail:
+            raise RuntimeError("turn model broke")
+        return 0.9 if _voiced_runs(audio) >= len(self.asr.sentence) else 0.05
+
+
+class FakeLlm:
+    """Answers by naming the question it was asked, in two deltas; records what it reads ahead."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.read: list[str] = []  # the last user message of each prompt read ahead
+
+    def prefill(self, messages: list[dict[str, str]], spare_core: Callable[[], bool]) -> None:
+        self.read.append(messages[-1]["content"])
+
+    def stream(self, messages: list[dict[str, str]], stop_event: threading.Event, spare_core: bool) -> Iterator[str]:
+        question = messages[-1]["content"].rsplit("Question: ", 1)[-1]
+        self.asked.append(question)
+        yield "You asked: "
+        if not stop_event.is_set():
+            yield f"{question}."
+
+
+class FakeTts:
+    """0.1 s of tone per call, in chunks that take `chunk_s` of wall time each (long replies can
+    then still be speaking when the person barges in)."""
+
+    sample_rate = 16_000
+
+    def __init__(self) -> None:
+        self.chunk_s = 0.0
+        self.chunks = 1
+
+    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+        for _ in range(self.chunks):
+            time.sleep(self.chunk_s)
+            yield AudioChunk(np.full(1600, 1000, dtype=np.int16), self.sample_rate, text)
+
+
+@dataclass
+class FakeChannel:
+    audio: list[tuple[bytes, int]] = field(default_factory=list)
+
+    def send(self, message: object) -> None:
+        raise AssertionError("messages go through the host")
+
+    def send_audio(self, pcm16: bytes, sample_rate: int) -> bool:
+        self.audio.append((pcm16, sample_rate))
+        return True
+
+    def is_open(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        pass
+
+
+class FakeEcho:
+    def __init__(self) -> None:
+        self.is_unsure = False
+
+    def unsure(self) -> bool:
+        return self.is_unsure
+
+
+class Host:
+    """The conversation's `ConversationHost`: records what it sends and owns the tasks it spawns."""
+
+    def __init__(self, ctx: ServerContext) -> None:
+        self.id = "s1"
+        self.ctx = ctx
+        self.prefs = Preferences()
+        self.channel = FakeChannel()
+        self.reply_track = None
+        self.echo = FakeEcho()
+        self.sent: list[object] = []
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def send(self, message: object) -> None:
+        self.sent.append(message)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self.tasks.append(task)
+        return task
+
+    def measured_facts(self) -> tuple[list[str], str | None, list[str]]:
+        return ["Reps this set: 5"], "squat", []
+
+    def fact_sheet(self) -> dict[str, Any]:
+        return {}
+
+    def of(self, kind: type) -> list[Any]:
+        return [m for m in self.sent if isinstance(m, kind)]
+
+    def states(self) -> list[tuple[str, str]]:
+        return [(m.listener, m.reply) for m in self.of(VoiceState)]
+
+
+class Rig:
+    """A conversation on the fakes, with a microphone pushed in VAD windows and a scripted clock."""
+
+    def __init__(self, tmp: Path, smart_turn: bool = True, turn_fails: bool = False) -> None:
+        settings = load_settings(None, data_dir=tmp, load_models=False)
+        self.hub = ModelHub(settings, HealthRegistry())
+        self.asr = FakeAsr()
+        self.llm = FakeLlm()
+        self.tts = FakeTts()
+        self.hub.vad, self.hub.asr, self.hub.llm, self.hub.tts = FakeVad(), self.asr, self.llm, self.tts
+        self.hub.turn = FakeTurn(self.asr, fail=turn_fails) if smart_turn else None
+        self.ctx = ServerContext(settings, ServerMetrics(), SessionStore(tmp / "store.db"), self.hub)
+        self.host = Host(self.ctx)
+        self.now = 1000.0
+        self.conversation = Conversation(self.host, clock=lambda: self.now)
+
+    async def push(self, samples: np.ndarray) -> None:
+        """Microphone audio, one VAD window at a time; the clock follows, the fakes get to run."""
+        for i in range(0, samples.size, WINDOW_SAMPLES):
+            window = samples[i:i + WINDOW_SAMPLES]
+            self.now += window.size / RATE
+            self.conversation.push_audio(window)
+            await asyncio.sleep(0.002)
+
+    async def say(self, words: int) -> None:
+        for _ in range(words):
+            await self.push(np.full(WORD_WINDOWS * WINDOW_SAMPLES, SOUND, dtype=np.float32))
+            await self.push(np.zeros(WINDOW_SAMPLES, dtype=np.float32))
+
+    async def silence(self, seconds: float) -> None:
+        await self.push(np.zeros(round(seconds * RATE / WINDOW_SAMPLES) * WINDOW_SAMPLES, dtype=np.float32))
+
+    async def until(self, done: Callable[[], bool], timeout: float = 3.0) -> None:
+        end = time.monotonic() + timeout
+        while not done():
+            assert time.monotonic() < end, "timed out"
+            await asyncio.sleep(0.005)
+
+    def answers(self) -> list[str]:
+        """The text of each finished, uninterrupted answer."""
+        texts: dict[int, str] = {}
+        done: list[str] = []
+        for m in self.host.of(Reply):
+            if m.kind != "answer":
+                continue
+            texts[m.turn] = texts.get(m.turn, "") + m.delta
+            if m.done and not m.interrupted:
+                done.append(texts[m.turn])
+        return done
+
+    async def close(self) -> None:
+        self.conversation.close()
+        for task in self.host.tasks:
+            task.cancel()
+        await asyncio.gather(*self.host.tasks, return_exceptions=True)
+        self.ctx.store.close()
+        self.hub.close()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> Iterator[Rig]:
+    rig = Rig(tmp_path)
+    yield rig
+    await rig.close()
+
+
+def _compact(states: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [s for i, s in enumerate(states) if i == 0 or s != states[i - 1]]
+
+
+async def test_a_whole_question_is_heard_judged_finished_and_answered_in_order(rig: Rig) -> None:
+    await rig.say(6)
+    await rig.silence(0.3)  # Smart Turn and the words call it finished: no need for the VAD's 0.5 s
+    await rig.until(lambda: rig.answers() != [])
+    await rig.until(lambda: rig.host.states()[-1] == ("idle", "idle"))
+    assert rig.answers() == [f"You asked: {QUESTION}."]
+    finals = [t.text for t in rig.host.of(Transcript) if t.final]
+    partials = [t.text for t in rig.host.of(Transcript) if not t.final]
+    assert finals == [QUESTION]
+    assert partials and all(QUESTION.startswith(p) for p in partials)
+    assert rig.host.states() == [("speaking", "idle"), ("paused", "idle"), ("idle", "thinking"),
+                                 ("idle", "speaking"), ("idle", "idle")]
+    # The pause partial heard every word: it became the final transcript, Whisper did not run again.
+    assert all(not final for _, final in rig.asr.calls)
+    assert rig.host.channel.audio, "the reply was spoken"
+
+
+async def test_a_breath_mid_question_drops_the_speculative_answer_unheard(rig: Rig) -> None:
+    await rig.say(5)  # "how many reps did i"
+    await rig.silence(0.9)  # longer than the VAD's 0.5 s, shorter than the 1.8 s cap
+    assert rig.host.of(Reply) == [] and rig.host.channel.audio == []
+    assert ("paused", "idle") in rig.host.states()
+    assert [t.text for t in rig.host.of(Transcript) if t.final] == []
+    await rig.say(1)  # "do"
+    await rig.silence(0.3)
+    await rig.until(lambda: rig.answers() != [])
+    assert rig.answers() == [f"You asked: {QUESTION}."]
+    assert rig.llm.asked[-1] == QUESTION
+    assert "how many reps did i." not in " ".join(rig.answers())
+    assert rig.ctx.metrics.speculative_turns.labels("abandoned")._value.get() == 1  # noqa: SLF001
+
+
+async def test_silence_after_half_a_sentence_ends_the_turn_only_at_the_cap(rig: Rig) -> None:
+    await rig.say(5)
+    await rig.silence(1.5)
+    assert rig.answers() == []  # 1.5 s: still their turn
+    await rig.silence(0.5)  # past the 1.8 s cap
+    await rig.until(lambda: rig.answers() != [])
+    assert rig.answers() == ["You asked: how many reps did i."]
+
+
+async def test_without_smart_turn_the_vads_silence_ends_the_turn(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, smart_turn=False)
+    try:
+        await rig.say(5)
+        await rig.silence(0.4)
+        assert rig.answers() == []
+        await rig.silence(0.3)  # past the VAD's 0.5 s
+        await rig.until(lambda: rig.answers() != [])
+        assert rig.answers() == ["You asked: how many reps did i."]
+    finally:
+        await rig.close()
+
+
+async def test_a_turn_model_that_throws_leaves_the_words_to_decide(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, turn_fails=True)
+    try:
+        await rig.say(6)
+        await rig.silence(0.5)  # finished words, no model: they wait `words_after_ms` (0.7 s)
+        assert rig.answers() == []
+        await rig.silence(0.4)
+        await rig.until(lambda: rig.answers() != [])
+        assert rig.answers() == [f"You asked: {QUESTION}."]
+        assert rig.ctx.metrics.model_errors.labels("turn")._value.get() == 1  # noqa: SLF001
+    finally:
+        await rig.close()
+
+
+async def test_speaking_over_the_reply_stops_it_and_starts_their_turn(rig: Rig) -> None:
+    rig.tts.chunk_s, rig.tts.chunks = 0.05, 40  # 2 s of synthesis: still speaking when they talk
+    await rig.say(6)
+    await rig.silence(0.3)
+    await rig.until(lambda: ("idle", "speaking") in rig.host.states())
+    audio_before = len(rig.host.channel.audio)
+    await rig.say(2)
+    interrupted = [m for m in rig.host.of(Reply) if m.interrupted]
+    assert len(interrupted) == 1 and interrupted[0].done
+    assert rig.host.states()[-1] == ("speaking", "idle")
+    assert rig.conversation.active is None
+    await asyncio.sleep(0.2)
+    assert len(rig.host.channel.audio) <= audio_before + 2  # at most the chunk under way when it stopped
+    assert rig.conversation.history[-1].interrupted
+
+
+async def test_the_coachs_own_voice_starts_no_turn(rig: Rig) -> None:
+    rig.host.echo.is_unsure = True
+    await rig.say(6)
+    await rig.silence(0.6)
+    assert rig.host.of(Transcript) == [] and rig.host.states() == [] and rig.asr.calls == []
+    rig.host.echo.is_unsure = False
+    await rig.say(6)
+    await rig.silence(0.3)
+    await rig.until(lambda: rig.answers() != [])
+    assert rig.answers() == [f"You asked: {QUESTION}."]
+
+
+async def test_a_typed_question_shows_thinking_then_speaking_then_idle(rig: Rig) -> None:
+    rig.host.prefs.voice = False
+    await rig.conversation.answer_text("what should I fix", want_audio=False)
+    assert _compact(rig.host.states()) == [("idle", "thinking"), ("idle", "speaking"), ("idle", "idle")]
+    assert rig.answers() == ["You asked: what should I fix."]
+    assert rig.host.channel.audio == []
+
+
+async def test_while_they_speak_the_llm_reads_the_facts_then_the_words_so_far(rig: Rig) -> None:
+    await rig.say(6)
+    await rig.until(lambda: any("Question: how many reps did" in r for r in rig.llm.read))
+    assert "Reps this set: 5" in rig.llm.read[0] and "Question:" not in rig.llm.read[0]  # at speech start
+    words = [r.rsplit("Question: ", 1)[-1] for r in rig.llm.read if "Question: " in r]
+    assert all(QUESTION.startswith(w) for w in words) and len(words[0].split()) >= 3  # 3 words to retrieve
+    await rig.silence(0.3)
+    await rig.until(lambda: rig.answers() != [])
