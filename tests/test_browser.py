@@ -62,3 +62,5 @@ def test_spoken_question_is_answered_aloud_in_the_page(tmp_path: Path) -> None:
     assert len(answer) > 10
     assert voice["peak"] > 0.05, "the reply must be audible in the page"
     assert result["page"]["types"].get("pose", 0) > 20  # the skeleton overlay kept coming meanwhile
+    # Who has the floor reached the page: listening, then thinking, then speaking at least.
+    assert result["page"]["types"].get("voice_state", 0) >= 3, result["page"]["types"]

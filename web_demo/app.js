@@ -155,8 +155,22 @@ function onMessage(msg) {
     case "reply": onReply(msg); break;
     case "status": if (msg.models) setModels(msg.models); break;
     case "error": showError(msg.message); break;
+    case "voice_state": onVoiceState(msg); break;
     default: break;
   }
+}
+
+// Who has the floor: the person (speaking, or pausing mid-turn), or the coach (thinking, speaking).
+function onVoiceState(msg) {
+  const badge = $("voice-state");
+  const [s, label] = msg.listener === "speaking" ? ["listening", "listening…"]
+    : msg.listener === "paused" ? ["listening", "listening (pause)…"]
+    : msg.reply === "thinking" ? ["thinking", "thinking…"]
+    : msg.reply === "speaking" ? ["speaking", "coach speaking"]
+    : ["idle", ""];
+  badge.dataset.state = s;
+  badge.textContent = label;
+  badge.hidden = s === "idle";
 }
 
 function onHello(msg) {
