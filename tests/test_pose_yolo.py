@@ -8,6 +8,7 @@ import pytest
 
 from models.paths import weights_dir
 from models.pose import Person, PoseEstimator, PoseModelUnavailable, PoseOptions, PosePipeline, prepare_embedded
+from tests.cpu import needs_int8_dot_product
 from tests.media import sports2d_demo_video, ultralytics_asset
 
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE, NOSE = 5, 6, 11, 12, 15, 16, 0
@@ -137,6 +138,7 @@ def test_gray_and_bgra_versions_of_a_real_picture(pipeline: PosePipeline) -> Non
     assert len(pipeline.infer_2d(odd)) == 2
 
 
+@needs_int8_dot_product
 def test_int8_graph_agrees_with_fp32(pipeline: PosePipeline) -> None:
     fp32 = PosePipeline(options=PoseOptions(int8=False, threads=2))
     assert pipeline.source.endswith("yolo11n-pose-int8.onnx") and fp32.source.endswith("yolo11n-pose.onnx")
