@@ -8,7 +8,9 @@ import pytest
 
 from models.paths import weights_dir
 from models.pose import Person, PoseEstimator, PoseModelUnavailable, PoseOptions, PosePipeline, prepare_embedded
-from tests.cpu import needs_int8_dot_product
+from models.pose import pipeline as pipeline_module
+from models.pose.pipeline import yolo_model_path
+from models.pose.prepare import pose_dir
 from tests.media import sports2d_demo_video, ultralytics_asset
 
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE, NOSE = 5, 6, 11, 12, 15, 16, 0
@@ -138,12 +140,13 @@ def test_gray_and_bgra_versions_of_a_real_picture(pipeline: PosePipeline) -> Non
     assert len(pipeline.infer_2d(odd)) == 2
 
 
-@needs_int8_dot_product
 def test_int8_graph_agrees_with_fp32(pipeline: PosePipeline) -> None:
+    """Also on a CPU whose int8 kernels saturate: there the graph runs unfused (models.pose.session)."""
+    int8 = PosePipeline(options=PoseOptions(model=str(pose_dir(weights_dir()) / "yolo11n-pose-int8.onnx"), threads=2))
     fp32 = PosePipeline(options=PoseOptions(int8=False, threads=2))
-    assert pipeline.source.endswith("yolo11n-pose-int8.onnx") and fp32.source.endswith("yolo11n-pose.onnx")
+    assert int8.source.endswith("yolo11n-pose-int8.onnx") and fp32.source.endswith("yolo11n-pose.onnx")
     image = cv2.imread(str(ultralytics_asset("bus.jpg")))
-    quantized, reference = pipeline.infer_2d(image), fp32.infer_2d(image)
+    quantized, reference = int8.infer_2d(image), fp32.infer_2d(image)
     assert len(quantized) == len(reference) == 4
     for ref in reference:
         match = min(quantized, key=lambda p: float(np.abs(p.box - ref.box).sum()))
@@ -152,6 +155,12 @@ def test_int8_graph_agrees_with_fp32(pipeline: PosePipeline) -> None:
         both = (ref.keypoints[:, 2] > 0.5) & (match.keypoints[:, 2] > 0.5)
         distance = np.linalg.norm(ref.keypoints[both, :2] - match.keypoints[both, :2], axis=1)
         assert distance.size == 0 or np.median(distance) < 0.03 * height
+
+
+def test_int8_is_chosen_only_where_the_cpus_int8_kernels_are_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    for exact, name in ((True, "yolo11n-pose-int8.onnx"), (False, "yolo11n-pose.onnx")):
+        monkeypatch.setattr(pipeline_module, "int8_kernels_exact", lambda exact=exact: exact)
+        assert yolo_model_path(PoseOptions(int8=True), weights_dir()).name == name
 
 
 def test_smaller_input_size_still_finds_people() -> None:

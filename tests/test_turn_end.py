@@ -8,7 +8,6 @@ import pytest
 from models.paths import weights_dir
 from models.turn import SmartTurn, TurnOptions, embedded_model_path, prepare_embedded
 from realtime.voice.turn_end import pause_end_ms, words_unfinished
-from tests.cpu import needs_int8_dot_product
 from tests.speech import pad, piper_speech, piper_speech_paused
 
 OPTIONS = TurnOptions(threshold=0.5, words_after_ms=700, silence_cap_ms=1800)
@@ -48,7 +47,6 @@ def smart_turn() -> SmartTurn:
     return SmartTurn(embedded_model_path(weights_dir()))
 
 
-@needs_int8_dot_product
 def test_smart_turn_hears_a_finished_question_and_a_breath_mid_sentence(smart_turn: SmartTurn) -> None:
     finished = smart_turn.probability(pad(piper_speech("How many reps did I do?"), 0.3, 0.15))
     before, _ = piper_speech_paused("What was my tempo on the last set?", after_words=3, pause_s=0.15)

@@ -11,14 +11,19 @@ from models.pose.base import Person, PoseEstimator, PoseModelUnavailable
 from models.pose.options import PoseOptions
 from models.pose.prepare import INT8_SUFFIX, extract_onnx, pose_dir, rtmpose_path
 from models.pose.rtmpose import RtmPose
+from models.pose.session import int8_kernels_exact
 from models.pose.yolo import YoloPose
 
 
 def yolo_model_path(options: PoseOptions, weights: Path) -> Path:
-    """An explicit .onnx path, or NAME.onnx (NAME-int8.onnx for INT8) under <weights>/pose/."""
+    """An explicit .onnx path, or NAME.onnx (NAME-int8.onnx for INT8) under <weights>/pose/.
+
+    INT8 only where the CPU's int8 kernels are exact: elsewhere the fused int8 graph moves boxes
+    (50 px on a bus photo) and the unfused one is slower than float32 (53 vs 40 ms at 320 px)."""
     if options.model.endswith(".onnx"):
         return Path(options.model).expanduser()
-    return pose_dir(weights) / f"{options.model}{INT8_SUFFIX if options.int8 else ''}.onnx"
+    int8 = options.int8 and int8_kernels_exact()
+    return pose_dir(weights) / f"{options.model}{INT8_SUFFIX if int8 else ''}.onnx"
 
 
 class PosePipeline:
