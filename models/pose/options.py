@@ -33,7 +33,8 @@ class PoseOptions(BaseModel):
     int8: bool = Field(
         True,
         description="Use the INT8 twin (<model>-int8.onnx, made by prepare_embedded): about half the CPU "
-        "time of FP32, keypoints within ~1% of the person's height of it. Ignored for an explicit .onnx path.",
+        "time of FP32, keypoints within ~1% of the person's height of it. Ignored for an explicit .onnx path, "
+        "and on x86 CPUs without VNNI, whose int8 kernels saturate (FP32 is then both exact and faster).",
     )
     input_size: int = Field(
         640,
