@@ -145,6 +145,7 @@ class FakeChannel:
 class FakeEcho:
     def __init__(self) -> None:
         self.is_unsure = False
+        self.echo_found = False
 
     def unsure(self) -> bool:
         return self.is_unsure
@@ -348,6 +349,27 @@ async def test_the_coachs_own_voice_starts_no_turn(rig: Rig) -> None:
     await rig.silence(0.3)
     await rig.until(lambda: rig.answers() != [])
     assert rig.answers() == [f"You asked: {QUESTION}."]
+
+
+@pytest.mark.parametrize("echo_found", [True, False])
+async def test_the_coachs_own_words_heard_back_are_answered_only_without_an_echo(rig: Rig, echo_found: bool) -> None:
+    """Words the echo canceller let through, transcribed, are dropped where the microphone is known
+    to carry the coach's voice back; where it is not, the person said them and gets an answer."""
+    await rig.say(6)
+    await rig.silence(0.3)
+    await rig.until(lambda: rig.answers() != [])
+    rig.host.echo.echo_found = echo_found
+    rig.asr.sentence = "you asked how many reps did".split()  # the end of the answer, come back
+    await rig.say(6)
+    await rig.silence(0.6)
+    if echo_found:
+        await rig.until(lambda: rig.host.states()[-1] == ("idle", "idle"))
+        await asyncio.sleep(0.05)
+        assert [m.text for m in rig.host.of(Transcript) if m.final] == [QUESTION]
+        assert len(rig.answers()) == 1
+    else:
+        await rig.until(lambda: len(rig.answers()) == 2)
+        assert rig.answers()[1] == "You asked: you asked how many reps did."
 
 
 async def test_a_typed_question_shows_thinking_then_speaking_then_idle(rig: Rig) -> None:

@@ -155,6 +155,11 @@ class EchoCanceller:
             self.delay.far(now + k * _FRAME_S, samples)
         self._far = self._far[whole:]
 
+    @property
+    def echo_found(self) -> bool:
+        """The coach's voice was found coming back in this microphone (a speakerphone)."""
+        return self.delay.delay_s is not None
+
     def unsure(self) -> bool:
         """The microphone may be hearing the coach's voice not yet cancelled (`EchoDelay.unsure`)."""
         return self.delay.unsure(self._clock())

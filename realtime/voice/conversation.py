@@ -45,6 +45,7 @@ from realtime.voice.fact_answers import FactAnswer
 from realtime.voice.gate import Gate
 from realtime.voice.listener import Listener, ListenerState, PartialRun
 from realtime.voice.note_tags import NoteTagFilter
+from realtime.voice.own_voice import OwnWords
 from realtime.voice.read_ahead import ReadAhead
 from realtime.voice.reply import ActiveReply, ReplyKind, ReplyState
 from realtime.voice.responder import (
@@ -99,6 +100,7 @@ class Conversation:
         self._published: tuple[ListenerState, ReplyState] = (ListenerState.IDLE, ReplyState.IDLE)
         self.cpu = self.hub.cpu.claim()  # listening / answering: the cores' priority (cpu_share.py)
         self._final_transcript_due = False  # from the first silence until Whisper has made it
+        self.own_words = OwnWords(clock)  # what the coach said lately, to know its echo in a transcript
 
     # ------------------------------------------------------------------ CPU priority
 
@@ -295,9 +297,14 @@ class Conversation:
             self._final_transcript_due = False
         timer.stamp("final_transcript")
         self.session.ctx.metrics.stage_latency.labels("asr_final").observe(result.compute_s)
+        dropped = None
         if not result.text:
+            dropped = result.dropped or "empty"
+        elif self._own_echo(result.text):
+            dropped = "the coach's own words"
+        if dropped is not None:
             self.cpu.set_answering(False)
-            log.info("session %s: utterance dropped (%s)", self.session.id, result.dropped or "empty")
+            log.info("session %s: utterance dropped (%s): %r", self.session.id, dropped, result.text)
             gate.run(lambda: self._reply_is(ReplyState.IDLE, timer.turn))
             return
         record = {"turn": timer.turn, "role": "user", "text": result.text, "via": "voice",
@@ -310,6 +317,12 @@ class Conversation:
 
         gate.run(announce)
         await self.respond(result.text, timer, speak=self.session.prefs.voice, gate=gate)
+
+    def _own_echo(self, text: str) -> bool:
+        """A transcript of the coach's own recent words, heard from a microphone known to carry its
+        voice back (`own_voice.py`); a client that cancels its own echo is never second-guessed."""
+        echo = self.session.echo
+        return echo is not None and echo.echo_found and self.own_words.is_echo(text)
 
     # ------------------------------------------------------------------ answering
 
@@ -411,7 +424,7 @@ class Conversation:
                 reply.gate.run(lambda: self._reply_is(ReplyState.SPEAKING, reply.turn))
 
             reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, self._sink(timer, reply.gate), reply.stop,
-                                    on_first_audio=first_audio)
+                                    on_first_audio=first_audio, on_spoken=self.own_words.said)
         chunker = SentenceChunker()
         failed: BaseException | None = None
         if said is None:
@@ -551,7 +564,8 @@ class Conversation:
             self.session.ctx.metrics.stage_latency.labels("cue_to_audio").observe(time.monotonic() - started)
 
         reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, TrackAudioSink(track, Gate(), first_sent), reply.stop,
-                                on_first_audio=lambda: self._reply_is(ReplyState.SPEAKING, reply.turn))
+                                on_first_audio=lambda: self._reply_is(ReplyState.SPEAKING, reply.turn),
+                                on_spoken=self.own_words.said)
         try:
             reply.speaker.say(text)
             await reply.speaker.finish()

@@ -35,12 +35,16 @@ class Speaker:
     """One reply's (or cue's) speech; `say` sentences, then `finish`."""
 
     def __init__(self, tts: object, pool: Executor, sink: AudioSink, stop: threading.Event,
-                 on_first_audio: Callable[[], None] | None = None) -> None:
+                 on_first_audio: Callable[[], None] | None = None,
+                 on_spoken: Callable[[str], None] | None = None) -> None:
+        """on_first_audio: the turn's first samples reached the sink (from the TTS thread, called
+        on the loop). on_spoken: a sentence was synthesised (on the loop)."""
         self._tts = tts
         self._pool = pool
         self._sink = sink
         self._stop = stop
         self._on_first_audio = on_first_audio
+        self._on_spoken = on_spoken
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._first = True
         self._resampler: StreamResampler | None = None
@@ -86,6 +90,8 @@ class Speaker:
             finally:
                 self._not_first_synthesis.set()  # also when nothing was sayable (an emoji alone)
             self.spoken.append(text)
+            if self._on_spoken is not None:
+                self._on_spoken(text)
 
     def _synthesise(self, text: str, loop: asyncio.AbstractEventLoop) -> None:
         for chunk in self._tts.synthesize(text):  # type: ignore[attr-defined]
