@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import numpy as np
 import pytest
@@ -13,12 +14,21 @@ from tests.rtc_client import ArrayVideoTrack, RtcTestClient, load_video_frames
 pytestmark = pytest.mark.slow
 
 
-async def stream(server, make_frame, seconds: float = 2.5) -> RtcTestClient:  # noqa: ANN001
+async def stream(server, make_frame) -> RtcTestClient:  # noqa: ANN001
     client = RtcTestClient(server.url, video=ArrayVideoTrack(make_frame))
     await client.connect()
     await client.wait_for(lambda m: m["type"] == "hello")
-    await asyncio.sleep(seconds)
     return client
+
+
+async def wait_for_poses(client: RtcTestClient, at_least: int, timeout: float = 20.0) -> list[dict]:
+    """The pose messages once `at_least` have come: how soon depends on the machine's speed, which
+    benchmarks/vision.py measures, not this test."""
+    deadline = time.monotonic() + timeout
+    while len(got := [m for m in client.messages if m["type"] == "pose"]) < at_least:
+        assert time.monotonic() < deadline, f"{len(got)} pose messages in {timeout} s"
+        await asyncio.sleep(0.1)
+    return got
 
 
 async def test_real_person_gets_an_overlay_in_frame_coordinates(start_server, loaded_hub) -> None:
@@ -26,8 +36,7 @@ async def test_real_person_gets_an_overlay_in_frame_coordinates(start_server, lo
     frames = load_video_frames(str(sports2d_demo_video()), fps=30, max_frames=60)
     client = await stream(server, lambda i: frames[i % len(frames)])
     try:
-        poses = [m for m in client.messages if m["type"] == "pose"]
-        assert len(poses) > 30
+        poses = await wait_for_poses(client, 31)
         tracked = [p for p in poses if p.get("keypoints")]
         assert len(tracked) > 0.8 * len(poses)
         assert {p["subject"] for p in tracked} == {tracked[0]["subject"]}  # one stable id
@@ -45,10 +54,9 @@ async def test_real_person_gets_an_overlay_in_frame_coordinates(start_server, lo
 async def test_odd_sizes_and_black_frames_flow_without_a_person(start_server, loaded_hub, size) -> None:
     server = await start_server(hub=loaded_hub)
     width, height = size
-    client = await stream(server, lambda i: np.zeros((height, width, 3), np.uint8), seconds=2.0)
+    client = await stream(server, lambda i: np.zeros((height, width, 3), np.uint8))
     try:
-        poses = [m for m in client.messages if m["type"] == "pose"]
-        assert len(poses) > 10
+        poses = await wait_for_poses(client, 11)
         assert all(p["people"] == 0 and "keypoints" not in p for p in poses)
         assert (poses[-1]["width"], poses[-1]["height"]) == (width, height)
         assert not [m for m in client.messages if m["type"] == "error"]
