@@ -3,9 +3,9 @@
 Pose is the slow part of anything done over the real videos (~34k frames, ~10 minutes on these 2
 cores), and what comes after it (subject tracking, the coach) changes often. So each video's
 detected people per frame are stored under ~/.cache/coach-video-poses/, keyed by the video's and
-the pose model's sha256, and replayed: the accuracy benchmark runs tracking and the coach anew on
-them every run, and training learns from the keypoints the tracker makes of them, in the very
-convention the live loop feeds the skeleton model.
+the pose model's sha256 and its input size, and replayed: the accuracy benchmark runs tracking and
+the coach anew on them every run, and training learns from the keypoints the tracker makes of
+them, in the very convention the live loop feeds the skeleton model.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ def file_sha256(path: Path) -> str:
 
 
 def cache_path(video: VideoFile, model_sha: str) -> Path:
-    """Where a video's detections by the pose model with this sha256 are kept."""
-    return CACHE_DIR / f"{video.sha256[:32]}-{model_sha[:16]}-people{DETECT_SCORE}.npz"
+    """Where a video's detections by the pose model with this sha256, at the live input size, are kept."""
+    size = PoseOptions().input_size
+    return CACHE_DIR / f"{video.sha256[:32]}-{model_sha[:16]}-{size}px-people{DETECT_SCORE}.npz"
 
 
 @dataclass
