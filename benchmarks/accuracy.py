@@ -60,7 +60,7 @@ from coaching.view import classify_view, width_ratio  # noqa: E402
 from models.paths import pin_caches  # noqa: E402
 from realtime.analysis import FrameAnalyzer  # noqa: E402
 from training import video_poses  # noqa: E402
-from training.real_data import RealData, VideoFile, as_pixels, real_data_root  # noqa: E402
+from training.real_data import RealData, VideoFile, as_pixels, plank_image_aspect, real_data_root  # noqa: E402
 from training.split import is_held_out, video_is_held_out  # noqa: E402
 
 Record = dict[str, Any]
@@ -267,7 +267,10 @@ class Runner:
 
     def _frames(self, rel: str, rows: tuple[int, ...]) -> tuple[Any, np.ndarray, int, int, list[bool]]:
         kf = self.data.keypoint_file(rel)
-        kp, width, height = as_pixels(kf)  # the image size comes from the whole file, not the chunk
+        # The image size comes from the whole file, not the chunk; a plank file's lost aspect ratio
+        # from its bone lengths, as a live camera's frames have theirs.
+        aspect = plank_image_aspect(kf.frames) if kf.exercise == "plank" and kf.coords == "hip_centred" else 1.0
+        kp, width, height = as_pixels(kf, aspect=aspect)
         held = frames_held_out(kf.source, kf.meta, rows, kf.name)
         return kf, kp[list(rows)], width, height, held
 

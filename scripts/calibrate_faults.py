@@ -52,9 +52,8 @@ from coaching.coach import Coach  # noqa: E402
 from coaching.events import Event, FaultDetected  # noqa: E402
 from coaching.exercises import EXERCISES  # noqa: E402
 from coaching.faults import FrameMeasures, Verdict, rep_value, window_value  # noqa: E402
-from coaching.skeleton import Joint  # noqa: E402
 from coaching.spec import FaultRule  # noqa: E402
-from training.real_data import KeypointFile, RealData, as_pixels, real_data_root  # noqa: E402
+from training.real_data import KeypointFile, RealData, as_pixels, plank_image_aspect, real_data_root  # noqa: E402
 from training import video_poses  # noqa: E402
 from training.split import is_held_out, video_is_held_out  # noqa: E402
 
@@ -62,13 +61,6 @@ QUIET_BUDGET = 0.03  # a rule may fire on at most this share of the correct tuni
 HOLD_S = 2.0  # each labelled plank frame is held still this long
 HOLD_FPS = 30.0
 PLANK_SIZE = 480.0  # pixel height the hip-centred plank frames are drawn at
-# Adult proportions (Drillis & Contini, fractions of body height): thigh 0.245, shank 0.246,
-# shoulder-to-hip 0.288, upper arm 0.186. In a side-view plank the upper arm is about vertical and
-# the others about horizontal, so their length ratios in the image tell its aspect ratio.
-_PLANK_BONES = {"thigh": ((Joint.LEFT_HIP, Joint.LEFT_KNEE), 0.245 / 0.186),
-                "shank": ((Joint.LEFT_KNEE, Joint.LEFT_ANKLE), 0.246 / 0.186),
-                "trunk": ((Joint.LEFT_SHOULDER, Joint.LEFT_HIP), 0.288 / 0.186)}
-_UPPER_ARM = (Joint.LEFT_SHOULDER, Joint.LEFT_ELBOW)
 
 GRIDS: dict[tuple[str, str], np.ndarray] = {
     ("push_up", "hips_sag"): np.round(np.arange(0.02, 0.0801, 0.005), 3),
@@ -273,26 +265,6 @@ def push_up_report(data: RealData) -> list[str]:
 # ---- plank frames -----------------------------------------------------------------------------------
 
 
-def estimate_aspect(frames: np.ndarray) -> float:
-    """The width/height ratio that gives the frames adult bone-length ratios (see _PLANK_BONES)."""
-    xy = frames[..., :2].astype(np.float64)
-    present = frames[..., 2] > 0
-
-    def lengths(pair: tuple[Joint, Joint], aspect: float) -> np.ndarray:
-        a, b = pair
-        ok = present[:, a] & present[:, b]
-        d = (xy[ok, b] - xy[ok, a]) * np.array([aspect, 1.0])
-        return np.hypot(d[:, 0], d[:, 1])
-
-    def misfit(aspect: float) -> float:
-        arm = float(np.median(lengths(_UPPER_ARM, aspect)))
-        return sum(math.log(float(np.median(lengths(pair, aspect))) / arm / ratio) ** 2
-                   for pair, ratio in _PLANK_BONES.values())
-
-    grid = np.arange(1.0, 2.001, 0.01)
-    return float(grid[int(np.argmin([misfit(a) for a in grid]))])
-
-
 def plank_examples(kf: KeypointFile, aspect: float, held_out: bool) -> list[Example]:
     """Each labelled frame held still for HOLD_S through one Coach(exercise="plank"), the holds
     parted by a moment unseen so that each is a hold of its own."""
@@ -315,7 +287,7 @@ def plank_examples(kf: KeypointFile, aspect: float, held_out: bool) -> list[Exam
 def plank_report(data: RealData) -> list[str]:
     files = {kf.name: kf for kf in data.keypoint_files("gym_exercise_correction") if kf.exercise == "plank"}
     train, test = files["train_clean"], files["test"]
-    aspect = estimate_aspect(train.frames)
+    aspect = plank_image_aspect(train.frames)
     examples = plank_examples(train, aspect, False) + plank_examples(test, aspect, True)
     lines = [f"PLANK (Gym-Exercise-Correction frames held {HOLD_S:.0f} s; tune on train_clean, held out: test; "
              f"image aspect estimated {aspect:.2f} from bone lengths)"]

@@ -16,7 +16,7 @@ from coaching.exercises import EXERCISES
 from coaching.faults import SUSTAINED_SHARE, FrameMeasures, judge_rep
 from coaching.spec import ExerciseSpec, FaultRule, PhaseDriver
 from tests.coaching_sequences import Sequence, generate
-from training.real_data import RealData, real_data_root
+from training.real_data import RealData, plank_image_aspect, real_data_root
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -240,7 +240,7 @@ def test_push_up_form_on_held_out_real_clips(real: RealData) -> None:
 def test_plank_form_on_held_out_real_frames(real: RealData) -> None:
     calibration = _calibration()
     files = {kf.name: kf for kf in real.keypoint_files("gym_exercise_correction") if kf.exercise == "plank"}
-    aspect = calibration.estimate_aspect(files["train_clean"].frames)
+    aspect = plank_image_aspect(files["train_clean"].frames)
     assert 4 / 3 - 0.1 <= aspect <= 16 / 9 + 0.1  # a landscape camera, as the source's videos are
     frames = calibration.plank_examples(files["test"], aspect, held_out=True)
     scores = calibration.scores([bool(f.faults) for f in frames], [f.wrong for f in frames])

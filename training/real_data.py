@@ -8,6 +8,7 @@ checkout) and skip or fail clearly when it is absent.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
+from coaching.skeleton import Joint
 
 ROOT = Path(__file__).resolve().parent.parent
 Coords = Literal["pixels", "normalized_image", "minmax_per_frame", "hip_centred"]
@@ -217,8 +220,8 @@ def as_pixels(kf: KeypointFile, frames: np.ndarray | None = None, size: float = 
 
     Pixel files keep their coordinates (the image size, when unknown, is taken from the extent of
     the points). Normalised and hip-centred files are scaled into a `size`-high image `aspect`
-    times as wide: their aspect ratio is unknown (square by default; scripts/calibrate_faults.py
-    estimates it from bone lengths), so angles from them are only roughly true. Missing joints
+    times as wide: their aspect ratio is unknown (square by default; `plank_image_aspect`
+    estimates it for side-view planks), so angles from them are only roughly true. Missing joints
     stay conf 0.
     """
     kp = (kf.frames if frames is None else frames).astype(np.float64).copy()
@@ -234,3 +237,34 @@ def as_pixels(kf: KeypointFile, frames: np.ndarray | None = None, size: float = 
     kp[..., 0] *= aspect
     kp[~present] = 0.0
     return kp, int(round(aspect * size)), int(size)
+
+
+# Adult proportions (Drillis & Contini, fractions of body height): thigh 0.245, shank 0.246,
+# shoulder-to-hip 0.288, upper arm 0.186. In a side-view plank the upper arm is about vertical and
+# the others about horizontal, so their length ratios in the image tell its aspect ratio.
+_PLANK_BONES = {"thigh": ((Joint.LEFT_HIP, Joint.LEFT_KNEE), 0.245 / 0.186),
+                "shank": ((Joint.LEFT_KNEE, Joint.LEFT_ANKLE), 0.246 / 0.186),
+                "trunk": ((Joint.LEFT_SHOULDER, Joint.LEFT_HIP), 0.288 / 0.186)}
+_UPPER_ARM = (Joint.LEFT_SHOULDER, Joint.LEFT_ELBOW)
+
+
+def plank_image_aspect(frames: np.ndarray) -> float:
+    """The width/height ratio of the images side-view plank frames in image-normalised coordinates
+    came from (Gym-Exercise-Correction's, whose size is not given): the one that gives them adult
+    bone-length ratios. No labels are read; drawn square instead, the bodies are squashed."""
+    xy = frames[..., :2].astype(np.float64)
+    present = frames[..., 2] > 0
+
+    def lengths(pair: tuple[Joint, Joint], aspect: float) -> np.ndarray:
+        a, b = pair
+        ok = present[:, a] & present[:, b]
+        d = (xy[ok, b] - xy[ok, a]) * np.array([aspect, 1.0])
+        return np.hypot(d[:, 0], d[:, 1])
+
+    def misfit(aspect: float) -> float:
+        arm = float(np.median(lengths(_UPPER_ARM, aspect)))
+        return sum(math.log(float(np.median(lengths(pair, aspect))) / arm / ratio) ** 2
+                   for pair, ratio in _PLANK_BONES.values())
+
+    grid = np.arange(1.0, 2.001, 0.01)
+    return float(grid[int(np.argmin([misfit(a) for a in grid]))])
