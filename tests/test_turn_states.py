@@ -150,6 +150,9 @@ class FakeEcho:
     def unsure(self) -> bool:
         return self.is_unsure
 
+    def only_echo(self) -> bool:
+        return False
+
 
 class Host:
     """The conversation's `ConversationHost`: records what it sends and owns the tasks it spawns."""

@@ -37,6 +37,12 @@ _AEC_MARGIN_S = 0.05  # left for AEC3's own delay search, which wants the far en
 _SPEECH_DB = 40.0  # a 10 ms frame louder than this (int16 RMS 100) is the coach speaking
 _SURE_AFTER_S = 2.0
 _CONVERGE_S = 1.0
+# Residual echo: with the round trip known, a microphone frame no louder than the coach's speech
+# around that round trip (±_ECHO_SPREAD_S, for a loaded machine's timing) times the measured echo
+# gain, plus _DOUBLE_TALK_DB, is only the coach coming back: AEC3 misaligned under load let such
+# frames through as speech. A person talking over the coach is louder than their echo.
+_ECHO_SPREAD_S = 0.15
+_DOUBLE_TALK_DB = 2.0
 
 
 class EchoDelay:
@@ -61,6 +67,7 @@ class EchoDelay:
         self._converged_at = float("-inf")
         self._candidate: int | None = None
         self.last_far_speech = float("-inf")
+        self.echo_gain_db: float | None = None  # microphone level over the coach's, at the round trip
 
     def far(self, t: float, samples: np.ndarray) -> None:
         level = _db(samples)
@@ -86,6 +93,19 @@ class EchoDelay:
         and nothing is measured any more (a match found later, with the person talking over the
         coach, would only be their voices resembling each other)."""
         return self.delay_s is None and self.far_speech_s >= _SURE_AFTER_S
+
+    def only_echo(self, t: float) -> bool:
+        """The microphone frame at t is no louder than the coach's echo could make it (see
+        _DOUBLE_TALK_DB): nobody but the coach is heard. False until the echo is measured."""
+        if self.delay_s is None or self.echo_gain_db is None:
+            return False
+        near = self._near.get(int(t / _FRAME_S))
+        if near is None:
+            return False
+        at = int((t - self.delay_s) / _FRAME_S)
+        spread = int(_ECHO_SPREAD_S / _FRAME_S)
+        far = [self._far[k] for k in range(at - spread, at + spread + 1) if k in self._far]
+        return bool(far) and max(far) >= _SPEECH_DB and near < max(far) + self.echo_gain_db + _DOUBLE_TALK_DB
 
     def near(self, t: float, samples: np.ndarray) -> None:
         if self.no_echo:
@@ -127,6 +147,10 @@ class EchoDelay:
         if self.delay_s is None and self.far_speech_s < _SURE_AFTER_S:
             self._converged_at = now * _FRAME_S + _CONVERGE_S  # AEC3 adapts to the alignment meanwhile
         self.delay_s = best_lag * _FRAME_S
+        lagged = windows[best_lag]
+        speech = valid[best_lag] & (lagged >= _SPEECH_DB)
+        if np.count_nonzero(speech) >= self.min_overlap // 2:
+            self.echo_gain_db = float(np.median(near[speech] - lagged[speech]))
 
 
 class EchoCanceller:
@@ -141,6 +165,7 @@ class EchoCanceller:
         self._near = np.zeros(0, np.int16)
         self._held: deque[tuple[float, np.ndarray]] = deque()  # far frames not yet given to AEC3
         self.delay = EchoDelay()
+        self._last_only_echo = False
 
     def played(self, frame: av.AudioFrame) -> None:
         """A frame the reply track sent (speech or silence): the far end to cancel."""
@@ -164,6 +189,10 @@ class EchoCanceller:
         """The microphone may be hearing the coach's voice not yet cancelled (`EchoDelay.unsure`)."""
         return self.delay.unsure(self._clock())
 
+    def only_echo(self) -> bool:
+        """The microphone's last 10 ms hold nothing louder than the coach's own echo (`EchoDelay.only_echo`)."""
+        return self._last_only_echo
+
     def cleaned(self, pcm: np.ndarray) -> np.ndarray:
         """Microphone audio (16 kHz float32) with the coach's voice removed; whole 10 ms frames
         only, the rest is kept for the next call (at most 10 ms later)."""
@@ -177,6 +206,7 @@ class EchoCanceller:
             samples = self._near[start:start + FRAME]
             t = now - (whole - start - FRAME) / RATE  # the newest frame arrived now
             self.delay.near(t, samples)
+            self._last_only_echo = self.delay.only_echo(t)
             lead = max(0.0, (self.delay.delay_s or 0.0) - _AEC_MARGIN_S)
             while self._held and self._held[0][0] <= t - lead:
                 self._apm.process_reverse_stream(_frame(self._held.popleft()[1]))

@@ -147,8 +147,9 @@ class Conversation:
         if self.listener is None:
             self.listener = self._listen()
         echo = self.session.echo
-        # The coach's own voice, not cancelled yet, is heard as silence: nobody's turn starts.
-        self.listener.push(pcm16k, heard_as_silence=echo is not None and echo.unsure())
+        # The coach's own voice, not cancelled yet or coming back louder than AEC3 took out, is
+        # heard as silence: nobody's turn starts.
+        self.listener.push(pcm16k, heard_as_silence=echo is not None and (echo.unsure() or echo.only_echo()))
         self._publish()
 
     def _listen(self) -> Listener:
