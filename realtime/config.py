@@ -131,7 +131,11 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = Field(
         False, description="Rate-limit by the first X-Forwarded-For address (behind a reverse proxy you run)."
     )
-    data_dir: Path = Field(REPO_ROOT / "data", description="SQLite session records live here.")
+    data_dir: Path = Field(REPO_ROOT / "data", description="SQLite session records live here (without records_url).")
+    records_url: str | None = Field(
+        None, description="PostgreSQL for the session records, shared by replicas behind a load balancer "
+        "(postgresql://user:password@host:port/db). None: SQLite in data_dir."
+    )
     web_dir: Path = Field(REPO_ROOT / "web_demo", description="Static files of the browser demo.")
     load_models: bool = Field(True, description="Load model families at start (off for signaling-only tests).")
     vision_nice: int = Field(

@@ -9,14 +9,14 @@ from models.health import HealthRegistry
 from realtime.config import Settings
 from realtime.metrics import ServerMetrics
 from realtime.model_hub import ModelHub
-from realtime.store import SessionStore
+from realtime.records import RecordStore
 
 
 @dataclass
 class ServerContext:
     settings: Settings
     metrics: ServerMetrics
-    store: SessionStore
+    store: RecordStore
     hub: ModelHub | None = None
 
     def __post_init__(self) -> None:

@@ -195,7 +195,12 @@ async def metrics(request: web.Request) -> web.Response:
 async def session_record(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     session_id = request.match_info["session_id"]
-    record = await asyncio.get_running_loop().run_in_executor(None, ctx.store.get, session_id)
+    try:
+        record = await asyncio.get_running_loop().run_in_executor(None, ctx.store.get, session_id)
+    except Exception as exc:  # noqa: BLE001 - the records database is away: say so, never a 500
+        log.warning("session record %s unreadable: %s", session_id, exc)
+        return _error(503, "the session records are unavailable right now; try again shortly",
+                      headers=_retry_after(ctx))
     if record is None:
         return _error(404, f"no session {session_id!r}")
     live = request.app[SESSIONS].sessions.get(session_id)

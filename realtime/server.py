@@ -18,7 +18,7 @@ from realtime.model_hub import ModelHub
 from realtime.protocol import Status
 from realtime.sessions import SessionManager
 from realtime.signaling import enable_loopback_candidates
-from realtime.store import SessionStore
+from realtime.records import open_store
 from realtime.websocket import websocket_session
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def create_app(settings: Settings, hub: ModelHub | None = None) -> web.Applicati
     if settings.media.ice_loopback:
         enable_loopback_candidates()
     ctx = ServerContext(settings=settings, metrics=ServerMetrics(),
-                        store=SessionStore(settings.data_dir / "sessions.sqlite3"), hub=hub)
+                        store=open_store(settings.records_url, settings.data_dir), hub=hub)
     owns_hub = hub is None
     app = web.Application(middlewares=[access_middleware], client_max_size=settings.limits.max_sdp_bytes)
     app[CTX] = ctx

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(chromium ffmpeg espeak-ng sox iproute2 util-linux)
+debs=(chromium ffmpeg espeak-ng sox iproute2 util-linux postgresql)
 missing=()
 for pkg in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

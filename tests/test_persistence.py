@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import websockets
 
-from realtime.store import SessionStore
+from realtime.records.sqlite import SqliteRecordStore
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ async def test_sigkill_mid_session_keeps_every_completed_record(tmp_path: Path) 
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    record = SessionStore(tmp_path / "sessions.sqlite3").get(session_id)
+    record = SqliteRecordStore(tmp_path / "sessions.sqlite3").get(session_id)
     assert record is not None
     assert record["ended_at"] is None  # it never got to say goodbye
     assert [e["cue_verbosity"] for e in record["events"] if e["kind"] == "settings"] == ["low", "high", "normal"]

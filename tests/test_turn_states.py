@@ -32,7 +32,7 @@ from realtime.metrics import ServerMetrics
 from realtime.model_hub import ModelHub
 from realtime.protocol import Reply, Transcript, VoiceState
 from realtime.session_ports import Preferences
-from realtime.store import SessionStore
+from realtime.records.sqlite import SqliteRecordStore
 from realtime.voice.conversation import Conversation
 
 RATE = 16_000
@@ -199,7 +199,7 @@ class Rig:
         self.tts = FakeTts()
         self.hub.vad, self.hub.asr, self.hub.llm, self.hub.tts = FakeVad(), self.asr, self.llm, self.tts
         self.hub.turn = FakeTurn(self.asr, fail=turn_fails) if smart_turn else None
-        self.ctx = ServerContext(settings, ServerMetrics(), SessionStore(tmp / "store.db"), self.hub)
+        self.ctx = ServerContext(settings, ServerMetrics(), SqliteRecordStore(tmp / "store.db"), self.hub)
         self.host = Host(self.ctx)
         self.now = 1000.0
         self.conversation = Conversation(self.host, clock=lambda: self.now)
