@@ -206,7 +206,6 @@ class EchoCanceller:
             samples = self._near[start:start + FRAME]
             t = now - (whole - start - FRAME) / RATE  # the newest frame arrived now
             self.delay.near(t, samples)
-            self._last_only_echo = self.delay.only_echo(t)
             lead = max(0.0, (self.delay.delay_s or 0.0) - _AEC_MARGIN_S)
             while self._held and self._held[0][0] <= t - lead:
                 self._apm.process_reverse_stream(_frame(self._held.popleft()[1]))
@@ -217,6 +216,8 @@ class EchoCanceller:
             self._apm.process_stream(frame)
             out[start:start + FRAME] = np.frombuffer(frame.data, dtype=np.int16)
         self._near = self._near[whole:]
+        if whole:  # the voice loop reads one verdict per push: the newest frame's
+            self._last_only_echo = self.delay.only_echo(now)
         while self._held and self._held[0][0] < now - 2 * self.delay.max_lag * _FRAME_S:
             self._held.popleft()  # never let a stalled microphone grow the queue
         return out.astype(np.float32) / 32768.0

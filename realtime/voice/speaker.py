@@ -49,7 +49,6 @@ class Speaker:
         self._first = True
         self._resampler: StreamResampler | None = None
         self._task = asyncio.get_running_loop().create_task(self._work(), name="speaker")
-        self.spoken: list[str] = []
         self._not_first_synthesis = threading.Event()  # clear while the first words are being synthesised
         self._not_first_synthesis.set()
 
@@ -89,7 +88,6 @@ class Speaker:
                 await loop.run_in_executor(self._pool, self._synthesise, text, loop)
             finally:
                 self._not_first_synthesis.set()  # also when nothing was sayable (an emoji alone)
-            self.spoken.append(text)
             if self._on_spoken is not None:
                 self._on_spoken(text)
 
