@@ -19,6 +19,25 @@ if [[ ! -x "$venv/bin/python" ]]; then
   "$python" -m venv "$venv"
 fi
 
+# llama.cpp is compiled at install (the index has no wheel of it), for this very CPU by default.
+# Where the CPU reports AMX (Xeon Sapphire Rapids and later) that build sends matrix products to
+# its AMX kernels, which crashed the whole process at their first tile configuration on such a
+# VM (2026-12-02: SIGSEGV in ldtilecfg, ggml_backend_amx_mul_mat). There it is built for the
+# CPU's own AVX2 / AVX-512 extensions, without AMX.
+llama_cmake_args() {
+  grep -qw amx_tile /proc/cpuinfo 2>/dev/null || return 0
+  local args="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+  local flag option
+  for flag in avx_vnni:AVX_VNNI avx512f:AVX512 avx512vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16; do
+    option=${flag#*:}
+    grep -qw "${flag%%:*}" /proc/cpuinfo && args+=" -DGGML_${option}=ON"
+  done
+  echo "$args"
+}
+if [[ -z "${CMAKE_ARGS:-}" && -n "$(llama_cmake_args)" ]]; then
+  export CMAKE_ARGS="$(llama_cmake_args)"
+fi
+
 # One stamp per (dependency set, extras): installs are skipped when nothing changed.
 stamp="$venv/.installed-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)-${extras/,/-}"
 if [[ ! -f "$stamp" ]]; then
@@ -34,6 +53,14 @@ if [[ ! -f "$stamp" ]]; then
   "${pip[@]}" install -q "polars==2.1.0" "psutil==7.2.2" "pillow==13.0.0" "requests==2.34.2"
   rm -f "$venv"/.installed-*
   touch "$stamp"
+fi
+
+# A llama.cpp built here before the AMX rule above (or taken from pip's cache of such a build) is rebuilt.
+if [[ -n "${CMAKE_ARGS:-}" ]] && "$venv/bin/python" -c \
+    "import llama_cpp, sys; sys.exit('AMX_INT8 = 1' not in llama_cpp.llama_print_system_info().decode())" 2>/dev/null; then
+  echo "==> rebuilding llama.cpp without AMX"
+  "${pip[@]}" install -q --force-reinstall --no-deps --no-cache-dir "llama-cpp-python==$("$venv/bin/python" -c \
+    "import importlib.metadata as m; print(m.version('llama-cpp-python'))")"
 fi
 
 echo "==> preparing embedded models"
