@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = Field(
         False, description="Rate-limit by the first X-Forwarded-For address (behind a reverse proxy you run)."
     )
+    replica: str = Field(
+        "", pattern=r"^[a-z0-9]{0,16}$",
+        description="This replica's name behind a load balancer (lower-case letters and digits): session ids "
+        "start with it (`<replica>-...`), so the balancer sends a WHIP resource back to the replica holding it.",
+    )
     data_dir: Path = Field(REPO_ROOT / "data", description="SQLite session records live here (without records_url).")
     records_url: str | None = Field(
         None, description="PostgreSQL for the session records, shared by replicas behind a load balancer "

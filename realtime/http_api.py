@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from models.health import ModelState
 from realtime.access import Access, RateLimiter, origin_allowed
 from realtime.context import ServerContext
 from realtime.sessions import ServerBusy, SessionManager
@@ -187,6 +188,21 @@ async def health(request: web.Request) -> web.Response:
     })
 
 
+async def ready(request: web.Request) -> web.Response:
+    """Whether this replica takes a new camera session now: 200, or 503 with the reason and Retry-After.
+
+    For a load balancer's health check (HAProxy `option httpchk`, a Kubernetes readinessProbe):
+    a full replica stops receiving new people and keeps those it has."""
+    ctx = request.app[CTX]
+    sessions = request.app[SESSIONS]
+    loading = [name for name, status in ctx.health.snapshot().items() if status.state is ModelState.LOADING]
+    if loading:
+        return _error(503, f"models still loading: {', '.join(sorted(loading))}", headers=_retry_after(ctx))
+    if (refused := sessions.refusal(with_video=True)) is not None:
+        return _error(503, refused[1], headers=_retry_after(ctx))
+    return web.json_response({"ready": True, "replica": ctx.settings.replica, "sessions": len(sessions.sessions)})
+
+
 async def metrics(request: web.Request) -> web.Response:
     body = generate_latest(request.app[CTX].metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -234,6 +250,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_delete("/whip/{session_id}", whip_delete)
     app.router.add_patch("/whip/{session_id}", whip_patch)
     app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/sessions/{session_id}", session_record)
     app.router.add_get("/config", client_config)

@@ -53,7 +53,8 @@ class Session:
 
     def __init__(self, ctx: ServerContext, transport: Transport, channel: ClientChannel,
                  client: str | None = None) -> None:
-        self.id = uuid.uuid4().hex[:16]
+        replica = ctx.settings.replica
+        self.id = f"{replica}-{uuid.uuid4().hex[:16]}" if replica else uuid.uuid4().hex[:16]
         self.ctx = ctx
         self.transport = transport
         self.channel = channel

@@ -35,23 +35,29 @@ class SessionManager:
         """Sessions that count against max_sessions: not waiting to connect, not closing."""
         return sum(1 for s in self.sessions.values() if s.id not in self.pending and not s.closing)
 
-    def _admit(self, with_video: bool = False) -> None:
-        """Refuse a session beyond max_sessions (those still waiting to connect do not count) or,
-        for one that brings video, when the analysis could not keep every session at
-        `min_analysed_fps` with one more."""
+    def refusal(self, with_video: bool = False) -> tuple[str, str] | None:
+        """Why a new session would be refused now, as (reason label, sentence); None when there is room.
+
+        Refused beyond max_sessions (those still waiting to connect do not count) or, for one that
+        brings video, when the analysis could not keep every session at `min_analysed_fps` with one
+        more. `/ready` asks the same, so a load balancer sends new people where there is room."""
         limits = self.ctx.settings.limits
         if self._active() >= limits.max_sessions:
-            self.ctx.metrics.sessions_rejected.labels("busy").inc()
-            raise ServerBusy(f"the server is coaching {limits.max_sessions} sessions already (its limit); "
-                             "try again later")
+            return "busy", f"the server is coaching {limits.max_sessions} sessions already (its limit); try again later"
         if not with_video or limits.min_analysed_fps <= 0:
-            return
+            return None
         watched = sum(1 for s in self.sessions.values() if s.vision is not None and not s.closing)
         if watched and (fps := self.ctx.hub.analysis_load.fps_per_session(watched + 1)) is not None \
                 and fps < limits.min_analysed_fps:
-            self.ctx.metrics.sessions_rejected.labels("load").inc()
-            raise ServerBusy(f"the server is at capacity: one more session would leave each about {fps:.0f} "
-                             f"analysed frames a second (under {limits.min_analysed_fps:g}); try again later")
+            return "load", (f"the server is at capacity: one more session would leave each about {fps:.0f} "
+                            f"analysed frames a second (under {limits.min_analysed_fps:g}); try again later")
+        return None
+
+    def _admit(self, with_video: bool = False) -> None:
+        if (refused := self.refusal(with_video)) is not None:
+            reason, message = refused
+            self.ctx.metrics.sessions_rejected.labels(reason).inc()
+            raise ServerBusy(message)
 
     async def _make_room_for_pending(self) -> None:
         """At max_pending, close the oldest session still waiting to connect: offers that never

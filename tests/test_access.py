@@ -130,15 +130,27 @@ async def test_rate_limit_answers_429(start_server) -> None:
 
 
 async def test_a_full_server_says_when_to_come_back(start_server) -> None:
-    srv = await start_server(limits={"max_sessions": 1, "retry_after_s": 17})
+    """To the person (503 on /offer) and to the load balancer (503 on /ready), not to /health."""
+    srv = await start_server(limits={"max_sessions": 1, "retry_after_s": 17}, replica="r7")
+    status, _, text = await request("GET", f"{srv.url}/ready")
+    assert status == 200 and json.loads(text)["replica"] == "r7"
     first = RtcTestClient(srv.url, video=ArrayVideoTrack(moving_square))
     await first.connect()
     try:
+        assert first.session_id is not None and first.session_id.startswith("r7-")
         status, headers, text = await request("POST", f"{srv.url}/offer",
                                               data=json.dumps({"type": "offer", "sdp": await offer_sdp()}))
         assert status == 503 and headers["Retry-After"] == "17", text
+        status, headers, text = await request("GET", f"{srv.url}/ready")
+        assert status == 503 and headers["Retry-After"] == "17" and "1 sessions already" in text, text
+        assert (await request("GET", f"{srv.url}/health"))[0] == 200
     finally:
         await first.close()
+    for _ in range(50):  # the slot is free again once the session has closed
+        if (await request("GET", f"{srv.url}/ready"))[0] == 200:
+            break
+        await asyncio.sleep(0.1)
+    assert (await request("GET", f"{srv.url}/ready"))[0] == 200
 
 
 async def test_a_session_that_would_slow_the_others_is_refused(start_server) -> None:
