@@ -4,70 +4,32 @@ shared by two server replicas, and a database that goes away and comes back."""
 from __future__ import annotations
 
 import asyncio
-import glob
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
 import websockets
 
+from deploy.postgres import LocalPostgres, PostgresMissing
 from realtime.records import RecordStore, open_store
 from tests.test_persistence import REPO, free_port, wait_for_health
 
 
-@dataclass
-class Postgres:
-    """A throwaway PostgreSQL server: trust authentication on 127.0.0.1, fsync off."""
-
-    bin: Path
-    data: Path
-    port: int
-    as_user: list[str]
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://coach@127.0.0.1:{self.port}/postgres"
-
-    def ctl(self, *args: str) -> None:
-        subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), *args],
-                       check=True, capture_output=True, timeout=60)
-
-    def start(self) -> None:
-        self.ctl("-w", "-l", str(self.data.parent / "log"), "-o",
-                 f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-
-    def stop(self) -> None:
-        self.ctl("-w", "-m", "fast", "stop")
-
-
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[4]))
-    if not found:
+def postgres() -> Iterator[LocalPostgres]:
+    try:
+        server = LocalPostgres.create(free_port())
+    except PostgresMissing:
         pytest.skip("PostgreSQL is not installed (scripts/test.sh installs Debian's postgresql)")
-    root = Path(tempfile.mkdtemp(prefix="coach-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: run the server as Debian's postgres user
-        shutil.chown(root, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    server = Postgres(Path(found[-1]).parent, root / "data", free_port(), as_user)
-    subprocess.run([*as_user, str(server.bin / "initdb"), "-D", str(server.data), "-A", "trust", "-U", "coach",
-                    "--no-sync"], check=True, capture_output=True, timeout=120)
     server.start()
     try:
         yield server
     finally:
-        subprocess.run([*as_user, str(server.bin / "pg_ctl"), "-D", str(server.data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
+        server.destroy()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -100,7 +62,7 @@ def test_a_session_written_by_one_store_is_read_whole_by_another(stores: tuple[R
     assert reader.get("no-such-session") is None
 
 
-def test_postgres_going_away_mid_session_loses_no_record(postgres: Postgres) -> None:
+def test_postgres_going_away_mid_session_loses_no_record(postgres: LocalPostgres) -> None:
     store = open_store(postgres.url, Path("/nonexistent"))
     try:
         store.session_started("s-away", "ws", None)
@@ -120,6 +82,31 @@ def test_postgres_going_away_mid_session_loses_no_record(postgres: Postgres) -> 
         store.close()
 
 
+def test_records_held_for_an_absent_database_are_bounded(postgres: LocalPostgres) -> None:
+    """Beyond `max_held` waiting records new ones are dropped and counted; the session's start
+    and end are kept, and everything held is written once the database is back."""
+    store = open_store(postgres.url, Path("/nonexistent"))
+    store.max_held = 3
+    try:
+        postgres.stop()
+        try:
+            store.session_started("s-bounded", "ws", None)
+            for rep in range(1, 6):
+                store.record("s-bounded", "rep", {"rep": rep})
+            store.session_ended("s-bounded", "client closed")
+            assert store.dropped == 2
+        finally:
+            postgres.start()
+        assert store.flush(timeout=30.0)
+        record = store.get("s-bounded")
+        assert record is not None and [r["rep"] for r in record["reps"]] == [1, 2, 3]
+        assert record["end_reason"] == "client closed"
+        store.record("s-bounded", "rep", {"rep": 6})  # room again once written
+        assert store.flush() and store.dropped == 2
+    finally:
+        store.close()
+
+
 def test_an_unreachable_database_is_a_clear_error_at_start() -> None:
     import psycopg
 
@@ -127,7 +114,7 @@ def test_an_unreachable_database_is_a_clear_error_at_start() -> None:
         open_store(f"postgresql://coach@127.0.0.1:{free_port()}/postgres", Path("/nonexistent"))
 
 
-async def test_two_replicas_on_one_postgres_serve_each_others_records(postgres: Postgres, tmp_path: Path) -> None:
+async def test_two_replicas_on_one_postgres_serve_each_others_records(postgres: LocalPostgres, tmp_path: Path) -> None:
     """A session on one replica; its record read through the other, as behind a load balancer."""
     ports = [free_port(), free_port()]
     procs = []
