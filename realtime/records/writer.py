@@ -40,13 +40,25 @@ class QueuedRecordStore(ABC):
 
     Engines give a connection, the statements in their dialect and the errors that mean the
     database is away; `get` reads with its own connection.
+
+    While the database is away, records wait in memory, at most `max_held` of them (about 300
+    bytes each): beyond that new records are dropped, counted in `dropped` and logged, so an
+    outage costs records, never the process. Session starts and ends are always kept.
     """
+
+    #: records waiting at most, by default (~30 MB): hours of a busy server's records
+    max_held = 100_000
+
 
     #: the driver's errors that a reconnect may cure (the server went away, a connection broke)
     transient_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self) -> None:
         self._queue: queue.Queue[tuple[str, tuple[Any, ...]] | threading.Event | None] = queue.Queue()
+        self._held = 0  # records in the queue
+        self._held_lock = threading.Lock()
+        self.dropped = 0
+        """Records dropped because `max_held` were already waiting for the database."""
         self._writer = threading.Thread(target=self._write_loop, name="session-store", daemon=True)
         self._writer.start()
 
@@ -70,6 +82,14 @@ class QueuedRecordStore(ABC):
 
     def record(self, session_id: str, kind: str, payload: dict[str, Any]) -> None:
         """Append one record (a rep, a set, a transcript turn, a latency breakdown ...)."""
+        with self._held_lock:
+            if self._held >= self.max_held:
+                self.dropped += 1
+                if self.dropped == 1 or self.dropped % 1000 == 0:
+                    log.error("session store: %d records waiting for the database; %d dropped so far",
+                              self._held, self.dropped)
+                return
+            self._held += 1
         self._queue.put(("record", (session_id, time.time(), kind, json.dumps(payload, default=str))))
 
     def session_ended(self, session_id: str, reason: str) -> None:
@@ -93,6 +113,9 @@ class QueuedRecordStore(ABC):
                     item.set()
                     continue
                 conn = self._write(conn, *item)
+                if item[0] == "record":
+                    with self._held_lock:
+                        self._held -= 1
         finally:
             if conn is not None:
                 conn.close()
