@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = Field(
         False, description="Rate-limit by the first X-Forwarded-For address (behind a reverse proxy you run)."
     )
+    otlp_endpoint: str | None = Field(
+        None, description="OpenTelemetry collector for per-turn traces, OTLP/HTTP "
+        "(e.g. http://collector:4318/v1/traces). None: no traces.",
+    )
     replica: str = Field(
         "", pattern=r"^[a-z0-9]{0,16}$",
         description="This replica's name behind a load balancer (lower-case letters and digits): session ids "

@@ -1,8 +1,8 @@
-"""What every session shares with the server: settings, metrics, the record store, model health."""
+"""What every session shares with the server: settings, metrics, the record store, turn traces, model health."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from coaching.exercises import EXERCISES
 from models.health import HealthRegistry
@@ -10,6 +10,7 @@ from realtime.config import Settings
 from realtime.metrics import ServerMetrics
 from realtime.model_hub import ModelHub
 from realtime.records import RecordStore
+from realtime.tracing import NoTracing, TurnTracer
 
 
 @dataclass
@@ -18,6 +19,7 @@ class ServerContext:
     metrics: ServerMetrics
     store: RecordStore
     hub: ModelHub | None = None
+    tracer: TurnTracer = field(default_factory=NoTracing)
 
     def __post_init__(self) -> None:
         if self.hub is None:

@@ -19,6 +19,7 @@ from realtime.protocol import Status
 from realtime.sessions import SessionManager
 from realtime.signaling import enable_loopback_candidates
 from realtime.records import open_store
+from realtime.tracing import open_tracer
 from realtime.websocket import websocket_session
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def create_app(settings: Settings, hub: ModelHub | None = None) -> web.Applicati
     if settings.media.ice_loopback:
         enable_loopback_candidates()
     ctx = ServerContext(settings=settings, metrics=ServerMetrics(),
-                        store=open_store(settings.records_url, settings.data_dir), hub=hub)
+                        store=open_store(settings.records_url, settings.data_dir), hub=hub,
+                        tracer=open_tracer(settings.otlp_endpoint, settings.replica))
     owns_hub = hub is None
     app = web.Application(middlewares=[access_middleware], client_max_size=settings.limits.max_sdp_bytes)
     app[CTX] = ctx
@@ -47,7 +49,7 @@ def create_app(settings: Settings, hub: ModelHub | None = None) -> web.Applicati
         app.on_startup.append(_start_models)
         app.on_cleanup.append(_close_models)
     app.on_shutdown.append(_close_sessions)
-    app.on_cleanup.append(_close_store)
+    app.on_cleanup.append(_close_outputs)
     return app
 
 
@@ -81,8 +83,10 @@ async def _close_sessions(app: web.Application) -> None:
     await app[SESSIONS].close_all()
 
 
-async def _close_store(app: web.Application) -> None:
+async def _close_outputs(app: web.Application) -> None:
+    """The records and traces still buffered go out before the process ends."""
     app[CTX].store.close()
+    app[CTX].tracer.close()
 
 
 def _is_loopback(host: str) -> bool:

@@ -40,6 +40,7 @@ from models.vad import Segmenter, UtteranceEnded, VadOptions
 from realtime.media.reply_track import ReplyAudioTrack
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics, VoiceState
 from realtime.session_ports import ConversationHost
+from realtime.tracing import wall_time_of
 from realtime.voice.cues import CuePolicy
 from realtime.voice.fact_answers import FactAnswer
 from realtime.voice.gate import Gate
@@ -599,6 +600,7 @@ class Conversation:
             if stage in stages:
                 self.session.ctx.metrics.stage_latency.labels(label).observe(stages[stage] / 1000)
         self.session.send(TurnMetrics(turn=timer.turn, stages=stages))
+        self.session.ctx.tracer.turn(self.session.id, timer.turn, wall_time_of(timer.origin), stages)
         self.session.ctx.store.record(self.session.id, "latency", {"turn": timer.turn, **stages})
 
     def _unavailable(self, family: str) -> str:
