@@ -4,8 +4,10 @@ The parts, each in its own module:
   * `listener.py` hears the person: VAD, partial transcripts, the moments of their turn;
   * `read_ahead.py` reads the turn's prompt into the LLM's cache while they talk;
   * `reply.py` is one reply in flight, with the gate, stop event and speaker that end together;
+  * `answering.py` finds the words of an answer: from the measured facts (`fact_answers.py`), the
+    coaching notes, or streamed from the LLM;
   * `sinks.py` carries its speech to the transport (WebRTC track or websocket), `cues.py` chooses
-    the coach's own cues, `fact_answers.py` answers questions about what was measured.
+    the coach's own cues.
 
 This module wires them. When the person pauses, a partial transcript of every word starts at once;
 at 150 ms of silence the reply starts speculatively from it (it is the final transcript: Whisper
@@ -24,7 +26,6 @@ gets a `VoiceState` (listener: idle / speaking / paused; reply: idle / thinking 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -41,20 +42,14 @@ from realtime.media.reply_track import ReplyAudioTrack
 from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics, VoiceState
 from realtime.session_ports import ConversationHost
 from realtime.tracing import wall_time_of
+from realtime.voice.answering import AnswerSources
 from realtime.voice.cues import CuePolicy
-from realtime.voice.fact_answers import FactAnswer
 from realtime.voice.gate import Gate
 from realtime.voice.listener import Listener, ListenerState, PartialRun
-from realtime.voice.note_tags import NoteTagFilter
 from realtime.voice.own_voice import OwnWords
 from realtime.voice.read_ahead import ReadAhead
 from realtime.voice.reply import ActiveReply, ReplyKind, ReplyState
-from realtime.voice.responder import (
-    SUMMARY_REQUEST,
-    HistoryTurn,
-    build_messages,
-    find_note,
-)
+from realtime.voice.responder import SUMMARY_REQUEST, HistoryTurn, build_messages
 from realtime.voice.sinks import TrackAudioSink, WebSocketAudioSink
 from realtime.voice.speaker import AudioSink, Speaker
 from realtime.voice.turn_end import pause_end_ms
@@ -91,8 +86,9 @@ class Conversation:
         self.cues = CuePolicy()
         self.active: ActiveReply | None = None
         self.listener: Listener | None = None  # made with the first audio, once the VAD is loaded
-        self.read_ahead = ReadAhead(lambda: self.hub.llm, self.hub.prefill_pool, self._find_note, self._core_spare,
-                                    self.options.min_words_to_retrieve)
+        self.sources = AnswerSources(self.hub, self.options.first_synthesis_wait_s, session.id)
+        self.read_ahead = ReadAhead(lambda: self.hub.llm, self.hub.prefill_pool, self.sources.find_note,
+                                    self._core_spare, self.options.min_words_to_retrieve)
         self._turn_options: TurnOptions | None = None  # set when Smart Turn judges pauses
         self._voice_turn = 0  # the conversation's turn number of the person's current spoken turn
         self._speculation: _Speculation | None = None
@@ -357,7 +353,7 @@ class Conversation:
         voice turns).
         """
         said, source = None, "llm"
-        if kind == "answer" and (fact := await self._fact_answer(request)) is not None:
+        if kind == "answer" and (fact := await self.sources.from_facts(request, self.session.fact_sheet())) is not None:
             said, source = fact.text, "facts"
         if said is None and self.hub.llm is None:
             (gate or Gate()).run(lambda: self.session.send(
@@ -389,17 +385,6 @@ class Conversation:
                 self.active = None
             reply.gate.run(lambda: self._reply_is(ReplyState.IDLE, reply.turn))
 
-    async def _fact_answer(self, request: str) -> FactAnswer | None:
-        """The answer from the measured facts, if `request` asks for one (a few ms, off the loop)."""
-        if self.hub.knowledge is None:
-            return None
-        facts = self.session.fact_sheet()
-        try:
-            return await asyncio.get_running_loop().run_in_executor(None, self.hub.answer_from_facts, request, facts)
-        except Exception as exc:  # the embedder threw: the LLM answers instead
-            log.warning("session %s: fact answer failed: %s", self.session.id, exc)
-            return None
-
     async def _reply(self, request: str, timer: TurnTimer, reply: ActiveReply, speak: bool,
                      said: str | None, source: str) -> None:
         """The reply: `said` (a fact answer, or that the LLM is loading) is said as is; otherwise
@@ -414,9 +399,9 @@ class Conversation:
             else:
                 # The whole question may find a note the words so far did not, or a better one than a
                 # misheard partial did ("How long should I rest this week?" found the deload note); the
-                # note already read stays while it is still among the best two (`_find_note`).
+                # note already read stays while it is still among the best two (`responder.find_note`).
                 query = request if reply.kind != "summary" else "how did my set go, what to fix next set"
-                passages = await self._find_note(query, exercise, faults, keep=read)
+                passages = await self.sources.find_note(query, exercise, faults, keep=read)
             timer.stamp("retrieval")
         citations = [Citation(id=p.doc_id, title=p.title) for p in passages]
 
@@ -430,8 +415,10 @@ class Conversation:
         chunker = SentenceChunker()
         failed: BaseException | None = None
         if said is None:
-            failed = await self._generate(build_messages(request, facts, passages, self.history), reply, chunker,
-                                          timer)
+            failed = await self.sources.stream_llm(
+                build_messages(request, facts, passages, self.history), reply, self._core_spare(),
+                on_token=lambda: timer.stamp("llm_first_token"),
+                on_text=lambda text: self._say(text, reply, chunker, timer))
         else:
             timer.stamp("answer_text")
             self._say(said, reply, chunker, timer)
@@ -461,37 +448,6 @@ class Conversation:
         if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer:
             reply.gate.run(lambda: self._report(timer))
 
-    async def _generate(self, messages: list[dict[str, str]], reply: ActiveReply, chunker: SentenceChunker,
-                        timer: TurnTimer) -> BaseException | None:
-        """Stream the LLM's answer into `_say`; returns what the model threw, if it did."""
-        loop = asyncio.get_running_loop()
-        tags = NoteTagFilter()
-        deltas: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
-
-        def generate() -> None:
-            try:
-                for delta in self.hub.llm.stream(messages, stop_event=reply.stop, spare_core=spare_core):
-                    loop.call_soon_threadsafe(deltas.put_nowait, delta)
-                    if reply.speaker is not None:
-                        reply.speaker.wait_while_first_synthesis(self.options.first_synthesis_wait_s)
-            except Exception as exc:  # the model threw: reported, the session goes on
-                loop.call_soon_threadsafe(deltas.put_nowait, exc)
-            finally:
-                loop.call_soon_threadsafe(deltas.put_nowait, None)
-
-        spare_core = self._core_spare()
-        generation = loop.run_in_executor(self.hub.reply_pool, generate)
-        failed: BaseException | None = None
-        while (delta := await deltas.get()) is not None:
-            if isinstance(delta, BaseException):
-                failed = delta
-                continue
-            timer.stamp("llm_first_token")
-            self._say(tags.push(delta), reply, chunker, timer)
-        await generation
-        self._say(tags.flush(), reply, chunker, timer)
-        return failed
-
     def _say(self, text: str, reply: ActiveReply, chunker: SentenceChunker, timer: TurnTimer) -> None:
         """Reply text to the client as it comes, and each piece worth speaking to the speaker."""
         if not text:
@@ -505,14 +461,6 @@ class Conversation:
             timer.stamp("first_sentence")
             if reply.speaker:
                 reply.speaker.say(sentence)
-
-    async def _find_note(self, query: str, exercise: str | None, faults: list[str],
-                         keep: list[Any] | None = None) -> list[Any]:
-        """`find_note` off the event loop (an embedding costs a few ms)."""
-        if self.hub.knowledge is None:
-            return []
-        return await asyncio.get_running_loop().run_in_executor(
-            None, functools.partial(find_note, self.hub.knowledge, query, exercise, faults, keep=keep))
 
     def _sink(self, timer: TurnTimer, gate: Gate) -> AudioSink:
         def first_sent() -> None:
