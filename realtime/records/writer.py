@@ -49,7 +49,6 @@ class QueuedRecordStore(ABC):
     #: records waiting at most, by default (~30 MB): hours of a busy server's records
     max_held = 100_000
 
-
     #: the driver's errors that a reconnect may cure (the server went away, a connection broke)
     transient_errors: tuple[type[BaseException], ...] = ()
 
