@@ -50,6 +50,13 @@ class ServerMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        self.client_voice_to_voice = Histogram(
+            "coach_voice_to_voice_client_seconds",
+            "End of the person's speech to the first audible reply sample, as clients measure and report it "
+            "(the browser demo does)",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.speculative_turns = Counter(
             "coach_speculative_turns_total",
             "Turns answered from the first silence: confirmed as ended, or abandoned because the person "

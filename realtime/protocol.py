@@ -55,7 +55,16 @@ class Ping(_Message):
     t: float | None = None
 
 
-ClientMessage = Annotated[Chat | ChooseExercise | UpdateSettings | Ping, Field(discriminator="type")]
+class Heard(_Message):
+    """The client's own measure of a turn: from the end of the person's speech (its microphone) to
+    the first audible sample of the coach's answer (its speaker), what the person lived through."""
+
+    type: Literal["heard"] = "heard"
+    turn: int = Field(ge=0)
+    voice_to_voice_ms: float = Field(ge=0, le=60_000)
+
+
+ClientMessage = Annotated[Chat | ChooseExercise | UpdateSettings | Ping | Heard, Field(discriminator="type")]
 _client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
 # ---------------------------------------------------------------- server -> client
@@ -189,7 +198,7 @@ def parse_client_message(raw: str | bytes, max_bytes: int) -> ClientMessage:
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "a message must be a JSON object")
     kind = data.get("type")
-    if not isinstance(kind, str) or kind not in {"chat", "exercise", "settings", "ping"}:
+    if not isinstance(kind, str) or kind not in {"chat", "exercise", "settings", "ping", "heard"}:
         raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
     if data.setdefault("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
         raise ProtocolError("bad_version", f"protocol version {data['v']!r} is not supported (use 1)")

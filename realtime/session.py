@@ -31,6 +31,7 @@ from realtime.protocol import (
     ChooseExercise,
     ClientMessage,
     ErrorMessage,
+    Heard,
     Hello,
     Ping,
     Pong,
@@ -211,6 +212,9 @@ class Session:
                 if self.vision is not None:
                     self.vision.choose_exercise(name)
                 self.send(Status(state="exercise", message=name))
+            case Heard(turn=turn, voice_to_voice_ms=ms):
+                self.ctx.metrics.client_voice_to_voice.observe(ms / 1000)
+                self.ctx.store.record(self.id, "latency_client", {"turn": turn, "voice_to_voice_ms": ms})
             case Chat(text=text, audio=audio):
                 # Its own task: the transport keeps reading (pings, a newer question) meanwhile.
                 self.spawn(self.conversation.answer_text(text, want_audio=audio), "reply")

@@ -64,3 +64,9 @@ def test_spoken_question_is_answered_aloud_in_the_page(tmp_path: Path) -> None:
     assert result["page"]["types"].get("pose", 0) > 20  # the skeleton overlay kept coming meanwhile
     # Who has the floor reached the page: listening, then thinking, then speaking at least.
     assert result["page"]["types"].get("voice_state", 0) >= 3, result["page"]["types"]
+    # The page measured what the person lived through, end of speech to the first audible answer
+    # sample, and told the server (its /metrics histogram).
+    heard = result["page"]["heard"]
+    answer_turn = int(next(k for k in voice["replies"] if k.startswith("answer-")).split("-")[1])
+    assert [h["turn"] for h in heard] == [answer_turn] and 100 < heard[0]["ms"] < 20_000, heard
+    assert result["client_v2v_reports"] == 1

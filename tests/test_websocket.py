@@ -67,3 +67,21 @@ async def test_websocket_beyond_session_limit_is_told_why(start_server) -> None:
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await second.recv()
             assert closed.value.rcvd.code == 1013
+
+
+async def test_a_client_report_of_what_the_person_heard_reaches_the_metrics(server) -> None:
+    """`heard`: the client's own voice-to-voice for a turn, kept as a histogram and in the record."""
+    async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws") as ws:
+        session_id = (await recv_json(ws))["session_id"]
+        await ws.send(json.dumps({"type": "heard", "turn": 1, "voice_to_voice_ms": 840}))
+        await ws.send(json.dumps({"type": "heard", "turn": 2, "voice_to_voice_ms": -5}))
+        assert (await recv_json(ws))["code"] == "invalid"  # only the bad report is answered
+        await ws.send('{"type": "ping"}')
+        assert (await recv_json(ws))["type"] == "pong"
+    registry = server.ctx.metrics.registry
+    assert registry.get_sample_value("coach_voice_to_voice_client_seconds_count") == 1
+    assert registry.get_sample_value("coach_voice_to_voice_client_seconds_sum") == pytest.approx(0.84)
+    assert server.ctx.store.flush()
+    record = server.ctx.store.get(session_id)
+    assert any(e.get("voice_to_voice_ms") == 840 for group in record.values() if isinstance(group, list)
+               for e in group)

@@ -15,9 +15,10 @@ const EDGES = [[5, 7], [7, 9], [6, 8], [8, 10], [5, 6], [5, 11], [6, 12], [11, 1
 const state = window.coachState = {
   connection: "idle", sessionId: null, messages: 0, types: {}, lastPose: null, reps: 0,
   transcripts: [], replies: {}, errors: [],
+  spokenTurns: [], answerTurn: null, heard: [],  // voice-to-voice as this page measured it (below)
 };
 
-let pc = null, channel = null, localStream = null, guidanceTimer = null, faultTimer = null;
+let pc = null, channel = null, localStream = null, guidanceTimer = null, faultTimer = null, voiceMeter = null;
 
 function authHeaders() { return token ? { Authorization: `Bearer ${token}` } : {}; }
 
@@ -80,7 +81,12 @@ async function start() {
   }
   pc = new RTCPeerConnection({ iceServers: config.iceServers || [] });
   localStream.getTracks().forEach((t) => pc.addTrack(t, localStream));
-  pc.ontrack = (ev) => { if (ev.track.kind === "audio") { $("reply").srcObject = new MediaStream([ev.track]); } };
+  pc.ontrack = (ev) => {
+    if (ev.track.kind !== "audio") return;
+    const reply = new MediaStream([ev.track]);
+    $("reply").srcObject = reply;
+    voiceMeter = startVoiceMeter(localStream, reply);
+  };
   pc.onconnectionstatechange = () => {
     const s = pc && pc.connectionState;
     if (s === "connected") setConnection("connected", "connected");
@@ -124,6 +130,7 @@ function fail(text) {
 }
 
 function stop(finalState = "idle") {
+  if (voiceMeter) { voiceMeter(); voiceMeter = null; }
   if (pc) { pc.close(); pc = null; }
   channel = null;
   if (localStream) { localStream.getTracks().forEach((t) => t.stop()); localStream = null; }
@@ -217,6 +224,7 @@ function transcriptLine(id, cls) {
 }
 
 function onTranscript(msg) {
+  if (!state.spokenTurns.includes(msg.turn)) state.spokenTurns.push(msg.turn);
   const li = transcriptLine(`user-${msg.turn}`, "user");
   li.textContent = msg.text;
   li.classList.toggle("partial", !msg.final);
@@ -226,6 +234,7 @@ function onTranscript(msg) {
 
 function onReply(msg) {
   const key = `${msg.kind}-${msg.turn}`;
+  if (msg.kind === "answer" && state.spokenTurns.includes(msg.turn)) state.answerTurn = msg.turn;
   const li = transcriptLine(`coach-${key}`, "coach");
   state.replies[key] = (state.replies[key] || "") + msg.delta;
   li.textContent = state.replies[key] + (msg.interrupted ? " …" : "");
@@ -236,6 +245,51 @@ function onReply(msg) {
     li.appendChild(src);
   }
   li.scrollIntoView({ block: "end" });
+}
+
+// ------------------------------------------------------------------ what the person lives through
+
+// Voice-to-voice as the person experiences it: from the end of their speech (the last loud moment
+// of this microphone) to the first audible sample of the coach's spoken answer (this page's
+// speaker), for each answered spoken question. Reported to the server (`heard`), which keeps it in
+// /metrics as coach_voice_to_voice_client_seconds. Returns the function that stops the meter.
+const METER = { speechRms: 0.02, replyRms: 0.01, quietBeforeReplyMs: 400, longestMs: 20000 };
+
+function startVoiceMeter(micStream, replyStream) {
+  const ctx = new AudioContext();
+  const analyser = (stream) => {
+    const a = ctx.createAnalyser();
+    ctx.createMediaStreamSource(stream).connect(a);
+    return a;
+  };
+  const mic = analyser(micStream), reply = analyser(replyStream);
+  const buf = new Float32Array(mic.fftSize);
+  const rms = (a) => {
+    a.getFloatTimeDomainData(buf);
+    let sum = 0;
+    for (const v of buf) sum += v * v;
+    return Math.sqrt(sum / buf.length);
+  };
+  let lastSpeech = null, replyQuietSince = performance.now();
+  const reported = new Set();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (rms(mic) > METER.speechRms) lastSpeech = now;
+    if (rms(reply) <= METER.replyRms) {
+      if (replyQuietSince === null) replyQuietSince = now;
+      return;
+    }
+    const onset = replyQuietSince !== null && now - replyQuietSince >= METER.quietBeforeReplyMs;
+    replyQuietSince = null;
+    const turn = state.answerTurn;
+    if (!onset || turn === null || reported.has(turn) || lastSpeech === null) return;
+    const ms = Math.round(now - lastSpeech);
+    if (ms > METER.longestMs) return;
+    reported.add(turn);
+    state.heard.push({ turn, ms });
+    send({ type: "heard", turn, voice_to_voice_ms: ms });
+  }, 10);
+  return () => { clearInterval(timer); ctx.close(); };
 }
 
 // ------------------------------------------------------------------ overlay

@@ -19,7 +19,7 @@ from playwright.async_api import async_playwright
 from models.paths import pin_caches
 from realtime.config import load_settings
 from models.health import HealthRegistry
-from realtime.http_api import SESSIONS
+from realtime.http_api import CTX, SESSIONS
 from realtime.model_hub import ModelHub
 from realtime.server import create_app, start_app
 
@@ -104,6 +104,10 @@ async def run(args: argparse.Namespace) -> dict:
                     await page.click("#chat-send")
                 if args.voice:
                     result["voice"] = await listen_for_reply(page)
+                    await page.wait_for_function("window.coachState.heard.length > 0", timeout=10_000)
+                    await asyncio.sleep(0.3)  # the report's way to the server
+                    result["client_v2v_reports"] = app[CTX].metrics.registry.get_sample_value(
+                        "coach_voice_to_voice_client_seconds_count")
                 await asyncio.sleep(args.seconds)
                 elapsed = time.monotonic() - t1
                 result["video_fps"] = round((session.frames_received - frames0) / elapsed, 2)
