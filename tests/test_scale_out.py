@@ -19,11 +19,10 @@ import yaml
 from aiortc import RTCSessionDescription
 
 from deploy.haproxy import Backend, render
-from deploy.local import LocalCluster
+from deploy.local import LocalCluster, free_port
 from deploy.postgres import PostgresMissing
 from realtime.config import Settings
 from tests.test_http_api import whip_offer
-from tests.test_persistence import free_port
 
 pytestmark = pytest.mark.timeout(600)
 

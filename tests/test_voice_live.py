@@ -350,7 +350,9 @@ async def test_a_person_interrupting_over_the_echo_still_barges_in(start_server,
         # was held while the echo was measured (a clock that fell behind made it look seconds slow).
         metrics = await client.wait_for(lambda m: m["type"] == "metrics" and m["turn"] > interrupted["turn"],
                                         timeout=60)
-        assert 0 < metrics["stages"]["final_transcript"] < 1500, metrics
+        # Negative when the transcript was made at a pause before the confirmed end of the turn
+        # (turn_timer.py); seconds either way would be the clock falling behind.
+        assert -1500 < metrics["stages"]["final_transcript"] < 1500, metrics
     finally:
         await client.close()
 
