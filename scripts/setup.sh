@@ -34,8 +34,9 @@ llama_cmake_args() {
   done
   echo "$args"
 }
-if [[ -z "${CMAKE_ARGS:-}" && -n "$(llama_cmake_args)" ]]; then
-  export CMAKE_ARGS="$(llama_cmake_args)"
+amx_free_args=$(llama_cmake_args)
+if [[ -z "${CMAKE_ARGS:-}" && -n "$amx_free_args" ]]; then
+  export CMAKE_ARGS="$amx_free_args"
 fi
 
 # One stamp per (dependency set, extras): installs are skipped when nothing changed.

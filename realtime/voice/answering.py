@@ -42,13 +42,14 @@ class AnswerSources:
         self._first_synthesis_wait_s = first_synthesis_wait_s
         self._session_id = session_id
 
-    async def from_facts(self, request: str, facts: dict[str, Any]) -> FactAnswer | None:
-        """The answer from the measured facts, if `request` asks for one."""
+    async def from_facts(self, request: str, facts: Callable[[], dict[str, Any]]) -> FactAnswer | None:
+        """The answer from the measured facts, if `request` asks for one; `facts` is asked for the
+        fact sheet only when there is an embedder to tell."""
         if self._models.knowledge is None:
             return None
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                None, self._models.answer_from_facts, request, facts)
+                None, self._models.answer_from_facts, request, facts())
         except Exception as exc:  # the embedder threw: the LLM answers instead
             log.warning("session %s: fact answer failed: %s", self._session_id, exc)
             return None

@@ -353,7 +353,7 @@ class Conversation:
         voice turns).
         """
         said, source = None, "llm"
-        if kind == "answer" and (fact := await self.sources.from_facts(request, self.session.fact_sheet())) is not None:
+        if kind == "answer" and (fact := await self.sources.from_facts(request, self.session.fact_sheet)) is not None:
             said, source = fact.text, "facts"
         if said is None and self.hub.llm is None:
             (gate or Gate()).run(lambda: self.session.send(
