@@ -10,7 +10,9 @@ seen 0.5 s more (its lookahead), so frames reach the analyzer that much later (e
 progress of the reading that made it due: one frame a reading at the camera's rate). Recognition
 needs a rep or so to be sure, so recent frames are kept and, when an exercise is recognised,
 those since its movement began are played through its new analyzer first: the reps done before
-the announcement are counted, not lost.
+the announcement are counted, not lost. A recording or session that ends with nothing recognised has
+its movement judged whole (`Recognizer.settle`), so a set too short for the online decision is
+still named and counted.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,6 +45,10 @@ class Recognizer(Protocol):
 
     def update(self, reading: MotionReading) -> Recognition | None:
         """A new stable decision, or None while nothing changes."""
+        ...
+
+    def settle(self, readings: Iterable[tuple[float, dict[str, float] | None]]) -> Recognition | None:
+        """A finished movement's readings (t, probabilities) judged whole; None when unclear."""
         ...
 
     def reset(self) -> None: ...
@@ -250,6 +257,10 @@ class Coach:
     def finish(self, t: float) -> list[Event]:
         """Close the set in progress (session ending)."""
         events = self._drain()
+        if self.mode == AUTO and self.analyzer is None and self.recognizer is not None:
+            decision = self.recognizer.settle((f.t, f.probabilities) for f in self._recent)
+            if decision is not None and decision.exercise in EXERCISES:
+                events += self._switch(decision.exercise, t, "recognizer", decision.confidence)
         if self.analyzer is None:
             return events
         closing = self.analyzer.finish(t)

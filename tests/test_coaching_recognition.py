@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from coaching.coach import Coach
+from coaching.coach import Coach, CoachOptions
 from coaching.events import Event, ExerciseChanged, RepCompleted
 from coaching.exercises import EXERCISES
 from coaching.motion import MotionReading, MotionTracker
-from coaching.recognition import OTHER, ExerciseRecognizer
+from coaching.recognition import OTHER, ExerciseRecognizer, RecognizerOptions
 from models.action import SkeletonActionModel
 from models.action.features import N_FEATURES, frame_features, resample
 from models.action.onnx_model import DEFAULT_PATH
@@ -114,6 +114,41 @@ def test_reps_before_the_announcement_are_counted() -> None:
     assert len(reps) == 3
     first_rep_end = float(seq.times[np.flatnonzero(seq.progress > 0.9)[0]]) + 1.2
     assert changes[0].t <= first_rep_end + 3.0
+
+
+def test_a_finished_movement_is_judged_whole() -> None:
+    """settle: a clear winner over the movement names it; "other", a weak winner, a split vote or
+    too short a movement names nothing."""
+    def readings(probs: dict[str, float], seconds: float) -> list[tuple[float, dict[str, float] | None]]:
+        return [(t, probs) for t in np.arange(0.0, seconds, 1 / 30)] + [(seconds, None)]
+
+    decision = ExerciseRecognizer().settle(readings({"push_up": 0.62, "plank": 0.3, OTHER: 0.08}, 1.5))
+    assert decision is not None and decision.exercise == "push_up" and decision.confidence == pytest.approx(0.62)
+    assert ExerciseRecognizer().settle(readings({"push_up": 0.55, "plank": 0.4, OTHER: 0.05}, 1.5)) is None
+    assert ExerciseRecognizer().settle(readings({"push_up": 0.2, OTHER: 0.8}, 3.0)) is None
+    assert ExerciseRecognizer().settle(readings({"push_up": 0.9, OTHER: 0.1}, 0.3)) is None
+    split = readings({"squat": 1.0, OTHER: 0.0}, 1.0) + readings({"squat": 0.35, "lunge": 0.65, OTHER: 0.0}, 1.0)
+    assert ExerciseRecognizer(RecognizerOptions(settle_min_probability=0.5)).settle(split) is None
+    assert ExerciseRecognizer().settle([]) is None
+
+
+def test_a_set_too_short_to_announce_is_named_and_counted_at_the_end() -> None:
+    """Online recognition that never becomes sure in time (here: it would need 30 s of agreement):
+    when the recording ends, the movement is judged whole, announced, and its reps are counted."""
+    coach = Coach(options=CoachOptions(recognizer=RecognizerOptions(stable_s=30.0)))
+    seq = generate("squat", reps=2, view="side", seed=571, lead_in_s=0.5)
+    events = play(coach, seq)
+    changes = [e for e in events if isinstance(e, ExerciseChanged)]
+    assert [(c.exercise, c.source) for c in changes] == [("squat", "recognizer")]
+    assert changes[0].t == pytest.approx(float(seq.times[-1]))
+    assert sum(isinstance(e, RepCompleted) for e in events) == 2
+    assert coach.facts()["totals"]["squat"]["reps"] == 2
+
+
+def test_standing_still_names_nothing_at_the_end() -> None:
+    coach = Coach(options=CoachOptions(recognizer=RecognizerOptions(stable_s=30.0)))
+    events = play(coach, concat(still(2.0, "side", seed=572), walk(2.0, seed=573)))
+    assert not [e for e in events if isinstance(e, (ExerciseChanged, RepCompleted))]
 
 
 def test_switching_exercise_mid_session_in_auto_mode() -> None:

@@ -111,6 +111,9 @@ class ScriptedRecognizer:
                 return Recognition(exercise=self.script.pop(when), confidence=0.9)
         return None
 
+    def settle(self, readings: object) -> Recognition | None:
+        return None
+
     def reset(self) -> None:
         self.resets += 1
 
