@@ -10,9 +10,9 @@ seen 0.5 s more (its lookahead), so frames reach the analyzer that much later (e
 progress of the reading that made it due: one frame a reading at the camera's rate). Recognition
 needs a rep or so to be sure, so recent frames are kept and, when an exercise is recognised,
 those since its movement began are played through its new analyzer first: the reps done before
-the announcement are counted, not lost. A recording or session that ends with nothing recognised has
-its movement judged whole (`Recognizer.settle`), so a set too short for the online decision is
-still named and counted.
+the announcement are counted, not lost. A movement that ends with nothing recognised (the person
+pauses, or the recording or session ends) is judged whole (`Recognizer.settle`), so a set too short
+for the online decision is still named and counted.
 """
 
 from __future__ import annotations
@@ -57,12 +57,15 @@ class Recognizer(Protocol):
 class CoachOptions(BaseModel):
     """replay_s: at most this many seconds before a recognition are played through the new
     analyzer. replay_break_s: a stretch this long where the model saw another known exercise
-    ends what is replayed (those frames belong to that exercise)."""
+    ends what is replayed (those frames belong to that exercise). settle_pause_s: with nothing
+    recognised, a pause this long (nobody seen, or the model sees no exercise) ends a movement,
+    which is then judged whole."""
 
     analyzer: AnalyzerOptions = Field(default_factory=AnalyzerOptions)
     recognizer: RecognizerOptions = Field(default_factory=RecognizerOptions)
     replay_s: float = 15.0
     replay_break_s: float = 1.0
+    settle_pause_s: float = Field(1.5, gt=0)
 
 
 @dataclass(slots=True)
@@ -105,6 +108,9 @@ class Coach:
         self._pending: deque[tuple[np.ndarray | None, int, int, float]] = deque()
         self._switched_t = float("-inf")
         self._counted_until = float("-inf")  # the end of the last rep any analyzer counted
+        self._settled_until = float("-inf")  # movement before this was judged whole already
+        self._quiet_since: float | None = None  # the model has seen no exercise since then
+        self._moved = False  # an exercise was seen since the last judgement
         if exercise != AUTO:
             self._check(exercise)
             self.mode = "manual"
@@ -135,7 +141,8 @@ class Coach:
         self.mode = "manual"
         return self._drain() + self._switch(exercise, t, "user", None)
 
-    def _switch(self, exercise: str, t: float, source: str, confidence: float | None) -> list[Event]:
+    def _switch(self, exercise: str, t: float, source: str, confidence: float | None,
+                since: float | None = None) -> list[Event]:
         events: list[Event] = []
         previous = self.exercise
         if previous == exercise:
@@ -146,25 +153,25 @@ class Coach:
         events.append(ExerciseChanged(t=t, exercise=exercise, previous=previous, source=source,  # type: ignore[arg-type]
                                       confidence=None if confidence is None else r2(confidence)))
         if source == "recognizer":
-            events += self._replay(exercise)
+            events += self._replay(exercise, since)
         self._switched_t = t
         self.stats.observe(events)
         return events
 
-    def _replay(self, exercise: str) -> list[Event]:
+    def _replay(self, exercise: str, since: float | None = None) -> list[Event]:
         """Play the frames since this exercise's movement began through its new analyzer: back at
         most replay_s, and never past the last switch, the last counted rep, or a stretch where the
-        model saw another exercise."""
+        model saw another exercise; a movement judged whole (`since` its start) is replayed whole."""
         assert self.analyzer is not None
         frames = list(self._recent)
         start = len(frames)
         other_since: float | None = None
         for i in range(len(frames) - 1, -1, -1):
             f = frames[i]
-            if f.t <= max(self._switched_t, self._counted_until):
+            if f.t <= max(self._switched_t, self._counted_until) or (since is not None and f.t < since):
                 break  # frames of the previous exercise, or reps already counted: never twice
             top = max(f.probabilities, key=f.probabilities.__getitem__) if f.probabilities else None
-            if top not in (None, OTHER, exercise):
+            if since is None and top not in (None, OTHER, exercise):
                 other_since = other_since if other_since is not None else f.t
                 if other_since - f.t >= self.options.replay_break_s:
                     break
@@ -196,16 +203,45 @@ class Coach:
             decision = self.recognizer.update(reading)
             if decision is not None and decision.exercise in EXERCISES:
                 events += self._switch(decision.exercise, t, "recognizer", decision.confidence)
+            elif self.analyzer is None:
+                events += self._settle_on_pause(reading)
         for kp, w, h, ft in due:
             events += self._analyse(kp, w, h, ft, reading)
         return events
+
+    def _settle_on_pause(self, reading: MotionReading) -> list[Event]:
+        """Nothing recognised yet: when the person pauses after moving, judge that movement whole."""
+        probs = reading.probabilities
+        if probs and max(probs, key=probs.__getitem__) != OTHER:
+            self._quiet_since, self._moved = None, True
+            return []
+        if self._quiet_since is None:
+            self._quiet_since = reading.t
+        if not self._moved or reading.t - self._quiet_since < self.options.settle_pause_s:
+            return []
+        self._moved = False
+        return self._settle(reading.t, until=self._quiet_since)
+
+    def _settle(self, t: float, until: float = math.inf) -> list[Event]:
+        """Judge the movement since the last judgement (frames whose reading came before `until`)
+        whole; a clear exercise is announced and its reps replayed."""
+        assert self.recognizer is not None
+        lookahead = 0.0 if self.tracker is None else self.tracker.model.lookahead / self.tracker.model.fps
+        frames = [(f.t, f.probabilities) for f in self._recent
+                  if self._settled_until < f.t and f.t + lookahead < until]
+        self._settled_until = t
+        decision = self.recognizer.settle(frames)
+        if not frames or decision is None or decision.exercise not in EXERCISES:
+            return []
+        return self._switch(decision.exercise, t, "recognizer", decision.confidence, since=frames[0][0])
 
     def _restart_clock(self) -> None:
         """The clock went back (a new recording on the same coach): what waits or was kept belongs
         to the old clock; the analyzer's set goes on."""
         self._pending.clear()
         self._recent.clear()
-        self._switched_t = self._counted_until = float("-inf")
+        self._switched_t = self._counted_until = self._settled_until = float("-inf")
+        self._quiet_since, self._moved = None, False
         if self.tracker is not None:
             self.tracker.reset()
         if self.recognizer is not None and self.mode == AUTO:
@@ -258,9 +294,7 @@ class Coach:
         """Close the set in progress (session ending)."""
         events = self._drain()
         if self.mode == AUTO and self.analyzer is None and self.recognizer is not None:
-            decision = self.recognizer.settle((f.t, f.probabilities) for f in self._recent)
-            if decision is not None and decision.exercise in EXERCISES:
-                events += self._switch(decision.exercise, t, "recognizer", decision.confidence)
+            events += self._settle(t)
         if self.analyzer is None:
             return events
         closing = self.analyzer.finish(t)

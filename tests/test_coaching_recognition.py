@@ -145,6 +145,19 @@ def test_a_set_too_short_to_announce_is_named_and_counted_at_the_end() -> None:
     assert coach.facts()["totals"]["squat"]["reps"] == 2
 
 
+def test_a_short_set_is_named_when_the_person_pauses() -> None:
+    """Live, the end of a short set is the person resting, not the end of the session: the set is
+    named and counted a moment after they stop, and the rest counts nothing."""
+    coach = Coach(options=CoachOptions(recognizer=RecognizerOptions(stable_s=30.0)))
+    squats = generate("squat", reps=2, view="side", seed=574, lead_in_s=0.5)
+    seq = concat(squats, still(6.0, "side", seed=575))
+    events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
+    changes = [e for e in events if isinstance(e, ExerciseChanged)]
+    assert [(c.exercise, c.source) for c in changes] == [("squat", "recognizer")]
+    assert float(squats.times[-1]) < changes[0].t < float(seq.times[-1])
+    assert sum(isinstance(e, RepCompleted) for e in events) == 2
+
+
 def test_standing_still_names_nothing_at_the_end() -> None:
     coach = Coach(options=CoachOptions(recognizer=RecognizerOptions(stable_s=30.0)))
     events = play(coach, concat(still(2.0, "side", seed=572), walk(2.0, seed=573)))
