@@ -13,7 +13,9 @@ code a live session runs, so these figures are the product's, not a re-implement
 
 Sections (--sections):
   recognition  exercise on "auto": the exercise announced for most of the clip against the label;
-               other movements (labels whose exercise the coach does not know) announced as one it does
+               other movements (labels whose exercise the coach does not know) announced as one it does;
+               and short clips: 2.5 s cut from the long count sequences (up to 6 a file, spread over
+               it), each a recording of its own, as the short real clips a user sends
   reps         RepCompleted events against the labelled count, exercise chosen, and on "auto" end to end
   phase        labelled single frames against coaching.frame_phase (the exercise's own thresholds)
   form         push-up clips (any FaultDetected = wrong), push-up single frames (the spec's rules on
@@ -71,6 +73,8 @@ PHASE_SOURCES = ("gym_exercise_correction", "countix_fitness/salient_frames")
 GYM = "gym_exercise_correction"
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "accuracy.json"
 STILL_S, STILL_FPS = 2.0, 30.0  # a labelled plank frame is held this long through the coach
+SHORT_S, SHORT_PER_FILE = 2.5, 6  # short clips cut from the long count sequences
+SHORT_SOURCES = ("repcount/test_sequences", "countix_fitness/test_sequences")
 FRAME_CHUNK = 120  # single frames per task: small enough to share the work between processes
 GENERATED_REPS, GENERATED_SEED = 5, 11
 NOT_MEASURABLE = "not measurable"
@@ -216,8 +220,8 @@ def track_video(detections: video_poses.Detections, exercise: str) -> tuple[list
 # ---- the work, in worker processes ----------------------------------------------------------------
 
 class Runner:
-    """Runs tasks: ('sequence' | 'video', path, modes), ('detect', path), ('phase' | 'pushup_frames'
-    | 'plank', path, rows), ('generated', exercise, view, faults, fault id). One per process."""
+    """Runs tasks: ('sequence' | 'video', path, modes), ('short', path), ('detect', path), ('phase' |
+    'pushup_frames' | 'plank', path, rows), ('generated', exercise, view, faults, fault id). One per process."""
 
     def __init__(self, root: Path, pose_threads: int) -> None:
         pin_caches()
@@ -243,6 +247,23 @@ class Runner:
                            held_out=is_held_out(kf.name), labels=kf.labels,
                            coach=lambda exercise: run_coach(frames, times, width, height, exercise),
                            times=times, first_rep_frame=kf.first_rep_end_frame, modes=modes)
+
+    def short(self, rel: str) -> Record:
+        """Short clips cut from one sequence, each through a fresh coach on "auto" to its end."""
+        kf = self.data.keypoint_file(rel)
+        kp, width, height = as_pixels(kf)
+        n = int(SHORT_S * kf.frame_rate)
+        starts = np.linspace(0, len(kp) - n, min(SHORT_PER_FILE, max(1, len(kp) // n))).round().astype(int) \
+            if len(kp) >= n else []
+        announced: list[str | None] = []
+        for start in starts:
+            frames = [k if (k[:, 2] > 0).any() else None for k in kp[start:start + n]]
+            if sum(f is not None for f in frames) < n // 2:
+                continue  # mostly nobody in view: not a clip anyone would send
+            events = run_coach(frames, np.arange(n) / kf.frame_rate, width, height, "auto")
+            announced.append(pass_summary(events, (n - 1) / kf.frame_rate)["announced"])
+        return {"file": rel, "label": kf.exercise, "exercise": known_exercise(kf.exercise),
+                "held_out": is_held_out(kf.name), "announced": announced}
 
     def detect(self, rel: str) -> Record:
         if self._poser is None:
@@ -438,6 +459,9 @@ def plan(data: RealData, options: Options) -> dict[str, list[tuple]]:
         for source in SEQUENCE_SOURCES:
             rels = spread(data.keypoint_paths(source, "sequence"), _parent, options.limit)
             tasks += [("sequence", rel, modes) for rel in rels]
+    if "recognition" in want:
+        for source in SHORT_SOURCES:
+            tasks += [("short", rel) for rel in spread(data.keypoint_paths(source, "sequence"), _parent, options.limit)]
     videos: list[VideoFile] = []
     if clip_sections and options.videos:
         for source in VIDEO_SOURCES:
@@ -494,6 +518,8 @@ def task_cost(entries: dict[str, Record], videos: dict[str, VideoFile]) -> Calla
             return videos[task[1]].n_frames * len(task[2])
         if kind == "sequence":
             return int(entries[task[1]]["frames"]) * len(task[2])
+        if kind == "short":
+            return int(SHORT_PER_FILE * SHORT_S * 30)
         if kind == "plank":
             return len(task[2]) * int(STILL_S * STILL_FPS)
         if kind in ("phase", "pushup_frames"):
@@ -541,7 +567,15 @@ def both(records: list[Record], fn: Callable[[list[Record]], Record]) -> Record:
     return {"all": fn(records), "held_out": fn([r for r in records if r["held_out"]])}
 
 
-def recognition_figures(clips: list[Record]) -> Record:
+def short_figures(files: list[Record]) -> Record:
+    """Short clips: known exercises recognised, other movements taken for an exercise, per clip."""
+    known = [(r["exercise"], a) for r in files if r["exercise"] is not None for a in r["announced"]]
+    others = [a for r in files if r["exercise"] is None for a in r["announced"]]
+    return {"seconds": SHORT_S, "known": len(known), "accuracy_pct": pct(sum(e == a for e, a in known), len(known)),
+            "negatives": len(others), "false_positive_pct": pct(sum(a is not None for a in others), len(others))}
+
+
+def recognition_figures(clips: list[Record], short: list[Record] | None = None) -> Record:
     def figures(rs: list[Record]) -> Record:
         known = [r for r in rs if r["exercise"] is not None]
         negatives = [r for r in rs if r["exercise"] is None]
@@ -565,6 +599,7 @@ def recognition_figures(clips: list[Record]) -> Record:
         confusion[r["label"]][r["auto"]["announced"] or NONE] += 1
     return {
         "overall": both(clips, figures),
+        "short_clips": both(short, short_figures) if short is not None else None,
         "by_source": {s: both(rs, figures) for s, rs in _group(clips, "source").items()},
         "by_label": {lab: both(rs, figures) for lab, rs in _group(clips, "label").items()},
         "confusion": {lab: dict(c) for lab, c in sorted(confusion.items())},
@@ -706,6 +741,10 @@ def summary_rows(results: Record) -> list[Record]:
         o = rec["overall"]
         add("recognition of known exercises", o, "accuracy_pct", n="known")
         add("other movements taken for a known exercise", o, "false_positive_pct", n="negatives")
+        if rec["short_clips"] is not None and rec["short_clips"]["all"]["known"]:
+            add(f"recognition of known exercises, {SHORT_S:g} s clips", rec["short_clips"], "accuracy_pct", n="known")
+            add(f"other movements taken for a known exercise, {SHORT_S:g} s clips", rec["short_clips"],
+                "false_positive_pct", n="negatives")
         delay = {k: o[k]["first_announcement_after_first_rep_s"] for k in ("all", "held_out")}
         rows.append({"figure": "first announcement after the first labelled rep, median", "unit": "s",
                      "all": delay["all"]["median"], "held_out": delay["held_out"]["median"],
@@ -773,7 +812,7 @@ def run(options: Options) -> Record:
     clips = sorted(kinds["clip"], key=lambda r: r["file"])
     results: Record = {}
     if "recognition" in options.sections:
-        results["recognition"] = recognition_figures([r for r in clips if r["auto"] is not None])
+        results["recognition"] = recognition_figures([r for r in clips if r["auto"] is not None], kinds["short"])
     if "reps" in options.sections:
         results["reps"] = reps_figures(clips)
     if "phase" in options.sections:
@@ -844,6 +883,12 @@ def print_report(results: Record) -> None:
                  ", ".join(f"{k} {v}" for k, v in Counter(rec["confusion"][label]).most_common())]
                 for label, p in rec["by_label"].items()]
         table(["label", "clips", "recognised", "taken for an exercise", "announced (clips)"], rows)
+        short = rec.get("short_clips")
+        if short is not None:
+            print(f"Short clips: {SHORT_S:g} s cut from the count sequences, each coached as a recording of its own.\n")
+            table(["clips", "known exercises recognised", "other-movement clips", "taken for an exercise"],
+                  [[_nn(short, "known"), _ab(short, "accuracy_pct"), _nn(short, "negatives"),
+                    _ab(short, "false_positive_pct")]])
         announced = sorted({a for c in rec["confusion"].values() for a in c}, key=lambda a: (a == NONE, a))
         table(["label \\ announced", *announced],
               [[label, *(c.get(a, "") for a in announced)] for label, c in rec["confusion"].items()])
