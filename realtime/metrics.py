@@ -6,7 +6,11 @@ do not collide and a test can read exact values.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 # Latency buckets in seconds: fine below 100 ms where real-time stages live, coarse above.
 _LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0,
@@ -92,3 +96,16 @@ class ServerMetrics:
             registry=r,
         )
         self.model_errors = Counter("coach_model_errors_total", "Model calls that raised", ["family"], registry=r)
+
+    def count_from(self, name: str, documentation: str, read: Callable[[], float]) -> None:
+        """Export a counter another part keeps itself (read at each scrape), e.g. the records a store
+        dropped: that part needs no handle on the metrics."""
+        self.registry.register(_ReadCounter(name, documentation, read))
+
+
+class _ReadCounter(Collector):
+    def __init__(self, name: str, documentation: str, read: Callable[[], float]) -> None:
+        self.name, self.documentation, self.read = name, documentation, read
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(self.name, self.documentation, value=self.read())

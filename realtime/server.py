@@ -38,6 +38,8 @@ def create_app(settings: Settings, hub: ModelHub | None = None) -> web.Applicati
     ctx = ServerContext(settings=settings, metrics=ServerMetrics(),
                         store=open_store(settings.records_url, settings.data_dir), hub=hub,
                         tracer=open_tracer(settings.otlp_endpoint, settings.replica))
+    ctx.metrics.count_from("coach_records_dropped", "Session records dropped because the database was away "
+                           "and too many were waiting for it", lambda: ctx.store.dropped)
     owns_hub = hub is None
     app = web.Application(middlewares=[access_middleware], client_max_size=settings.limits.max_sdp_bytes)
     app[CTX] = ctx

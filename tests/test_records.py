@@ -162,3 +162,21 @@ async def test_records_that_cannot_be_read_are_a_503_not_a_500(start_server, mon
     async with aiohttp.ClientSession() as http, http.get(f"{server.url}/sessions/abc") as resp:
         assert resp.status == 503 and "unavailable" in (await resp.json())["error"]
         assert "Retry-After" in resp.headers
+
+
+async def test_records_dropped_while_the_database_is_away_show_in_metrics(
+        start_server, postgres: LocalPostgres) -> None:
+    """An operator sees records being lost on /metrics, not only in the log."""
+    server = await start_server(records_url=postgres.url)
+    store = server.ctx.store
+    store.max_held = 1
+    postgres.stop()
+    try:
+        store.session_started("s-metrics", "ws", None)
+        for rep in range(1, 4):
+            store.record("s-metrics", "rep", {"rep": rep})
+        async with aiohttp.ClientSession() as http, http.get(f"{server.url}/metrics") as resp:
+            assert resp.status == 200 and "coach_records_dropped_total 2.0" in await resp.text()
+    finally:
+        postgres.start()
+    assert store.flush(timeout=30.0)

@@ -14,6 +14,9 @@ from typing import Any, Protocol
 class RecordStore(Protocol):
     """Writes never block the caller (a writer thread commits them in order)."""
 
+    dropped: int
+    """Records dropped because too many were waiting for an absent database."""
+
     def session_started(self, session_id: str, transport: str, client: str | None) -> None: ...
 
     def record(self, session_id: str, kind: str, payload: dict[str, Any]) -> None: ...
