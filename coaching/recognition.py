@@ -35,7 +35,8 @@ class Recognition(BaseModel):
 class RecognizerOptions(BaseModel):
     """hop_s: how often a reading is taken into the vote. min_probability: the mean probability
     the winner needs over `stable_s`. min_share: the fraction of those readings it must top.
-    settle_*: the same for a finished movement judged whole (`settle`), over at least settle_min_s."""
+    settle_*: the same for a finished movement judged whole (`settle`), over at least settle_min_s,
+    leaving out its first settle_skip_s (readings made while the model's window held little of it)."""
 
     hop_s: float = Field(0.2, gt=0)
     min_probability: float = Field(0.7, ge=0, le=1)
@@ -44,6 +45,7 @@ class RecognizerOptions(BaseModel):
     settle_min_probability: float = Field(0.6, ge=0, le=1)
     settle_min_share: float = Field(0.6, ge=0, le=1)
     settle_min_s: float = Field(0.6, ge=0)
+    settle_skip_s: float = Field(0.5, ge=0)
 
 
 class ExerciseRecognizer:
@@ -91,6 +93,8 @@ class ExerciseRecognizer:
         """A finished movement judged whole, when no online decision came in time: readings are
         (t, class probabilities or None) over the movement; None when no known exercise wins clearly."""
         timed = [(t, p) for t, p in readings if p]
+        if timed:
+            timed = [(t, p) for t, p in timed if t >= timed[0][0] + self.options.settle_skip_s]
         if not timed or timed[-1][0] - timed[0][0] < self.options.settle_min_s:
             return None
         classes = sorted({c for _, p in timed for c in p})
