@@ -14,8 +14,8 @@ code a live session runs, so these figures are the product's, not a re-implement
 Sections (--sections):
   recognition  exercise on "auto": the exercise announced for most of the clip against the label;
                other movements (labels whose exercise the coach does not know) announced as one it does;
-               and short clips: 2.5 s cut from the long count sequences (up to 6 a file, spread over
-               it), each a recording of its own, as the short real clips a user sends
+               and short clips: 1.5 s and 2.5 s cut from the long count sequences (up to 6 of each a
+               file, spread over it), each a recording of its own, as the short real clips a user sends
   reps         RepCompleted events against the labelled count, exercise chosen, and on "auto" end to end
   phase        labelled single frames against coaching.frame_phase (the exercise's own thresholds)
   form         push-up clips (any FaultDetected = wrong), push-up single frames (the spec's rules on
@@ -73,7 +73,7 @@ PHASE_SOURCES = ("gym_exercise_correction", "countix_fitness/salient_frames")
 GYM = "gym_exercise_correction"
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "accuracy.json"
 STILL_S, STILL_FPS = 2.0, 30.0  # a labelled plank frame is held this long through the coach
-SHORT_S, SHORT_PER_FILE = 2.5, 6  # short clips cut from the long count sequences
+SHORT_LENGTHS_S, SHORT_PER_FILE = (1.5, 2.5), 6  # short clips cut from the long count sequences
 SHORT_SOURCES = ("repcount/test_sequences", "countix_fitness/test_sequences")
 FRAME_CHUNK = 120  # single frames per task: small enough to share the work between processes
 GENERATED_REPS, GENERATED_SEED = 5, 11
@@ -249,19 +249,22 @@ class Runner:
                            times=times, first_rep_frame=kf.first_rep_end_frame, modes=modes)
 
     def short(self, rel: str) -> Record:
-        """Short clips cut from one sequence, each through a fresh coach on "auto" to its end."""
+        """Short clips cut from one sequence, each through a fresh coach on "auto" to its end:
+        what was announced, per clip length."""
         kf = self.data.keypoint_file(rel)
         kp, width, height = as_pixels(kf)
-        n = int(SHORT_S * kf.frame_rate)
-        starts = np.linspace(0, len(kp) - n, min(SHORT_PER_FILE, max(1, len(kp) // n))).round().astype(int) \
-            if len(kp) >= n else []
-        announced: list[str | None] = []
-        for start in starts:
-            frames = [k if (k[:, 2] > 0).any() else None for k in kp[start:start + n]]
-            if sum(f is not None for f in frames) < n // 2:
-                continue  # mostly nobody in view: not a clip anyone would send
-            events = run_coach(frames, np.arange(n) / kf.frame_rate, width, height, "auto")
-            announced.append(pass_summary(events, (n - 1) / kf.frame_rate)["announced"])
+        announced: dict[str, list[str | None]] = {}
+        for seconds in SHORT_LENGTHS_S:
+            n = int(seconds * kf.frame_rate)
+            starts = np.linspace(0, len(kp) - n, min(SHORT_PER_FILE, max(1, len(kp) // n))).round().astype(int) \
+                if len(kp) >= n else []
+            announced[f"{seconds:g}"] = names = []
+            for start in starts:
+                frames = [k if (k[:, 2] > 0).any() else None for k in kp[start:start + n]]
+                if sum(f is not None for f in frames) < n // 2:
+                    continue  # mostly nobody in view: not a clip anyone would send
+                events = run_coach(frames, np.arange(n) / kf.frame_rate, width, height, "auto")
+                names.append(pass_summary(events, (n - 1) / kf.frame_rate)["announced"])
         return {"file": rel, "label": kf.exercise, "exercise": known_exercise(kf.exercise),
                 "held_out": is_held_out(kf.name), "announced": announced}
 
@@ -519,7 +522,7 @@ def task_cost(entries: dict[str, Record], videos: dict[str, VideoFile]) -> Calla
         if kind == "sequence":
             return int(entries[task[1]]["frames"]) * len(task[2])
         if kind == "short":
-            return int(SHORT_PER_FILE * SHORT_S * 30)
+            return int(SHORT_PER_FILE * sum(SHORT_LENGTHS_S) * 30)
         if kind == "plank":
             return len(task[2]) * int(STILL_S * STILL_FPS)
         if kind in ("phase", "pushup_frames"):
@@ -567,11 +570,12 @@ def both(records: list[Record], fn: Callable[[list[Record]], Record]) -> Record:
     return {"all": fn(records), "held_out": fn([r for r in records if r["held_out"]])}
 
 
-def short_figures(files: list[Record]) -> Record:
-    """Short clips: known exercises recognised, other movements taken for an exercise, per clip."""
-    known = [(r["exercise"], a) for r in files if r["exercise"] is not None for a in r["announced"]]
-    others = [a for r in files if r["exercise"] is None for a in r["announced"]]
-    return {"seconds": SHORT_S, "known": len(known), "accuracy_pct": pct(sum(e == a for e, a in known), len(known)),
+def short_figures(files: list[Record], seconds: float) -> Record:
+    """Short clips of one length: known exercises recognised, other movements taken for an exercise."""
+    key = f"{seconds:g}"
+    known = [(r["exercise"], a) for r in files if r["exercise"] is not None for a in r["announced"][key]]
+    others = [a for r in files if r["exercise"] is None for a in r["announced"][key]]
+    return {"seconds": seconds, "known": len(known), "accuracy_pct": pct(sum(e == a for e, a in known), len(known)),
             "negatives": len(others), "false_positive_pct": pct(sum(a is not None for a in others), len(others))}
 
 
@@ -599,7 +603,7 @@ def recognition_figures(clips: list[Record], short: list[Record] | None = None) 
         confusion[r["label"]][r["auto"]["announced"] or NONE] += 1
     return {
         "overall": both(clips, figures),
-        "short_clips": both(short, short_figures) if short is not None else None,
+        "short_clips": [both(short, lambda rs, s=s: short_figures(rs, s)) for s in SHORT_LENGTHS_S] if short else [],
         "by_source": {s: both(rs, figures) for s, rs in _group(clips, "source").items()},
         "by_label": {lab: both(rs, figures) for lab, rs in _group(clips, "label").items()},
         "confusion": {lab: dict(c) for lab, c in sorted(confusion.items())},
@@ -741,10 +745,11 @@ def summary_rows(results: Record) -> list[Record]:
         o = rec["overall"]
         add("recognition of known exercises", o, "accuracy_pct", n="known")
         add("other movements taken for a known exercise", o, "false_positive_pct", n="negatives")
-        if rec["short_clips"] is not None and rec["short_clips"]["all"]["known"]:
-            add(f"recognition of known exercises, {SHORT_S:g} s clips", rec["short_clips"], "accuracy_pct", n="known")
-            add(f"other movements taken for a known exercise, {SHORT_S:g} s clips", rec["short_clips"],
-                "false_positive_pct", n="negatives")
+        for short in rec["short_clips"]:
+            seconds = short["all"]["seconds"]
+            add(f"recognition of known exercises, {seconds:g} s clips", short, "accuracy_pct", n="known")
+            add(f"other movements taken for a known exercise, {seconds:g} s clips", short, "false_positive_pct",
+                n="negatives")
         delay = {k: o[k]["first_announcement_after_first_rep_s"] for k in ("all", "held_out")}
         rows.append({"figure": "first announcement after the first labelled rep, median", "unit": "s",
                      "all": delay["all"]["median"], "held_out": delay["held_out"]["median"],
@@ -883,12 +888,11 @@ def print_report(results: Record) -> None:
                  ", ".join(f"{k} {v}" for k, v in Counter(rec["confusion"][label]).most_common())]
                 for label, p in rec["by_label"].items()]
         table(["label", "clips", "recognised", "taken for an exercise", "announced (clips)"], rows)
-        short = rec.get("short_clips")
-        if short is not None:
-            print(f"Short clips: {SHORT_S:g} s cut from the count sequences, each coached as a recording of its own.\n")
-            table(["clips", "known exercises recognised", "other-movement clips", "taken for an exercise"],
-                  [[_nn(short, "known"), _ab(short, "accuracy_pct"), _nn(short, "negatives"),
-                    _ab(short, "false_positive_pct")]])
+        if rec["short_clips"]:
+            print("Short clips cut from the count sequences, each coached as a recording of its own.\n")
+            table(["length", "clips", "known exercises recognised", "other-movement clips", "taken for an exercise"],
+                  [[f"{short['all']['seconds']:g} s", _nn(short, "known"), _ab(short, "accuracy_pct"),
+                    _nn(short, "negatives"), _ab(short, "false_positive_pct")] for short in rec["short_clips"]])
         announced = sorted({a for c in rec["confusion"].values() for a in c}, key=lambda a: (a == NONE, a))
         table(["label \\ announced", *announced],
               [[label, *(c.get(a, "") for a in announced)] for label, c in rec["confusion"].items()])

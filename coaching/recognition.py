@@ -35,8 +35,9 @@ class Recognition(BaseModel):
 class RecognizerOptions(BaseModel):
     """hop_s: how often a reading is taken into the vote. min_probability: the mean probability
     the winner needs over `stable_s`. min_share: the fraction of those readings it must top.
-    settle_*: the same for a finished movement judged whole (`settle`), over at least settle_min_s,
-    leaving out its first settle_skip_s (readings made while the model's window held little of it)."""
+    settle_*: the same for a finished movement judged whole (`settle`), over at least settle_min_s
+    of readings, leaving out up to its first settle_skip_s (readings made while the model's window
+    held little of it) where the movement is long enough to spare them."""
 
     hop_s: float = Field(0.2, gt=0)
     min_probability: float = Field(0.7, ge=0, le=1)
@@ -44,7 +45,7 @@ class RecognizerOptions(BaseModel):
     stable_s: float = Field(1.0, ge=0)
     settle_min_probability: float = Field(0.6, ge=0, le=1)
     settle_min_share: float = Field(0.6, ge=0, le=1)
-    settle_min_s: float = Field(0.6, ge=0)
+    settle_min_s: float = Field(0.3, ge=0)
     settle_skip_s: float = Field(0.5, ge=0)
 
 
@@ -93,10 +94,10 @@ class ExerciseRecognizer:
         """A finished movement judged whole, when no online decision came in time: readings are
         (t, class probabilities or None) over the movement; None when no known exercise wins clearly."""
         timed = [(t, p) for t, p in readings if p]
-        if timed:
-            timed = [(t, p) for t, p in timed if t >= timed[0][0] + self.options.settle_skip_s]
         if not timed or timed[-1][0] - timed[0][0] < self.options.settle_min_s:
             return None
+        skip = min(self.options.settle_skip_s, timed[-1][0] - timed[0][0] - self.options.settle_min_s)
+        timed = [(t, p) for t, p in timed if t >= timed[0][0] + skip]
         classes = sorted({c for _, p in timed for c in p})
         probs = np.array([[p.get(c, 0.0) for c in classes] for _, p in timed])
         mean = probs.mean(axis=0)

@@ -126,7 +126,7 @@ def test_a_finished_movement_is_judged_whole() -> None:
     assert decision is not None and decision.exercise == "push_up" and decision.confidence == pytest.approx(0.62)
     assert ExerciseRecognizer().settle(readings({"push_up": 0.55, "plank": 0.4, OTHER: 0.05}, 1.5)) is None
     assert ExerciseRecognizer().settle(readings({"push_up": 0.2, OTHER: 0.8}, 3.0)) is None
-    assert ExerciseRecognizer().settle(readings({"push_up": 0.9, OTHER: 0.1}, 0.3)) is None
+    assert ExerciseRecognizer().settle(readings({"push_up": 0.9, OTHER: 0.1}, 0.2)) is None
     split = readings({"squat": 1.0, OTHER: 0.0}, 1.0) + readings({"squat": 0.35, "lunge": 0.65, OTHER: 0.0}, 1.0)
     assert ExerciseRecognizer(RecognizerOptions(settle_min_probability=0.5)).settle(split) is None
     assert ExerciseRecognizer().settle([]) is None
