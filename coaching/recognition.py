@@ -7,9 +7,10 @@ coach does not know) never changes the exercise, so a rest between sets does not
 coaching.
 
 A short set can end before that bar is reached (a 2 s clip of two push-ups, a person who stops after
-a rep or two). When the recording or session ends with nothing recognised, `settle` judges the whole
-movement at once: the mean over all its readings, at a lower bar (0.6), which no movement the coach
-does not know reached on the development set (the highest was 0.54).
+a rep or two): the online rule needs about 2.1 s. When a movement ends with nothing recognised (the
+person pauses, or the recording or session ends), `settle` judges it whole: the mean over its
+readings, at a lower bar (0.6), which no whole clip of a movement the coach does not know reached
+on the development set (the highest was 0.54).
 """
 
 from __future__ import annotations
