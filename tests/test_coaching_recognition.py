@@ -127,6 +127,9 @@ def test_a_finished_movement_is_judged_whole() -> None:
     assert ExerciseRecognizer().settle(readings({"push_up": 0.55, "plank": 0.4, OTHER: 0.05}, 1.5)) is None
     assert ExerciseRecognizer().settle(readings({"push_up": 0.2, OTHER: 0.8}, 3.0)) is None
     assert ExerciseRecognizer().settle(readings({"push_up": 0.9, OTHER: 0.1}, 0.2)) is None
+    # A 1.5 s clip leaves about 0.8 s of readings: the skip of its first moments must leave some.
+    short = ExerciseRecognizer().settle(readings({"push_up": 0.7, OTHER: 0.3}, 0.9))
+    assert short is not None and short.exercise == "push_up"
     split = readings({"squat": 1.0, OTHER: 0.0}, 1.0) + readings({"squat": 0.35, "lunge": 0.65, OTHER: 0.0}, 1.0)
     assert ExerciseRecognizer(RecognizerOptions(settle_min_probability=0.5)).settle(split) is None
     assert ExerciseRecognizer().settle([]) is None
