@@ -80,16 +80,7 @@ class ExerciseRecognizer:
             self._votes.popleft()
         if t - self._votes[0][0] < self.options.stable_s - self.options.hop_s - 1e-6:
             return None
-        classes = list(reading.probabilities)
-        probs = np.array([[v[c] for c in classes] for _, v in self._votes])
-        mean = probs.mean(axis=0)
-        k = int(np.argmax(mean))
-        label = classes[k]
-        share = float((probs.argmax(axis=1) == k).mean())
-        if mean[k] < self.options.min_probability or share < self.options.min_share or label in (OTHER, self.current):
-            return None
-        self.current = label
-        return Recognition(exercise=label, confidence=float(mean[k]))
+        return self._vote([v for _, v in self._votes], self.options.min_probability, self.options.min_share)
 
     def settle(self, readings: Iterable[tuple[float, dict[str, float] | None]]) -> Recognition | None:
         """A finished movement judged whole, when no online decision came in time: readings are
@@ -98,15 +89,19 @@ class ExerciseRecognizer:
         if not timed or timed[-1][0] - timed[0][0] < self.options.settle_min_s:
             return None
         skip = min(self.options.settle_skip_s, timed[-1][0] - timed[0][0] - self.options.settle_min_s)
-        timed = [(t, p) for t, p in timed if t >= timed[0][0] + skip]
-        classes = sorted({c for _, p in timed for c in p})
-        probs = np.array([[p.get(c, 0.0) for c in classes] for _, p in timed])
+        return self._vote([p for t, p in timed if t >= timed[0][0] + skip],
+                          self.options.settle_min_probability, self.options.settle_min_share)
+
+    def _vote(self, readings: list[dict[str, float]], min_probability: float, min_share: float) -> Recognition | None:
+        """The class with the highest mean over these readings, when its mean reaches min_probability,
+        it tops min_share of them, and it is a new exercise (not "other", not the current one)."""
+        classes = sorted({c for p in readings for c in p})
+        probs = np.array([[p.get(c, 0.0) for c in classes] for p in readings])
         mean = probs.mean(axis=0)
         k = int(np.argmax(mean))
         label = classes[k]
         share = float((probs.argmax(axis=1) == k).mean())
-        if (label in (OTHER, self.current) or mean[k] < self.options.settle_min_probability
-                or share < self.options.settle_min_share):
+        if mean[k] < min_probability or share < min_share or label in (OTHER, self.current):
             return None
         self.current = label
         return Recognition(exercise=label, confidence=float(mean[k]))
