@@ -27,6 +27,7 @@ from tqdm import tqdm
 from coaching.events import Event
 from models.paths import pin_caches
 from realtime.analysis import FrameAnalyzer
+from realtime.media.video_frames import upright_bgr
 
 
 class AnalysisError(RuntimeError):
@@ -99,7 +100,7 @@ def analyse_video(path: Path, exercise: str) -> tuple[list[Event], dict[str, Any
             total = stream.frames or None
             for frame in tqdm(container.decode(stream), total=total, desc=path.name, unit="frame", disable=None):
                 t = float(frame.time) if frame.time is not None else frames / float(stream.average_rate or 30)
-                result = analyzer.process_image(frame.to_ndarray(format="bgr24"), t)
+                result = analyzer.process_image(upright_bgr(frame), t)
                 events += result.events
                 frames += 1
                 seen += result.keypoints is not None

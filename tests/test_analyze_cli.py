@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import pytest
 
 from realtime.analyze import main
 from tests.coaching_sequences import generate
 from tests.media import pose2sim_lunge_video, sports2d_demo_video
+from training.real_data import real_data_root
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -103,3 +105,30 @@ def test_real_lunge_video_and_truncated_file(tmp_path: Path) -> None:
     unreadable = tmp_path / "noise.mp4"
     unreadable.write_bytes(b"\x00garbage" * 100)
     assert main([str(unreadable)]) == 1
+
+
+def test_phone_video_stored_sideways_is_coached_upright(tmp_path: Path) -> None:
+    """A phone's recording: the pixels stored sideways and a display matrix to turn them. Read as
+    stored, a real person's squats (WorkoutTracker) were push-ups with piked hips; turned, the
+    result is the upright file's."""
+    if real_data_root() is None:
+        pytest.skip("the real development set (../shared/data/real) is not on this machine")
+    upright = real_data_root() / "videos/workouttracker/squat/squat_11.mp4"
+    turned, sideways = tmp_path / "turned.mp4", tmp_path / "sideways.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(upright), "-vf", "transpose=2",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(turned)], check=True, timeout=120)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(turned), "-c", "copy",
+                    "-metadata:s:v:0", "rotate=270", str(sideways)], check=True, timeout=120)
+    with av.open(str(sideways)) as container:
+        frame = next(container.decode(container.streams.video[0]))
+        assert (frame.width, frame.height, frame.rotation) == (720, 1280, -90)
+
+    results = []
+    for path in (upright, sideways):
+        out = tmp_path / f"{path.stem}.json"
+        assert main([str(path), "--json", str(out)]) == 0
+        results.append(json.loads(out.read_text()))
+    straight, turned_result = results
+    assert straight["exercises"] == ["squat"] and len(straight["reps"]) == 2  # the clip's label: 2 squats
+    assert turned_result["exercises"] == straight["exercises"]
+    assert len(turned_result["reps"]) == len(straight["reps"])
