@@ -19,6 +19,9 @@ OPTIONS = TurnOptions(threshold=0.5, words_after_ms=700, silence_cap_ms=1800)
     ("What was my...", True),
     ("Can you tell me how deep my", True),
     ("um", True),
+    ("How do I keep my elbows", True),  # Whisper left it open: it did not hear a whole sentence
+    ("Why do you mind", True),
+    ("Is my back straight enough?\u201d", False),
     ("How many reps did I do?", False),
     ("What should I focus on?", False),
     ("How do I keep my elbows in?", False),
