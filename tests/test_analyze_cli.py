@@ -109,11 +109,11 @@ def test_real_lunge_video_and_truncated_file(tmp_path: Path) -> None:
 
 def test_phone_video_stored_sideways_is_coached_upright(tmp_path: Path) -> None:
     """A phone's recording: the pixels stored sideways and a display matrix to turn them. Read as
-    stored, a real person's squats (WorkoutTracker) were push-ups with piked hips; turned, the
-    result is the upright file's."""
+    stored, a real person's squats (WorkoutTracker) went unrecognised or were taken for push-ups;
+    turned, the result is the upright file's."""
     if real_data_root() is None:
         pytest.skip("the real development set (../shared/data/real) is not on this machine")
-    upright = real_data_root() / "videos/workouttracker/squat/squat_11.mp4"
+    upright = real_data_root() / "videos/workouttracker/squat/squat_24.mp4"
     turned, sideways = tmp_path / "turned.mp4", tmp_path / "sideways.mp4"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(upright), "-vf", "transpose=2",
                     "-c:v", "libx264", "-pix_fmt", "yuv420p", str(turned)], check=True, timeout=120)
