@@ -43,7 +43,7 @@ from models.turn import embedded_model_path as turn_model_path  # noqa: E402
 from models.vad import SAMPLE_RATE, Segmenter, SileroVad, VadOptions  # noqa: E402
 from models.vad import embedded_model_path as vad_model_path  # noqa: E402
 from realtime.voice.options import ConversationOptions  # noqa: E402
-from realtime.voice.turn_end import pause_end_ms, words_unfinished  # noqa: E402
+from realtime.voice.turn_end import pause_end_ms, words_closed, words_unfinished  # noqa: E402
 from tests.speech import pad, piper_speech_paused, read_wav  # noqa: E402
 
 VOICE = ConversationOptions()  # the server's defaults: when a partial transcript and the pause judgement start
@@ -202,7 +202,8 @@ def turn_end(trial: Trial, policy: str, options: TurnOptions) -> float | None:
                 finished = pause.probability is not None and pause.probability >= options.threshold
                 end_s = 0.0 if finished else cap_s
             elif policy == "words":
-                end_s = 0.0 if pause.words and not words_unfinished(pause.words) else cap_s
+                finished = bool(pause.words) and not words_unfinished(pause.words) and words_closed(pause.words)
+                end_s = 0.0 if finished else cap_s
             else:
                 end_s = pause_end_ms(pause.probability, pause.words, options) / 1000
             if end_s == 0.0:

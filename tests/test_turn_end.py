@@ -7,7 +7,7 @@ import pytest
 
 from models.paths import weights_dir
 from models.turn import SmartTurn, TurnOptions, embedded_model_path, prepare_embedded
-from realtime.voice.turn_end import pause_end_ms, words_unfinished
+from realtime.voice.turn_end import pause_end_ms, words_closed, words_unfinished
 from tests.speech import pad, piper_speech, piper_speech_paused
 
 OPTIONS = TurnOptions(threshold=0.5, words_after_ms=700, silence_cap_ms=1800)
@@ -19,9 +19,6 @@ OPTIONS = TurnOptions(threshold=0.5, words_after_ms=700, silence_cap_ms=1800)
     ("What was my...", True),
     ("Can you tell me how deep my", True),
     ("um", True),
-    ("How do I keep my elbows", True),  # Whisper left it open: it did not hear a whole sentence
-    ("Why do you mind", True),
-    ("Is my back straight enough?\u201d", False),
     ("How many reps did I do?", False),
     ("What should I focus on?", False),
     ("How do I keep my elbows in?", False),
@@ -31,11 +28,27 @@ def test_words_a_sentence_does_not_end_on(words: str, unfinished: bool) -> None:
     assert words_unfinished(words) is unfinished
 
 
+@pytest.mark.parametrize(("words", "closed"), [
+    ("How many reps did I do?", True),
+    ("Is my back straight enough.", True),
+    ("Stop!", True),
+    ("Is my back straight enough?\u201d", True),
+    ("How do I keep my elbows", False),  # Whisper did not hear a whole sentence
+    ("Why do you mind", False),
+    ("", False),
+])
+def test_a_sentence_whisper_heard_whole_is_closed(words: str, closed: bool) -> None:
+    assert words_closed(words) is closed
+
+
 @pytest.mark.parametrize(("probability", "words", "expected"), [
     (0.9, "How many reps did I do?", 0),  # both say finished: now
     (0.1, "How many reps did I do?", 700),  # the sound is unsure: a little longer
     (None, "How many reps did I do?", 700),  # the model failed: the words decide, a little later
     (0.99, "How should I", 1800),  # mid-sentence words: the cap, whatever the sound
+    (0.9, "How fast was that", 700),  # Whisper left it open (a dropped last word?): a little longer
+    (0.1, "How do I keep my elbows", 1800),  # left open and the sound unfinished: the cap
+    (None, "How do I keep my elbows", 1800),
     (0.9, "", 1800),  # nothing heard (noise, a breath)
     (0.9, None, 1800),  # the transcription failed
 ])

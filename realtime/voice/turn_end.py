@@ -7,10 +7,12 @@ becomes the final transcript), so its words give a second, independent opinion f
 question does not end on "the", "my", "during" or "should I". The verdict is the silence at which
 this pause ends the turn:
 
-- both say finished: at once (the speculative reply already under way is heard);
-- the words say finished, Smart Turn not: at `words_after_ms`, so a misjudged voice waits a little,
-  not the whole cap;
-- the words stop mid-sentence, or nothing was heard or judged: at the silence cap.
+- both say finished (the words closed as a sentence): at once (the speculative reply already under
+  way is heard);
+- one says finished, the other not (Smart Turn unsure, or Whisper left the words open): at
+  `words_after_ms`, so a misjudged voice or a dropped last word waits a little, not the whole cap;
+- the words stop on a word a sentence cannot end on, both say unfinished, or nothing was heard:
+  at the silence cap.
 """
 
 from __future__ import annotations
@@ -36,18 +38,22 @@ SENTENCE_ENDS = (".", "?", "!", "\u3002", "\uff1f", "\uff01")  # and the full-wi
 
 
 def words_unfinished(text: str) -> bool:
-    """The transcript stops mid-sentence: on a word that needs more, on a trailing "..." or ",", or
-    without the full stop, question or exclamation mark Whisper closes a sentence with.
-
-    Whisper punctuates what it hears as a whole sentence; a fragment it cannot make one of, it
-    leaves open ("How do I keep my elbows", "Why do you mind"). On the turn-taking benchmark every
-    finished question's pause transcript was closed, and a quarter of the fragments answered
-    too early were not (docs/TURN_TAKING.md)."""
-    stripped = text.strip().rstrip("\"')\u201d")
-    if stripped.endswith(("..", ",", "-", "\u2026")) or not stripped.endswith(SENTENCE_ENDS):
+    """The transcript stops mid-sentence: on a word that needs more, or on a trailing "..." or ","."""
+    stripped = text.strip()
+    if stripped.endswith(("..", ",", "-", "\u2026")):
         return True
     words = _WORD.findall(stripped.lower())
     return bool(words) and words[-1] in UNFINISHED_ENDINGS
+
+
+def words_closed(text: str) -> bool:
+    """Whisper closed the transcript with a full stop, question or exclamation mark.
+
+    Whisper punctuates what it hears as a whole sentence; a fragment it cannot make one of, it
+    leaves open ("How do I keep my elbows", "Why do you mind"). It also leaves a finished question
+    open now and then, when it drops its last word ("How fast was that"), so an open transcript
+    is weaker evidence than a word a sentence cannot end on (docs/TURN_TAKING.md)."""
+    return text.strip().rstrip("\"')\u201d").endswith(SENTENCE_ENDS)
 
 
 def pause_end_ms(probability: float | None, words: str | None, options: TurnOptions) -> int:
@@ -57,6 +63,10 @@ def pause_end_ms(probability: float | None, words: str | None, options: TurnOpti
     failed, "" if it heard nothing)."""
     if not words or words_unfinished(words):
         return options.silence_cap_ms
-    if probability is not None and probability >= options.threshold:
+    sound_finished = probability is not None and probability >= options.threshold
+    closed = words_closed(words)
+    if closed and sound_finished:
         return 0
+    if not closed and not sound_finished:
+        return options.silence_cap_ms
     return options.words_after_ms
