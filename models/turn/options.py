@@ -17,8 +17,9 @@ class TurnOptions(BaseModel):
         0.5, ge=0.0, le=1.0, description="Smart Turn probability of a finished turn at or above which a pause "
         "may end it (the model's own decision point).")
     words_after_ms: int = Field(
-        700, ge=0, description="Silence that ends a turn whose words sound finished but whose sound the model "
-        "did not judge finished: it misjudges some voices (a robotic voice's finished questions read 0.01-0.1).")
+        700, ge=0, description="Silence that ends a turn when the words and the model disagree: the words sound "
+        "finished but the model misjudges some voices (a robotic voice's finished questions read 0.01-0.1), or "
+        "the model hears a finished turn but Whisper left the words open (a dropped last word).")
     silence_cap_ms: int = Field(
         1800, ge=200, description="Silence that ends a turn whatever the model says: longer than the 0.3-1.5 s "
         "pauses a person catches breath in mid-sentence, short enough that a question the model misjudges "
