@@ -85,8 +85,11 @@ class Detections:
 
 
 def detect_video(video: VideoFile, pose: Any) -> Detections:
-    """The pose model over every frame, as a live session runs it (FrameAnalyzer.process_image)."""
+    """The pose model over every frame, as `python -m realtime.analyze` runs it: each frame turned
+    upright by its rotation tag, then FrameAnalyzer.process_image's pose call."""
     import av
+
+    from realtime.media.video_frames import upright_bgr
 
     people: list[list[Person]] = []
     times: list[float] = []
@@ -95,7 +98,7 @@ def detect_video(video: VideoFile, pose: Any) -> Detections:
         stream = container.streams.video[0]
         rate = float(stream.average_rate or video.fps)
         for index, frame in enumerate(container.decode(stream)):
-            image = frame.to_ndarray(format="bgr24")
+            image = upright_bgr(frame)
             height, width = image.shape[:2]
             people.append(pose.infer_2d(image))
             times.append(float(frame.time) if frame.time is not None else index / rate)
