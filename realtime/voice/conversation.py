@@ -355,6 +355,8 @@ class Conversation:
         said, source = None, "llm"
         if kind == "answer" and (fact := await self.sources.from_facts(request, self.session.fact_sheet)) is not None:
             said, source = fact.text, "facts"
+            # No LLM in this answer: the note still being read for it would take a core from Piper.
+            self.read_ahead.stop()
         if said is None and self.hub.llm is None:
             (gate or Gate()).run(lambda: self.session.send(
                 ErrorMessage(code="llm_unavailable", message=self._unavailable("llm"))))
