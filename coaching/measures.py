@@ -35,6 +35,16 @@ class Measure:
     def __call__(self, pose: Pose) -> float | None:
         return self.fn(pose)
 
+    def spoken(self, value: float) -> str:
+        """A value with its unit, as said to the person: whole degrees, other units to a tenth
+        (a hand 0.4 torso lengths above the shoulder would round to 0)."""
+        return f"{value:.0f} degrees" if self.unit == "deg" else f"{value:.1f} {self.unit}"
+
+    def spoken_range(self, low: float, high: float) -> str:
+        """"from 26 to 124 degrees", "from -0.4 to 1.2 torso lengths"."""
+        low_said = f"{low:.0f}" if self.unit == "deg" else f"{low:.1f}"
+        return f"from {low_said} to {self.spoken(high)}"
+
 
 def _bilateral(pose: Pose, parts: tuple[str, ...], per_side: Callable[[Side], float | None],
                combine: Combine) -> float | None:

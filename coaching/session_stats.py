@@ -25,8 +25,6 @@ from coaching.events import (
 from coaching.exercises import EXERCISES
 from coaching.measures import MEASURES
 
-_UNIT_WORDS = {"deg": "degrees"}
-
 
 @dataclass
 class _Totals:
@@ -167,7 +165,7 @@ class SessionStats:
     def _rep_line(self, rep: RepCompleted) -> str:
         if rep.depth is not None:
             m = MEASURES[rep.depth.measure]
-            depth = f"depth, {m.label} at the turning point {rep.depth.value:.0f} {_UNIT_WORDS.get(m.unit, m.unit)}"
+            depth = f"depth, {m.label} at the turning point {m.spoken(rep.depth.value)}"
         elif rep.rom.measure not in MEASURES:  # counted on the learned model's progress: no angle seen
             depth = "depth not measured (the joints were not clear enough)"
         elif rep.rom.unit == "fraction of start":
@@ -175,7 +173,7 @@ class SessionStats:
             depth = f"{label} at the turning point {100 * rep.rom.min:.0f}% of the start position"
         else:
             m = MEASURES[rep.rom.measure]
-            depth = f"{m.label} from {rep.rom.min:.0f} to {rep.rom.max:.0f} {_UNIT_WORDS.get(m.unit, m.unit)}"
+            depth = f"{m.label} {m.spoken_range(rep.rom.min, rep.rom.max)}"
         tempo = (f"took {rep.duration_s:.1f} seconds, {rep.tempo.eccentric_s:.1f} s lowering and "
                  f"{rep.tempo.concentric_s:.1f} s lifting")
         faults = ", ".join(fault_title(rep.exercise, f) for f in rep.faults) or "no faults"

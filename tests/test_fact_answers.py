@@ -100,3 +100,16 @@ def test_a_rep_without_a_measured_angle_is_answered_honestly(answerer: FactAnswe
         "tempo": {"eccentric_s": 1.0, "concentric_s": 1.0}, "faults": [], "duration_s": 2.0, "view": "front"})
     answer = answerer.answer("How deep was my last rep?", facts)
     assert answer is not None and "couldn't see" in answer.text and not numbers(answer.text)
+
+
+def test_a_range_in_body_lengths_is_said_in_its_unit(answerer: FactAnswerer) -> None:
+    """A jumping jack's hand height is in torso lengths: "from -0.4 to 1.2 torso lengths", not a
+    rounded "from -0 to 1 degrees"."""
+    facts = SessionStats().facts()
+    facts.update(exercise="jumping_jack", reps_this_set=1, reps_total=1, last_rep={
+        "rep": 1, "depth": None, "rom": {"measure": "wrist_height", "min": -0.42, "max": 1.18,
+                                         "unit": "torso lengths"},
+        "tempo": {"eccentric_s": 0.5, "concentric_s": 0.5}, "faults": [], "duration_s": 1.0, "view": "front"})
+    answer = answerer.answer("How deep was my last rep?", facts)
+    assert answer is not None and "from -0.4 to 1.2 torso lengths" in answer.text, answer
+    assert "degrees" not in answer.text

@@ -206,17 +206,18 @@ def _depth(facts: dict[str, Any], rng: random.Random) -> str:
         return rng.choice(["I haven't measured a rep yet.", "No rep measured yet, so no depth yet."])
     depth, rom = rep.get("depth"), rep["rom"]
     if depth is not None:
-        label = MEASURES[depth["measure"]].label
-        said = rng.choice([f"Your last rep reached a {label} of {depth['value']:.0f} degrees at the bottom.",
-                           f"At the bottom of your last rep, your {label} was {depth['value']:.0f} degrees."])
+        m = MEASURES[depth["measure"]]
+        value = m.spoken(depth["value"])
+        said = rng.choice([f"Your last rep reached a {m.label} of {value} at the bottom.",
+                           f"At the bottom of your last rep, your {m.label} was {value}."])
     elif rom["measure"] not in MEASURES:  # counted on the learned model's progress: no angle seen
         said = "I counted your last rep, but I couldn't see your joints clearly enough to measure its depth."
     elif rom["unit"] == "fraction of start":
         label = MEASURES[rom["measure"]].label
         said = f"At the turning point of your last rep, your {label} was {100 * rom['min']:.0f}% of the start."
     else:
-        label = MEASURES[rom["measure"]].label
-        said = f"Your last rep moved your {label} from {rom['min']:.0f} to {rom['max']:.0f} degrees."
+        m = MEASURES[rom["measure"]]
+        said = f"Your last rep moved your {m.label} {m.spoken_range(rom['min'], rom['max'])}."
     faults = [fault_title(facts["exercise"], f) for f in rep["faults"]]
     return said + (f" I saw {' and '.join(faults)} on it." if faults else "")
 
