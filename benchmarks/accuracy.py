@@ -54,9 +54,10 @@ sys.path.insert(0, str(ROOT))
 
 from coaching.events import Event  # noqa: E402
 from coaching.exercises import EXERCISES  # noqa: E402
-from coaching.frame_phase import frame_phase, single_frame_drivers  # noqa: E402
+from coaching.frame_phase import frame_phase, learned_frame_phase, single_frame_drivers  # noqa: E402
 from coaching.geometry import Pose  # noqa: E402
 from coaching.measures import MEASURES  # noqa: E402
+from coaching.motion import MotionModel, load_default_model  # noqa: E402
 from coaching.spec import ExerciseSpec, FaultRule  # noqa: E402
 from coaching.view import classify_view, width_ratio  # noqa: E402
 from models.paths import pin_caches  # noqa: E402
@@ -145,6 +146,14 @@ def frames_held_out(source: str, meta: dict[str, Any], rows: Sequence[int], name
 
 
 # ---- one clip through the coach -----------------------------------------------------------------
+
+def learned_model() -> MotionModel | None:
+    """The shipped skeleton model, or None when it cannot load (the run's meta says why)."""
+    try:
+        return load_default_model()
+    except Exception:
+        return None
+
 
 def run_coach(frames: Sequence[np.ndarray | None], times: Sequence[float], width: int, height: int,
               exercise: str) -> list[Event]:
@@ -310,9 +319,11 @@ class Runner:
         spec = EXERCISES[exercise]
         codes = [kf.labels["phase"][i] for i in rows]
         views = [classify_view(width_ratio(Pose(k, width, height))) for k in kp]
+        model = learned_model()
         record.update(
             truth=[table.get(c) for c in codes],
             predicted=[frame_phase(spec, k, width, height) or NOT_MEASURABLE for k in kp],
+            learned=[learned_frame_phase(model, k) if model else NOT_MEASURABLE for k in kp],
             views=views,
             driver_for_view=[bool(single_frame_drivers(spec, v)) for v in views],
             held_out=held,
@@ -634,22 +645,29 @@ def phase_figures(records: list[Record]) -> Record:
     used = [r for r in records if "skipped" not in r]
     skipped = sorted({(r["file"], r["skipped"]) for r in records if "skipped" in r})
 
-    def figures(frames: list[tuple[str, str, bool, str]]) -> Record:
-        measurable = [(t, p) for t, p, _, _ in frames if p != NOT_MEASURABLE]
+    def figures(frames: list[tuple[str, str, bool, str, str]]) -> Record:
+        measurable = [(t, p) for t, p, _, _, _ in frames if p != NOT_MEASURABLE]
         confusion: dict[str, Counter[str]] = defaultdict(Counter)
-        for t, p, _, _ in frames:
+        learned_confusion: dict[str, Counter[str]] = defaultdict(Counter)
+        for t, p, _, _, lp in frames:
             confusion[t][p] += 1
+            learned_confusion[t][lp] += 1
         return {
             "frames": len(frames), "not_measurable_pct": pct(len(frames) - len(measurable), len(frames)),
-            "no_driver_for_view_pct": pct(sum(not d for _, _, d, _ in frames), len(frames)),
+            "no_driver_for_view_pct": pct(sum(not d for _, _, d, _, _ in frames), len(frames)),
             "accuracy_pct": pct(sum(t == p for t, p in measurable), len(measurable)),
-            "views": dict(Counter(v for _, _, _, v in frames)),
+            "views": dict(Counter(v for _, _, _, v, _ in frames)),
             "confusion": {t: dict(confusion[t]) for t in ("rest", "middle", "turn") if t in confusion},
+            # The learned model reads every frame, whatever the view and the joints seen.
+            "learned_accuracy_pct": pct(sum(t == lp for t, _, _, _, lp in frames), len(frames)),
+            "learned_confusion": {t: dict(learned_confusion[t]) for t in ("rest", "middle", "turn")
+                                  if t in learned_confusion},
         }
 
-    def frames_of(rs: list[Record], held_only: bool) -> list[tuple[str, str, bool, str]]:
-        return [(t, p, d, v) for r in rs
-                for t, p, d, v, h in zip(r["truth"], r["predicted"], r["driver_for_view"], r["views"], r["held_out"])
+    def frames_of(rs: list[Record], held_only: bool) -> list[tuple[str, str, bool, str, str]]:
+        return [(t, p, d, v, lp) for r in rs
+                for t, p, d, v, lp, h in zip(r["truth"], r["predicted"], r["driver_for_view"], r["views"],
+                                             r["learned"], r["held_out"])
                 if t is not None and (h or not held_only)]
 
     def split(rs: list[Record]) -> Record:
@@ -772,6 +790,8 @@ def summary_rows(results: Record) -> list[Record]:
             add("plank form F1, single frames held 2 s", form["plank_frames"], "f1", "")
     phase = results.get("phase")
     if phase:
+        add("phase accuracy, learned model, every labelled single frame held still", phase["overall"],
+            "learned_accuracy_pct", n="frames")
         add("phase accuracy, measurable single frames", phase["overall"], "accuracy_pct", n="frames")
         add("phase: single frames not measurable", phase["overall"], "not_measurable_pct", n="frames")
     gen = results.get("generated")
@@ -908,17 +928,21 @@ def print_report(results: Record) -> None:
             table(["source / exercise", "sets", "exact", "within 1", "MAE", "mean error", "true reps"], rows)
     phase = results.get("phase")
     if phase:
-        print("## Phase on labelled single frames (coaching.frame_phase: the exercise's own thresholds)\n")
-        rows = [[name, _nn(p, "frames"), _ab(p, "accuracy_pct"), _ab(p, "not_measurable_pct"),
-                 _p(p["all"]["no_driver_for_view_pct"]), ", ".join(f"{k} {v}" for k, v in p["all"]["views"].items())]
+        print("## Phase on labelled single frames (coaching.frame_phase: the learned model's progress for the "
+              "frame held still, and the exercise's own thresholds)\n")
+        rows = [[name, _nn(p, "frames"), _ab(p, "learned_accuracy_pct"), _ab(p, "accuracy_pct"),
+                 _ab(p, "not_measurable_pct"), _p(p["all"]["no_driver_for_view_pct"]),
+                 ", ".join(f"{k} {v}" for k, v in p["all"]["views"].items())]
                 for name, p in [("all", phase["overall"]), *phase["by_source_exercise"].items()]]
-        table(["source / exercise", "frames", "accuracy (measurable)", "not measurable",
-               "no single-frame driver for the view", "views"], rows)
+        table(["source / exercise", "frames", "learned model (every frame)", "thresholds (measurable)",
+               "not measurable by thresholds", "no single-frame driver for the view", "views"], rows)
         cols = ["rest", "middle", "turn", NOT_MEASURABLE]
         for name, p in phase["by_source_exercise"].items():
-            conf = p["all"]["confusion"]
-            print(f"{name}: label \\ coach")
-            table(["label", *cols], [[t, *(conf[t].get(c, 0) for c in cols)] for t in conf])
+            conf, learned = p["all"]["confusion"], p["all"]["learned_confusion"]
+            print(f"{name}: label \\ thresholds, learned model")
+            table(["label", *cols, *(f"learned: {c}" for c in cols[:3])],
+                  [[t, *(conf[t].get(c, 0) for c in cols), *(learned.get(t, {}).get(c, 0) for c in cols[:3])]
+                   for t in conf])
         for s in phase["skipped"]:
             print(f"skipped {s['file']}: {s['why']}")
         print()

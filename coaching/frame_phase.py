@@ -2,9 +2,10 @@
 
 The live analyzer never decides a phase from one frame: it runs a state machine with hysteresis
 over time, and relative drivers (hip height as a fraction of standing height) need the frames
-before. Labelled single frames (a picture of the bottom of a squat) can still be checked against
-the exercise's own phase driver thresholds, which is what this does: the ones the analyzer counts
-on when the learned model is not loaded (with it, phases follow the model's progress over time).
+before. Labelled single frames (a picture of the bottom of a squat) can still be checked in two
+ways: against the exercise's own phase driver thresholds (`frame_phase`), the ones the analyzer
+counts on when the learned model is not loaded, and by the learned model's rep progress for the
+frame held still (`learned_frame_phase`), which with the model drives the phases live.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from coaching.geometry import Pose
 from coaching.measures import MEASURES
+from coaching.motion import MotionModel
 from coaching.spec import ExerciseSpec, PhaseDriver
 from coaching.view import View, classify_view, width_ratio
 
@@ -51,3 +53,15 @@ def frame_phase(spec: ExerciseSpec, keypoints: np.ndarray, width: int, height: i
             return "turn"
         return "middle"
     return None
+
+
+def learned_frame_phase(model: MotionModel, keypoints: np.ndarray) -> FramePhase:
+    """rest / middle / turn of one frame by the learned model's rep progress (0 start position,
+    1 turning point) for the frame held still over the model's whole window: below 1/3 is rest,
+    above 2/3 turn. The model learned progress 0 / 0.5 / 1 from labelled frames held still
+    (training/dataset.py), so this reads it as it was taught; any view, any visible joints."""
+    ticks = model.window + model.lookahead
+    times = np.arange(ticks) / model.fps
+    rows = np.repeat(model.featurise(np.asarray(keypoints, dtype=np.float64)[None]), ticks, axis=0)
+    progress = float(model.read(times, rows, float(times[-1])).progress[-1])
+    return "rest" if progress < 1 / 3 else "turn" if progress > 2 / 3 else "middle"

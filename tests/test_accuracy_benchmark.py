@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from coaching.exercises import EXERCISES
-from coaching.frame_phase import frame_phase, single_frame_drivers
+from coaching.frame_phase import frame_phase, learned_frame_phase, single_frame_drivers
+from coaching.motion import load_default_model
 from tests.coaching_sequences import POSES, generate
 from training.real_data import real_data_root
 
@@ -115,6 +116,17 @@ def test_frame_phase_standing_is_rest_and_deepest_is_turn(exercise: str, view: s
     start, deepest = 0, int(np.argmax(seq.progress))
     assert frame_phase(spec, seq.frames[start], seq.width, seq.height) == "rest"
     assert frame_phase(spec, seq.frames[deepest], seq.width, seq.height) == "turn"
+
+
+@pytest.mark.parametrize(("exercise", "view"), [("lunge", "side"), ("squat", "front"), ("bicep_curl", "side")])
+def test_learned_frame_phase_reads_frames_the_thresholds_cannot(exercise: str, view: str) -> None:
+    """The shipped model's progress for a frame held still: standing is rest, the deepest frame the
+    turning point, also where no single-frame threshold exists (a lunge, a front-view squat)."""
+    model = load_default_model()
+    seq = generate(exercise, reps=1, view=view, noise_px=0.0, drop_prob=0.0, tempo_jitter=0.0)
+    assert seq.progress is not None
+    assert learned_frame_phase(model, seq.frames[0]) == "rest"
+    assert learned_frame_phase(model, seq.frames[int(np.argmax(seq.progress))]) == "turn"
 
 
 def test_frame_phase_is_none_without_a_single_frame_driver_or_its_joints() -> None:
