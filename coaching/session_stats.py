@@ -167,7 +167,10 @@ class SessionStats:
             m = MEASURES[rep.depth.measure]
             depth = f"depth, {m.label} at the turning point {m.spoken(rep.depth.value)}"
         elif rep.rom.measure not in MEASURES:  # counted on the learned model's progress: no angle seen
-            depth = "depth not measured (the joints were not clear enough)"
+            spec = EXERCISES.get(rep.exercise)
+            depth = (f"depth not measured (a {rep.view} view does not show it: turn {' or '.join(spec.depth.views)}-on)"
+                     if spec is not None and spec.depth is not None and rep.view not in spec.depth.views
+                     else "depth not measured (the joints were not clear enough)")
         elif rep.rom.unit == "fraction of start":
             label = MEASURES[rep.rom.measure].label
             depth = f"{label} at the turning point {100 * rep.rom.min:.0f}% of the start position"

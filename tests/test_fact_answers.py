@@ -97,7 +97,7 @@ def test_a_rep_without_a_measured_angle_is_answered_honestly(answerer: FactAnswe
     facts.update(exercise="squat", reps_this_set=1, reps_total=1, last_rep={
         "rep": 1, "depth": None, "rom": {"measure": "motion_progress", "min": 0.1, "max": 0.9,
                                          "unit": "fraction of the rep"},
-        "tempo": {"eccentric_s": 1.0, "concentric_s": 1.0}, "faults": [], "duration_s": 2.0, "view": "front"})
+        "tempo": {"eccentric_s": 1.0, "concentric_s": 1.0}, "faults": [], "duration_s": 2.0, "view": "side"})
     answer = answerer.answer("How deep was my last rep?", facts)
     assert answer is not None and "couldn't see" in answer.text and not numbers(answer.text)
 
@@ -113,3 +113,17 @@ def test_a_range_in_body_lengths_is_said_in_its_unit(answerer: FactAnswerer) -> 
     answer = answerer.answer("How deep was my last rep?", facts)
     assert answer is not None and "from -0.4 to 1.2 torso lengths" in answer.text, answer
     assert "degrees" not in answer.text
+
+
+def test_depth_answers_name_the_turning_point_and_the_view() -> None:
+    """A press's depth is at its lockout, a raise's at its top; a rep seen from a view that does not
+    show depth says so and how to turn, rather than blaming the joints."""
+    answerer = FactAnswerer(load_embedder(EmbeddingOptions()).embed, seed=2)
+    press = measured("shoulder_press", generate("shoulder_press", reps=3, view="front", seed=3))
+    said = answerer.answer("How deep was my last rep?", press)
+    assert said is not None and "lockout" in said.text and "bottom" not in said.text, said
+    assert "shoulder presses" in answerer.answer("How many reps did I do?", press).text  # type: ignore[union-attr]
+    squat = measured("squat", generate("squat", reps=3, view="front", seed=3))
+    assert squat["last_rep"]["view"] == "front" and squat["last_rep"]["depth"] is None
+    said = answerer.answer("How deep was my last rep?", squat)
+    assert said is not None and "from this angle" in said.text and "Turn sideways" in said.text, said

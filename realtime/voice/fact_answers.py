@@ -164,7 +164,19 @@ def _noun(exercise: str | None, n: int) -> str:
     if spec is None:
         return "rep" if n == 1 else "reps"
     title = spec.title.lower()
-    return title if n == 1 else f"{title}es" if title.endswith("sh") else f"{title}s"
+    return title if n == 1 else f"{title}es" if title.endswith(("sh", "ch", "s", "x")) else f"{title}s"
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+
+
+def _turning_point(exercise: str | None) -> str:
+    """What the person calls the rep's turning point: a squat's bottom, a press's lockout, a
+    raise's top; "turning point" where the phase name is no such noun (a jumping jack's "open")."""
+    spec = EXERCISES.get(exercise or "")
+    name = {"up": "top", "down": "bottom"}.get(spec.phases.turn, spec.phases.turn) if spec else ""
+    return name if name in ("top", "bottom", "lockout") else "turning point"
 
 
 def _is_hold(facts: dict[str, Any]) -> bool:
@@ -205,13 +217,18 @@ def _depth(facts: dict[str, Any], rng: random.Random) -> str:
     if rep is None:
         return rng.choice(["I haven't measured a rep yet.", "No rep measured yet, so no depth yet."])
     depth, rom = rep.get("depth"), rep["rom"]
+    spec = EXERCISES.get(facts.get("exercise") or "")
     if depth is not None:
         m = MEASURES[depth["measure"]]
-        value = m.spoken(depth["value"])
-        said = rng.choice([f"Your last rep reached a {m.label} of {value} at the bottom.",
-                           f"At the bottom of your last rep, your {m.label} was {value}."])
+        value, where = m.spoken(depth["value"]), _turning_point(facts.get("exercise"))
+        said = rng.choice([f"Your last rep reached {_a(m.label)} of {value} at the {where}.",
+                           f"At the {where} of your last rep, your {m.label} was {value}."])
     elif rom["measure"] not in MEASURES:  # counted on the learned model's progress: no angle seen
-        said = "I counted your last rep, but I couldn't see your joints clearly enough to measure its depth."
+        if spec is not None and spec.depth is not None and rep.get("view") not in spec.depth.views:
+            said = "I counted your last rep, but I can't measure its depth from this angle." + (
+                f" {spec.view_guidance}." if spec.view_guidance else "")
+        else:
+            said = "I counted your last rep, but I couldn't see your joints clearly enough to measure its depth."
     elif rom["unit"] == "fraction of start":
         label = MEASURES[rom["measure"]].label
         said = f"At the turning point of your last rep, your {label} was {100 * rom['min']:.0f}% of the start."
