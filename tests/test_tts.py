@@ -180,6 +180,8 @@ def test_chunker_cuts_the_first_piece_before_a_phrase_when_no_comma_comes() -> N
         "on rep five because your hips tired.",
         "Keep going, you are close.",
     ]
+    assert stream_through(SentenceChunker(), "Your knees may be caving in due to weak hips.") == [
+        "Your knees may be caving in", "due to weak hips."]
     # Words that join rather than open ("one to two", "weak or stiff") are not cut points.
     assert stream_through(SentenceChunker(), "Rest about one to two minutes before the next set.") == [
         "Rest about one to two minutes",

@@ -27,6 +27,7 @@ _CLAUSE_END = re.compile(r"[,;:]+(?=\s)|(?<=[^\W\d_])[,;:]+$|\s[-–—]+(?=\s)"
 _PHRASE_OPENERS = frozenset({
     "but", "so", "because", "since", "when", "while", "if", "unless", "until", "before", "after",
     "at", "on", "into", "during", "with", "without", "for", "by", "from", "which", "where",
+    "due", "like", "such", "especially", "instead", "through", "over", "under",
 })
 # Words that lean on the next one: a piece never ends with them ("Breathe in at the top or" | "on ...").
 _LEANING = frozenset({
