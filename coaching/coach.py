@@ -12,7 +12,8 @@ needs a rep or so to be sure, so recent frames are kept and, when an exercise is
 those since its movement began are played through its new analyzer first: the reps done before
 the announcement are counted, not lost. A movement that ends with nothing recognised (the person
 pauses, or the recording or session ends) is judged whole (`Recognizer.settle`), so a set too short
-for the online decision is still named and counted.
+for the online decision is still named and counted; a movement the model is less sure of is named
+when the exercise's own joint-angle thresholds also count a rep in it.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ class Recognizer(Protocol):
 
     def settle(self, readings: Iterable[tuple[float, dict[str, float] | None]]) -> Recognition | None:
         """A finished movement's readings (t, probabilities) judged whole; None when unclear."""
+        ...
+
+    def settle_candidate(self, readings: Iterable[tuple[float, dict[str, float] | None]]) -> Recognition | None:
+        """What an unclear finished movement most likely was, to be confirmed by the caller; or None."""
+        ...
+
+    def confirm(self, decision: Recognition) -> None:
+        """A candidate from settle_candidate was confirmed: it is the current exercise now."""
         ...
 
     def reset(self) -> None: ...
@@ -231,9 +240,27 @@ class Coach:
                   if self._settled_until < f.t and f.t + lookahead < until]
         self._settled_until = t
         decision = self.recognizer.settle(frames)
+        if decision is None and (candidate := self.recognizer.settle_candidate(frames)) is not None \
+                and self._moves_like(candidate.exercise, frames[0][0], until):
+            self.recognizer.confirm(candidate)
+            decision = candidate
         if not frames or decision is None or decision.exercise not in EXERCISES:
             return []
         return self._switch(decision.exercise, t, "recognizer", decision.confidence, since=frames[0][0])
+
+    def _moves_like(self, exercise: str, since: float, until: float) -> bool:
+        """The exercise's own joint-angle thresholds count a rep in the frames from `since` (before
+        `until`): the body moved the way that exercise moves, not only the way the model half
+        recognises. A movement the model half takes for a squat but whose knees never bend is not one."""
+        spec = EXERCISES.get(exercise)
+        if spec is None or spec.kind != "reps":
+            return False
+        analyzer = ExerciseAnalyzer(spec, self.options.analyzer, learned_counting=False)
+        frames = [f for f in self._recent if since <= f.t < until]
+        events = [e for f in frames for e in analyzer.update(f.keypoints, f.width, f.height, f.t)]
+        if frames:
+            events += analyzer.finish(frames[-1].t)
+        return any(e.type == "rep_completed" for e in events)
 
     def _restart_clock(self) -> None:
         """The clock went back (a new recording on the same coach): what waits or was kept belongs

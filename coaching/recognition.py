@@ -11,6 +11,12 @@ a rep or two): the online rule needs about 2.1 s. When a movement ends with noth
 person pauses, or the recording or session ends), `settle` judges it whole: the mean over its
 readings, at a lower bar (0.6), which no whole clip of a movement the coach does not know reached
 on the development set (the highest was 0.54).
+
+Below that bar the model is often right but unsure: real squats and push-ups filmed by phones read
+0.45-0.6, topping every reading. So do a few movements it does not know (a rope push-down read as
+a squat at 0.59). `settle_candidate` names such a movement (at least 1.5 s, mean 0.45, topping 95%
+of the readings, 0.2 ahead of the runner-up) only as a candidate: the coach announces it when the
+exercise's own joint-angle thresholds also count a rep in those frames (`coaching.coach`).
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ class RecognizerOptions(BaseModel):
     the winner needs over `stable_s`. min_share: the fraction of those readings it must top.
     settle_*: the same for a finished movement judged whole (`settle`), over at least settle_min_s
     of readings, leaving out up to its first settle_skip_s (readings made while the model's window
-    held little of it) where the movement is long enough to spare them."""
+    held little of it) where the movement is long enough to spare them. candidate_*: the lower bar
+    of `settle_candidate`, with the winner's lead over the runner-up (margin) and at least
+    candidate_min_s of readings."""
 
     hop_s: float = Field(0.2, gt=0)
     min_probability: float = Field(0.7, ge=0, le=1)
@@ -48,6 +56,10 @@ class RecognizerOptions(BaseModel):
     settle_min_share: float = Field(0.6, ge=0, le=1)
     settle_min_s: float = Field(0.3, ge=0)
     settle_skip_s: float = Field(0.5, ge=0)
+    candidate_min_probability: float = Field(0.45, ge=0, le=1)
+    candidate_min_share: float = Field(0.95, ge=0, le=1)
+    candidate_min_margin: float = Field(0.2, ge=0, le=1)
+    candidate_min_s: float = Field(1.5, ge=0)
 
 
 class ExerciseRecognizer:
@@ -85,23 +97,48 @@ class ExerciseRecognizer:
     def settle(self, readings: Iterable[tuple[float, dict[str, float] | None]]) -> Recognition | None:
         """A finished movement judged whole, when no online decision came in time: readings are
         (t, class probabilities or None) over the movement; None when no known exercise wins clearly."""
+        o = self.options
+        kept = self._whole(readings, o.settle_min_s)
+        return None if kept is None else self._vote(kept, o.settle_min_probability, o.settle_min_share)
+
+    def settle_candidate(self, readings: Iterable[tuple[float, dict[str, float] | None]]) -> Recognition | None:
+        """What a finished movement that `settle` left unnamed most likely was, at the lower
+        candidate bar; not yet the current exercise: the caller confirms it (`confirm`) once the
+        movement is seen to be that exercise's."""
+        o = self.options
+        kept = self._whole(readings, o.candidate_min_s)
+        return None if kept is None else self._vote(kept, o.candidate_min_probability, o.candidate_min_share,
+                                                    o.candidate_min_margin, decide=False)
+
+    def confirm(self, decision: Recognition) -> None:
+        """A candidate was confirmed: it is the current exercise now."""
+        self.current = decision.exercise
+
+    def _whole(self, readings: Iterable[tuple[float, dict[str, float] | None]],
+               min_s: float) -> list[dict[str, float]] | None:
+        """The readings a whole movement is judged on (less up to its first settle_skip_s), or None
+        when they span less than min_s."""
         timed = [(t, p) for t, p in readings if p]
-        if not timed or timed[-1][0] - timed[0][0] < self.options.settle_min_s:
+        if not timed or timed[-1][0] - timed[0][0] < min_s:
             return None
         skip = min(self.options.settle_skip_s, timed[-1][0] - timed[0][0] - self.options.settle_min_s)
-        return self._vote([p for t, p in timed if t >= timed[0][0] + skip],
-                          self.options.settle_min_probability, self.options.settle_min_share)
+        return [p for t, p in timed if t >= timed[0][0] + skip]
 
-    def _vote(self, readings: list[dict[str, float]], min_probability: float, min_share: float) -> Recognition | None:
-        """The class with the highest mean over these readings, when its mean reaches min_probability,
-        it tops min_share of them, and it is a new exercise (not "other", not the current one)."""
+    def _vote(self, readings: list[dict[str, float]], min_probability: float, min_share: float,
+              min_margin: float = 0.0, decide: bool = True) -> Recognition | None:
+        """The class with the highest mean over these readings, when its mean reaches min_probability
+        and leads the runner-up's by min_margin, it tops min_share of them, and it is a new exercise
+        (not "other", not the current one). decide: it becomes the current exercise."""
         classes = sorted({c for p in readings for c in p})
         probs = np.array([[p.get(c, 0.0) for c in classes] for p in readings])
         mean = probs.mean(axis=0)
         k = int(np.argmax(mean))
         label = classes[k]
         share = float((probs.argmax(axis=1) == k).mean())
-        if mean[k] < min_probability or share < min_share or label in (OTHER, self.current):
+        runner_up = float(np.sort(mean)[-2]) if len(mean) > 1 else 0.0
+        if mean[k] < min_probability or mean[k] - runner_up < min_margin or share < min_share \
+                or label in (OTHER, self.current):
             return None
-        self.current = label
+        if decide:
+            self.current = label
         return Recognition(exercise=label, confidence=float(mean[k]))

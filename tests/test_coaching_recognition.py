@@ -14,7 +14,7 @@ from coaching.coach import Coach, CoachOptions
 from coaching.events import Event, ExerciseChanged, RepCompleted
 from coaching.exercises import EXERCISES
 from coaching.motion import MotionReading, MotionTracker
-from coaching.recognition import OTHER, ExerciseRecognizer, RecognizerOptions
+from coaching.recognition import OTHER, ExerciseRecognizer, Recognition, RecognizerOptions
 from models.action import SkeletonActionModel
 from models.action.features import N_FEATURES, frame_features, resample
 from models.action.onnx_model import DEFAULT_PATH
@@ -133,6 +133,60 @@ def test_a_finished_movement_is_judged_whole() -> None:
     split = readings({"squat": 1.0, OTHER: 0.0}, 1.0) + readings({"squat": 0.35, "lunge": 0.65, OTHER: 0.0}, 1.0)
     assert ExerciseRecognizer(RecognizerOptions(settle_min_probability=0.5)).settle(split) is None
     assert ExerciseRecognizer().settle([]) is None
+
+
+def test_an_unsure_movement_is_only_a_candidate() -> None:
+    """settle_candidate: a winner under the settle bar but topping nearly every reading, well ahead
+    of the runner-up, over 1.5 s or more, is offered without becoming the current exercise."""
+    def readings(probs: dict[str, float], seconds: float) -> list[tuple[float, dict[str, float] | None]]:
+        return [(t, probs) for t in np.arange(0.0, seconds, 1 / 30)]
+
+    rec = ExerciseRecognizer()
+    unsure = readings({"squat": 0.5, "lunge": 0.25, OTHER: 0.25}, 3.0)
+    assert rec.settle(unsure) is None
+    candidate = rec.settle_candidate(unsure)
+    assert candidate is not None and candidate.exercise == "squat" and rec.current is None
+    rec.confirm(candidate)
+    assert rec.current == "squat"
+    assert ExerciseRecognizer().settle_candidate(readings({"squat": 0.5, "lunge": 0.4, OTHER: 0.1}, 3.0)) is None
+    assert ExerciseRecognizer().settle_candidate(readings({"squat": 0.4, "lunge": 0.1, OTHER: 0.5}, 3.0)) is None
+    assert ExerciseRecognizer().settle_candidate(readings({"squat": 0.5, "lunge": 0.25, OTHER: 0.25}, 1.0)) is None
+
+
+class CandidateOnly:
+    """A recogniser that is never sure, and always offers `exercise` as the candidate."""
+
+    def __init__(self, exercise: str) -> None:
+        self.exercise = exercise
+        self.confirmed: list[str] = []
+
+    def update(self, reading: MotionReading) -> None:
+        return None
+
+    def settle(self, readings: object) -> None:
+        return None
+
+    def settle_candidate(self, readings: object) -> Recognition:
+        return Recognition(exercise=self.exercise, confidence=0.5)
+
+    def confirm(self, decision: Recognition) -> None:
+        self.confirmed.append(decision.exercise)
+
+    def reset(self) -> None:
+        pass
+
+
+def test_a_candidate_is_announced_only_when_the_exercise_own_angles_count_a_rep() -> None:
+    """Squats seen from the side bend the knees through the squat's own thresholds: the candidate is
+    announced and its reps counted. Walking offered as a squat bends no knee that far: nothing."""
+    squats = generate("squat", reps=2, view="side", seed=576, lead_in_s=0.5)
+    rec = CandidateOnly("squat")
+    events = play(Coach(recognizer=rec), squats)
+    assert [(e.exercise, e.source) for e in events if isinstance(e, ExerciseChanged)] == [("squat", "recognizer")]
+    assert sum(isinstance(e, RepCompleted) for e in events) == 2 and rec.confirmed == ["squat"]
+    rec = CandidateOnly("squat")
+    events = play(Coach(recognizer=rec), walk(4.0, seed=577))
+    assert not [e for e in events if isinstance(e, (ExerciseChanged, RepCompleted))] and rec.confirmed == []
 
 
 def test_a_set_too_short_to_announce_is_named_and_counted_at_the_end() -> None:

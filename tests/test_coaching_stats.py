@@ -114,6 +114,12 @@ class ScriptedRecognizer:
     def settle(self, readings: object) -> Recognition | None:
         return None
 
+    def settle_candidate(self, readings: object) -> Recognition | None:
+        return None
+
+    def confirm(self, decision: Recognition) -> None:
+        raise AssertionError("no candidate was offered")
+
     def reset(self) -> None:
         self.resets += 1
 
