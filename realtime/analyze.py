@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from tqdm import tqdm
 
 from coaching.events import Event
+from coaching.measures import MEASURES
 from models.paths import pin_caches
 from realtime.analysis import FrameAnalyzer
 from realtime.media.video_frames import upright_bgr
@@ -129,15 +130,28 @@ def summarise(events: list[Event], info: dict[str, Any], chosen: str = "auto") -
     }
 
 
+def _extent(rep: dict[str, Any]) -> str:
+    """How far the rep went, in the exercise's own measure: its depth at the turning point, else
+    its range; a rep counted on the learned model's progress alone has no angle to show."""
+    rom, depth = rep["rom"], rep.get("depth")
+    if depth is not None and depth["measure"] in MEASURES:
+        m = MEASURES[depth["measure"]]
+        return f"{m.label} {m.spoken(depth['value'])} at the turning point"
+    if rom["measure"] not in MEASURES:
+        return "range not measured from this view"
+    m = MEASURES[rom["measure"]]
+    if rom["unit"] == "fraction of start":
+        return f"{m.label} at the turning point {100 * rom['min']:.0f}% of the start"
+    return f"{m.label} {m.spoken_range(rom['min'], rom['max'])}"
+
+
 def render(summary: dict[str, Any]) -> str:
     lines = [f"{summary['frames']} frames, {summary['seconds']} s; exercise: "
              f"{', '.join(summary['exercises']) or 'none recognised'}; {len(summary['reps'])} reps"]
     for rep in summary["reps"]:
         phases = ", ".join(f"{p['phase']} {p['seconds']:.1f}s" for p in rep["phases"])
-        rom = rep["rom"]
         faults = ", ".join(rep["faults"]) or "no faults"
-        lines.append(f"  rep {rep['rep']} ({rep['exercise']}, set {rep['set']}): {phases}; "
-                     f"{rom['measure']} {rom['min']:.0f}-{rom['max']:.0f} {rom['unit']}; "
+        lines.append(f"  rep {rep['rep']} ({rep['exercise']}, set {rep['set']}): {phases}; {_extent(rep)}; "
                      f"tempo {rep['tempo']['eccentric_s']:.1f}/{rep['tempo']['concentric_s']:.1f} s; {faults}")
     for s in summary["sets"]:
         lines.append(f"  set {s['set']} ({s['exercise']}): {s['reps']} reps in {s['duration_s']:.0f} s; "

@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 import pytest
 
-from realtime.analyze import main
+from realtime.analyze import main, render
 from tests.coaching_sequences import generate
 from tests.media import pose2sim_lunge_video, sports2d_demo_video
 from training.real_data import real_data_root
@@ -132,3 +132,21 @@ def test_phone_video_stored_sideways_is_coached_upright(tmp_path: Path) -> None:
     assert straight["exercises"] == ["squat"] and len(straight["reps"]) == 2  # the clip's label: 2 squats
     assert turned_result["exercises"] == straight["exercises"]
     assert len(turned_result["reps"]) == len(straight["reps"])
+
+
+def test_each_rep_is_shown_in_its_own_measure_and_unit() -> None:
+    """A rep's extent reads as a person would say it: degrees for a knee, torso lengths for a
+    hand's height, and no number at all for a rep counted on the learned progress alone."""
+    def summary(rom: dict, depth: dict | None) -> dict:
+        rep = {"rep": 1, "exercise": "squat", "set": 1, "phases": [], "rom": rom, "depth": depth,
+               "tempo": {"eccentric_s": 1.0, "concentric_s": 1.0}, "faults": []}
+        return {"frames": 30, "seconds": 1.0, "exercises": ["squat"], "reps": [rep], "sets": [], "guidance": []}
+
+    knee = render(summary({"measure": "knee_angle", "min": 84.4, "max": 171.0, "unit": "deg"},
+                          {"measure": "knee_angle", "value": 84.4, "unit": "deg"}))
+    assert "knee angle 84 degrees at the turning point" in knee
+    hands = render(summary({"measure": "wrist_height", "min": -0.42, "max": 1.18, "unit": "torso lengths"}, None))
+    assert "from -0.4 to 1.2 torso lengths" in hands
+    learned = render(summary({"measure": "motion_progress", "min": 0.1, "max": 0.9, "unit": "fraction of the rep"},
+                             None))
+    assert "range not measured" in learned and "0-1" not in learned
