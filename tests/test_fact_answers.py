@@ -127,3 +127,12 @@ def test_depth_answers_name_the_turning_point_and_the_view() -> None:
     assert squat["last_rep"]["view"] == "front" and squat["last_rep"]["depth"] is None
     said = answerer.answer("How deep was my last rep?", squat)
     assert said is not None and "from this angle" in said.text and "Turn sideways" in said.text, said
+
+
+def test_between_sets_any_faults_is_about_the_set_just_done(answerer: FactAnswerer) -> None:
+    facts = measured("squat", concat(generate("squat", reps=3, view="side", faults={"depth": 60.0}, seed=8),
+                                     still(12.0, view="side", seed=9)))
+    assert facts["reps_this_set"] == 0 and facts["last_set"]["reps"] == 3 and facts["last_set"]["faults"]
+    answer = answerer.answer("Any faults?", facts)
+    assert answer is not None and answer.text.startswith("In your last set I saw"), answer
+    assert all(fault_title("squat", f) in answer.text for f in facts["last_set"]["faults"])
