@@ -251,7 +251,8 @@ class Coach:
     def _moves_like(self, exercise: str, since: float, until: float) -> bool:
         """The exercise's own joint-angle thresholds count a rep in the frames from `since` (before
         `until`): the body moved the way that exercise moves, not only the way the model half
-        recognises. A movement the model half takes for a squat but whose knees never bend is not one."""
+        recognises. A movement the model half takes for a squat but whose knees never bend is not one.
+        Costs ~0.7 ms a frame here: at most ~0.3 s once, at the end of an unclear movement."""
         spec = EXERCISES.get(exercise)
         if spec is None or spec.kind != "reps":
             return False
