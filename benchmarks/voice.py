@@ -198,10 +198,18 @@ async def ask(person: PersonInProcess | PersonProcess, session, speech: np.ndarr
 
 async def cue_latencies(person: PersonInProcess | PersonProcess, session, n: int = 5) -> list[float]:  # noqa: ANN001
     """Fault events as the analysis emits them, each a different fault (so none is rate-limited as a
-    repeat), spaced past the cue gap; time from the event to the cue's first audible sample."""
+    repeat), spaced past the cue gap; time from the event to the cue's first audible sample. Each
+    waits until no reply is under way: a cue never talks over one (it is dropped), and the reply's
+    own sound would be timed as the cue's."""
     faults = ["shallow_depth", "knees_cave", "forward_lean", "heels_rise", "partial_rep"]
     times = []
     for fault in faults[:n]:
+        for _ in range(60):  # the reply done on the server, then its audio done at the client
+            quiet_from = time.monotonic()
+            await asyncio.sleep(0.5)
+            _, heard = await person.call("audible_since", quiet_from)
+            if session.conversation.active is None and not heard:
+                break
         await asyncio.sleep(4.5)
         start = time.monotonic()
         session.conversation.on_coach_event({"type": "fault_detected", "t": 0.0, "exercise": "squat",
