@@ -198,25 +198,31 @@ async def ask(person: PersonInProcess | PersonProcess, session, speech: np.ndarr
 
 async def cue_latencies(person: PersonInProcess | PersonProcess, session, n: int = 5) -> list[float]:  # noqa: ANN001
     """Fault events as the analysis emits them, each a different fault (so none is rate-limited as a
-    repeat), spaced past the cue gap; time from the event to the cue's first audible sample. Each
-    waits until no reply is under way: a cue never talks over one (it is dropped), and the reply's
-    own sound would be timed as the cue's."""
+    repeat), spaced past the cue gap; time from the event to the cue's first audible sample.
+
+    Each is fired only after half a second with nothing under way and nothing heard: the session's
+    own video makes the coach speak too, a cue never talks over a reply (it is dropped), and that
+    reply's sound would be timed as the cue's. A cue that was dropped all the same counts as NaN."""
     faults = ["shallow_depth", "knees_cave", "forward_lean", "heels_rise", "partial_rep"]
+    cue = "Push your knees out over your toes."
     times = []
     for fault in faults[:n]:
-        for _ in range(60):  # the reply done on the server, then its audio done at the client
+        await asyncio.sleep(4.5)
+        for _ in range(60):
             quiet_from = time.monotonic()
             await asyncio.sleep(0.5)
             _, heard = await person.call("audible_since", quiet_from)
             if session.conversation.active is None and not heard:
                 break
-        await asyncio.sleep(4.5)
         start = time.monotonic()
         session.conversation.on_coach_event({"type": "fault_detected", "t": 0.0, "exercise": "squat",
-                                             "fault": fault, "cue": "Push your knees out over your toes."})
+                                             "fault": fault, "cue": cue})
+        await asyncio.sleep(0.01)  # the cue's task starts
+        spoken = session.conversation.active
         await asyncio.sleep(2.0)
         _, heard = await person.call("audible_since", start)
-        times.append((heard[0] - start) * 1000 if heard else float("nan"))
+        ours = spoken is not None and spoken.kind == "cue" and spoken.text == cue
+        times.append((heard[0] - start) * 1000 if heard and ours else float("nan"))
     return times
 
 
