@@ -38,12 +38,14 @@ class Measure:
     def spoken(self, value: float) -> str:
         """A value with its unit, as said to the person: whole degrees, other units to a tenth
         (a hand 0.4 torso lengths above the shoulder would round to 0)."""
-        return f"{value:.0f} degrees" if self.unit == "deg" else f"{value:.1f} {self.unit}"
+        return f"{self._number(value)} {'degrees' if self.unit == 'deg' else self.unit}"
 
     def spoken_range(self, low: float, high: float) -> str:
         """"from 26 to 124 degrees", "from -0.4 to 1.2 torso lengths"."""
-        low_said = f"{low:.0f}" if self.unit == "deg" else f"{low:.1f}"
-        return f"from {low_said} to {self.spoken(high)}"
+        return f"from {self._number(low)} to {self.spoken(high)}"
+
+    def _number(self, value: float) -> str:
+        return f"{value:.0f}" if self.unit == "deg" else f"{value:.1f}"
 
 
 def _bilateral(pose: Pose, parts: tuple[str, ...], per_side: Callable[[Side], float | None],

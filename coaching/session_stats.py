@@ -169,7 +169,7 @@ class SessionStats:
         elif rep.rom.measure not in MEASURES:  # counted on the learned model's progress: no angle seen
             spec = EXERCISES.get(rep.exercise)
             depth = (f"depth not measured (a {rep.view} view does not show it: turn {' or '.join(spec.depth.views)}-on)"
-                     if spec is not None and spec.depth is not None and rep.view not in spec.depth.views
+                     if spec is not None and spec.depth is not None and spec.depth_hidden_from(rep.view)
                      else "depth not measured (the joints were not clear enough)")
         elif rep.rom.unit == "fraction of start":
             label = MEASURES[rep.rom.measure].label

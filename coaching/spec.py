@@ -220,3 +220,7 @@ class ExerciseSpec(_Spec):
 
     def fault(self, fault_id: str) -> FaultRule | None:
         return next((f for f in self.faults if f.id == fault_id), None)
+
+    def depth_hidden_from(self, view: str | None) -> bool:
+        """This exercise has a depth, but not one this view shows (a squat's knee angle head-on)."""
+        return self.depth is not None and view not in self.depth.views

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from tqdm import tqdm
 
 from coaching.events import Event
+from coaching.exercises import EXERCISES
 from coaching.measures import MEASURES
 from models.paths import pin_caches
 from realtime.analysis import FrameAnalyzer
@@ -138,7 +139,9 @@ def _extent(rep: dict[str, Any]) -> str:
         m = MEASURES[depth["measure"]]
         return f"{m.label} {m.spoken(depth['value'])} at the turning point"
     if rom["measure"] not in MEASURES:
-        return "range not measured from this view"
+        spec = EXERCISES.get(rep["exercise"])
+        hidden = spec is not None and spec.depth_hidden_from(rep.get("view"))
+        return "range not measured from this view" if hidden else "range not measured (joints not clear enough)"
     m = MEASURES[rom["measure"]]
     if rom["unit"] == "fraction of start":
         return f"{m.label} at the turning point {100 * rom['min']:.0f}% of the start"
@@ -161,8 +164,6 @@ def render(summary: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from coaching.exercises import EXERCISES
-
     parser = argparse.ArgumentParser(prog="python -m realtime.analyze", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path, help="a video file, or a keypoint sequence .json")
     parser.add_argument("--exercise", default="auto", choices=["auto", *sorted(EXERCISES)])

@@ -90,9 +90,8 @@ class SentenceChunker:
         sentence end, if any): at a clause mark, or before a word that opens a phrase."""
         head = self._buffer if limit is None else self._buffer[:limit]
         for match in _CLAUSE_END.finditer(head):
-            if match.end() < len(head) or limit is None:
-                if self._buffer[: match.start()].strip() and self._outside_code(match.end()):
-                    return match.end()
+            if self._buffer[: match.start()].strip() and self._outside_code(match.end()):
+                return match.end()
         if len(head.split()) > self.first_clause_words + 1 and "```" not in self._buffer:
             # A complete word (whitespace after it) that opens a phrase, after enough words.
             for match in re.finditer(r"\s(\w+)(?=\s)", head):

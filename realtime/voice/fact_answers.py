@@ -224,7 +224,7 @@ def _depth(facts: dict[str, Any], rng: random.Random) -> str:
         said = rng.choice([f"Your last rep reached {_a(m.label)} of {value} at the {where}.",
                            f"At the {where} of your last rep, your {m.label} was {value}."])
     elif rom["measure"] not in MEASURES:  # counted on the learned model's progress: no angle seen
-        if spec is not None and spec.depth is not None and rep.get("view") not in spec.depth.views:
+        if spec is not None and spec.depth_hidden_from(rep.get("view")):
             said = "I counted your last rep, but I can't measure its depth from this angle." + (
                 f" {spec.view_guidance}." if spec.view_guidance else "")
         else:
