@@ -182,16 +182,19 @@ class ModelHub:
         return FasterWhisperRecognizer(options), f"faster-whisper {options.compute_type}", options.model
 
     def _load_tts(self) -> tuple[Any, str, str]:
+        """The voice, behind a cache of the short phrases it has said (cues repeat: `PhraseCache`)."""
+        from models.tts import PhraseCache
+
         if self._full:
             from models.tts import XttsOptions, XttsSynthesizer
 
             xtts = XttsOptions.model_validate(self.settings.models.tts)
-            return XttsSynthesizer(xtts), "xtts-v2 (coqui-tts)", xtts.model_name
+            return PhraseCache(XttsSynthesizer(xtts)), "xtts-v2 (coqui-tts)", xtts.model_name
         from models.tts import PiperSynthesizer, TtsOptions, embedded_options
 
         base = embedded_options(weights_dir())
         options = TtsOptions.model_validate({**base.model_dump(), **self.settings.models.tts})
-        return PiperSynthesizer(options), "piper", str(options.model_path)
+        return PhraseCache(PiperSynthesizer(options)), "piper", str(options.model_path)
 
     def _load_knowledge(self) -> tuple[Any, str, str]:
         from models.embeddings import EmbeddingOptions
