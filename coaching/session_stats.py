@@ -43,6 +43,17 @@ def fault_title(exercise: str | None, fault: str) -> str:
     return rule.title if rule else fault.replace("_", " ")
 
 
+def fault_list(exercise: str | None, faults: dict[str, int], reps: int) -> str:
+    """"knees caving in 2 of 5 reps, hips sagging 3 times", most frequent first: rep faults out of
+    the set's reps; cues during holds and stops short of a rep (not reps) as a number of times."""
+    parts = []
+    for f, n in Counter(faults).most_common():
+        counted_in_reps = reps and f != PARTIAL_FAULT and n <= reps
+        how = f"in {n} of {reps} reps" if counted_in_reps else f"{n} {'time' if n == 1 else 'times'}"
+        parts.append(f"{fault_title(exercise, f)} {how}")
+    return ", ".join(parts)
+
+
 def _title(exercise: str | None) -> str:
     spec = EXERCISES.get(exercise or "")
     return spec.title.lower() if spec else (exercise or "")
@@ -149,11 +160,11 @@ class SessionStats:
             else:
                 lines.append("No rep seen yet: no depth or tempo measured.")
         if self.set_faults:
-            lines.append("Faults this set: " + self._fault_list(ex, self.set_faults, self.reps_in_set) + ".")
+            lines.append("Faults this set: " + fault_list(ex, self.set_faults, self.reps_in_set) + ".")
         if self.last_set is not None and self.last_set.exercise == ex:
             s = self.last_set
             what = f"held {s.hold_s:.0f} seconds" if s.hold_s is not None else f"{s.reps} reps in {s.duration_s:.0f} seconds"
-            faults = self._fault_list(ex, Counter(s.faults), s.reps) if s.faults else "no faults seen"
+            faults = fault_list(ex, s.faults, s.reps) if s.faults else "no faults seen"
             lines.append(f"Previous set (set {s.set}): {what}; {faults}.")
         others = [f"{_title(n)}: {t.reps} reps" if EXERCISES.get(n) and EXERCISES[n].kind == "reps"
                   else f"{_title(n)}: best hold {t.best_hold_s:.0f} seconds"
@@ -181,11 +192,3 @@ class SessionStats:
                  f"{rep.tempo.concentric_s:.1f} s lifting")
         faults = ", ".join(fault_title(rep.exercise, f) for f in rep.faults) or "no faults"
         return f"Last rep: {depth}; {tempo}; {faults}."
-
-    def _fault_list(self, ex: str, faults: Counter[str], reps: int) -> str:
-        """"knees caving in 2 of 5 reps" for rep faults; "... 3 times" for cues during holds and partials."""
-        parts = []
-        for f, n in faults.most_common():
-            how = f"in {n} of {reps} reps" if reps and f != PARTIAL_FAULT else f"{n} {'time' if n == 1 else 'times'}"
-            parts.append(f"{fault_title(ex, f)} {how}")
-        return ", ".join(parts)

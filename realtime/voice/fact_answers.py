@@ -27,7 +27,7 @@ import numpy as np
 
 from coaching.exercises import EXERCISES
 from coaching.measures import MEASURES
-from coaching.session_stats import fault_title
+from coaching.session_stats import fault_list, fault_title
 
 
 class FactQuestion(str, enum.Enum):
@@ -261,20 +261,12 @@ def _faults(facts: dict[str, Any], rng: random.Random) -> str:
         # Between sets, "any faults?" is about the set just done.
         if not last["faults"]:
             return rng.choice(["No form faults in your last set.", "Your last set looked clean: no faults seen."])
-        return f"In your last set I saw {_fault_list(exercise, last['faults'], last['reps'])}."
+        return f"In your last set I saw {fault_list(exercise, last['faults'], last['reps'])}."
     if not faults:
         if not reps and not facts["hold_seconds"]:
             return "Nothing to judge yet this set."
         return rng.choice(["No form faults this set so far.", "Your form looks clean this set: no faults seen."])
-    return f"This set I saw {_fault_list(exercise, faults, reps)}."
-
-
-def _fault_list(exercise: str, faults: dict[str, int], reps: int) -> str:
-    parts = []
-    for fault, n in sorted(faults.items(), key=lambda item: -item[1]):
-        how = f"in {n} of {reps} reps" if reps and n <= reps else f"{n} {'time' if n == 1 else 'times'}"
-        parts.append(f"{fault_title(exercise, fault)} {how}")
-    return "; ".join(parts)
+    return f"This set I saw {fault_list(exercise, faults, reps)}."
 
 
 def _hold(facts: dict[str, Any], rng: random.Random) -> str:
