@@ -16,7 +16,7 @@ from coaching.exercises import EXERCISES
 from coaching.motion import MotionReading, MotionTracker
 from coaching.recognition import OTHER, ExerciseRecognizer, Recognition, RecognizerOptions
 from models.action import SkeletonActionModel
-from models.action.features import N_FEATURES, frame_features, resample
+from models.action.features import N_FEATURES, SIDES_SWAPPED, frame_features, mirrored, resample
 from models.action.onnx_model import DEFAULT_PATH
 from tests.coaching_sequences import Sequence, concat, generate, still, walk
 from training.real_data import RealData, as_pixels, real_data_root
@@ -277,10 +277,10 @@ def test_training_code_builds_a_tiny_model_that_onnxruntime_runs(tmp_path: Path)
     seq = generate("squat", reps=1, view="side", seed=3)
     window = resample(seq.times, seq.frames, float(seq.times[-1]), tiny.window)
     out = tiny.read_ticks(window)
-    with torch.no_grad():
-        logits, progress = net(torch.from_numpy(frame_features(window))[None])
-    assert np.allclose(out.probabilities, torch.softmax(logits, 1)[0].numpy(), atol=1e-4)
-    assert np.allclose(out.progress, progress[0].numpy(), atol=1e-4)
+    # A reading is the mean of the network's readings of the window and of its mirror image.
+    expected, expected_progress = _mirror_mean([net], window)
+    assert np.allclose(out.probabilities, expected, atol=1e-4)
+    assert np.allclose(out.progress, expected_progress, atol=1e-4)
     reading = MotionTracker(tiny).update(seq.frames[-1], float(seq.times[-1]))
     assert isinstance(reading, MotionReading) and reading.progress is not None
 
@@ -291,8 +291,31 @@ def test_training_code_builds_a_tiny_model_that_onnxruntime_runs(tmp_path: Path)
     mean = MeanOfNets([net, other]).eval()
     train.export(mean, classes, path, {"seeds": [7, 8]})
     averaged = SkeletonActionModel.load(path).read_ticks(window)
-    with torch.no_grad():
-        second, second_progress = other(torch.from_numpy(frame_features(window))[None])
-    expected = torch.softmax((logits + second) / 2, 1)[0].numpy()
+    expected, expected_progress = _mirror_mean([net, other], window)
     assert np.allclose(averaged.probabilities, expected, atol=1e-4)
-    assert np.allclose(averaged.progress, ((progress + second_progress) / 2)[0].numpy(), atol=1e-4)
+    assert np.allclose(averaged.progress, expected_progress, atol=1e-4)
+
+
+def _mirror_mean(nets: list[torch.nn.Module], window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the runtime should read from torch networks averaged in one graph (their logits and
+    progress meaned): the mean of its reading of the window and of the window's mirror image."""
+    probabilities, progress = [], []
+    for x in (frame_features(window), mirrored(frame_features(window))):
+        with torch.no_grad():
+            outs = [net(torch.from_numpy(x)[None]) for net in nets]
+        probabilities.append(torch.softmax(sum(o[0] for o in outs) / len(outs), 1)[0].numpy())
+        progress.append((sum(o[1] for o in outs) / len(outs))[0].numpy())
+    return np.mean(probabilities, axis=0), np.mean(progress, axis=0)
+
+
+def test_a_mirrored_recording_reads_the_same(model: SkeletonActionModel) -> None:
+    """A selfie camera mirrors the picture, and the pose model names each side by anatomy: the same
+    reading, to float precision (the network alone read such a pair differently)."""
+    seq = generate("lunge", reps=2, view="side", seed=565)
+    window = resample(seq.times, seq.frames, float(seq.times[-1]), model.window)
+    flipped = window.copy()
+    flipped[..., 0] = 1000.0 - flipped[..., 0]
+    flipped = flipped[:, list(SIDES_SWAPPED)]
+    a, b = model.read_ticks(window), model.read_ticks(flipped)
+    assert np.allclose(a.probabilities, b.probabilities, atol=1e-5)
+    assert np.allclose(a.progress, b.progress, atol=1e-5)

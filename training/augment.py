@@ -19,14 +19,13 @@ import warnings
 
 import numpy as np
 
-from models.action.features import FPS
+from models.action.features import FPS, SIDES_SWAPPED
 
 FACE = [1, 2, 3, 4]
 NOSE = 0
 ARMS = [7, 8, 9, 10]
 LOWER = [13, 14, 15, 16]
 HIPS = [11, 12]
-SWAP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 UPPER_BODY_CLASSES = {"bicep_curl", "shoulder_press", "front_raise", "lateral_raise", "shoulder_shrug", "other"}
 
 
@@ -73,7 +72,7 @@ def augment(frames: np.ndarray, label: str, rng: np.random.Generator) -> np.ndar
     if rng.random() < 0.5:  # mirror; half the time the pose model also names the sides mirrored
         xy[..., 0] *= -1
         if rng.random() < 0.5:
-            kp = kp[:, SWAP]
+            kp = kp[:, list(SIDES_SWAPPED)]
             xy, seen = kp[..., :2], kp[..., 2] > 0
     angle = np.radians(rng.normal(0, 7) if rng.random() < 0.8 else rng.uniform(-25, 25))
     c, s = np.cos(angle), np.sin(angle)

@@ -24,6 +24,8 @@ MIN_CONFIDENCE = 0.3
 MIN_JOINTS = 4  # fewer visible joints than this is not a body to normalise
 N_JOINTS = 17
 N_FEATURES = 3 * N_JOINTS  # x, y, visible
+SIDES_SWAPPED = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
+"""COCO-17 order with every left joint and its right twin exchanged."""
 
 
 def frame_features(keypoints: np.ndarray, min_confidence: float = MIN_CONFIDENCE) -> np.ndarray:
@@ -50,6 +52,16 @@ def frame_features(keypoints: np.ndarray, min_confidence: float = MIN_CONFIDENCE
     norm = np.where(seen[..., None], norm, 0.0)
     out = np.concatenate([norm[..., 0], norm[..., 1], seen.astype(np.float64)], axis=1)
     return out.astype(np.float32)
+
+
+def mirrored(features: np.ndarray) -> np.ndarray:
+    """(T, 51) frame_features rows of the same frames seen in a mirror: x reflected and each joint
+    named for the side it is on in the mirror, as a pose model labels a mirrored image (a selfie
+    camera's) by anatomy. Empty joints stay zero."""
+    x, y, seen = features[:, :N_JOINTS], features[:, N_JOINTS:2 * N_JOINTS], features[:, 2 * N_JOINTS:]
+    x = np.where(seen > 0, 1.0 - x, 0.0)
+    order = list(SIDES_SWAPPED)
+    return np.concatenate([x[:, order], y[:, order], seen[:, order]], axis=1).astype(features.dtype)
 
 
 def resample(times: np.ndarray, values: np.ndarray, end_t: float, n: int, fps: float = FPS,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.action.features import FPS, frame_features, resample
+from models.action.features import FPS, frame_features, mirrored, resample
 
 MODEL_FILE = "skeleton_action.onnx"
 DEFAULT_PATH = Path(__file__).with_name(MODEL_FILE)
@@ -29,7 +29,12 @@ class ActionOutput:
 
 class SkeletonActionModel:
     """Reads the last WINDOW ticks of a person's keypoints. Holds no per-person state, and
-    onnxruntime runs one session from several threads: one instance serves every session."""
+    onnxruntime runs one session from several threads: one instance serves every session.
+
+    Each reading is the mean of the network's reading of the window and of its mirror image. The
+    network learned both from augmented data but does not answer them alike: on the real counted
+    sets a mirrored recording counted differently in a quarter of the sets. Averaged, a selfie
+    camera and a plain one read the same, and the reading is steadier (~0.7 ms more a frame)."""
 
     fps = FPS
     window = WINDOW
@@ -64,10 +69,14 @@ class SkeletonActionModel:
         return self._run(frame_features(frames))
 
     def _run(self, x: np.ndarray) -> ActionOutput:
+        probabilities, progress = zip(*(self._run_once(v) for v in (x, mirrored(x))))
+        return ActionOutput(np.mean(probabilities, axis=0), np.mean(progress, axis=0),
+                            int((x[:, 34:].sum(axis=1) > 0).sum()))
+
+    def _run_once(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         logits, progress = self.session.run(None, {"frames": x[None]})
         z = logits[0] - logits[0].max()
-        p = np.exp(z) / np.exp(z).sum()
-        return ActionOutput(p, progress[0], int((x[:, 34:].sum(axis=1) > 0).sum()))
+        return np.exp(z) / np.exp(z).sum(), progress[0]
 
 
 def write_metadata(path: Path, props: dict[str, str]) -> None:
