@@ -252,6 +252,40 @@ def test_features_ignore_position_size_and_aspect() -> None:
     assert empty.shape == (2, N_FEATURES) and not empty.any()
 
 
+class _RecordingModel:
+    """A MotionModel that keeps what the tracker hands it, to see the input the network would get."""
+
+    classes = ["squat", OTHER]
+    fps, window, lookahead = 30.0, 8, 0
+
+    def __init__(self) -> None:
+        self.seen: list[np.ndarray] = []
+
+    def featurise(self, keypoints: np.ndarray) -> np.ndarray:
+        self.seen.append(keypoints[0].copy())
+        return frame_features(keypoints)
+
+    def read(self, times: np.ndarray, features: np.ndarray, t: float) -> object:
+        return type("Out", (), {"probabilities": np.array([0.5, 0.5]), "progress": np.zeros(self.window),
+                                "body_frames": self.window})()
+
+
+def test_a_joint_lost_for_a_few_frames_is_held_where_it_was_seen() -> None:
+    """Flicker of one joint must not rescale the whole frame's input; a joint gone for longer, or
+    a frame with nobody in it, stays missing."""
+    model = _RecordingModel()
+    tracker = MotionTracker(model, joint_hold_s=0.25)
+    pose = np.column_stack([np.arange(17) * 10.0, np.arange(17) * 5.0, np.ones(17)])
+    lost = pose.copy()
+    lost[0] = (np.nan, np.nan, 0.0)  # the nose
+    lost[16, 2] = 0.1  # an ankle under the confidence bar
+    for i, kp in enumerate([pose, lost, lost, None, lost] + [lost] * 8):
+        tracker.update(kp, i / 30)
+    assert np.allclose(model.seen[1], pose) and np.allclose(model.seen[2], pose)
+    assert np.allclose(model.seen[3], pose)  # after a frame with nobody: still within 0.25 s
+    assert np.isnan(model.seen[-1][0, 0]) and model.seen[-1][16, 2] == 0.1  # 0.4 s later: gone
+
+
 def test_resampling_holds_the_newest_frame_and_forgets_gaps() -> None:
     times = np.array([0.0, 0.1, 1.0])
     kp = np.stack([np.full((17, 3), v) for v in (1.0, 2.0, 3.0)])
