@@ -992,6 +992,13 @@ def print_report(results: Record) -> None:
     print(f"time: {s['total']:.0f} s (pose on videos {s.get('pose', 0):.0f} s, coaching {s['analysis']:.0f} s)")
 
 
+def write_figures(results: Record, path: Path) -> None:
+    """Every figure as JSON (its folder made if need be)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1))
+    print(f"figures written to {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
@@ -1009,9 +1016,7 @@ def main() -> None:
     results = run(Options(sections=sections, limit=args.limit, max_frames=args.max_frames, videos=not args.no_videos,
                           use_cache=not args.no_cache, processes=args.processes))
     print_report(results)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=1))
-    print(f"figures written to {args.json}")
+    write_figures(results, args.json)
 
 
 if __name__ == "__main__":

@@ -138,3 +138,23 @@ def test_frame_phase_is_none_without_a_single_frame_driver_or_its_joints() -> No
     assert frame_phase(EXERCISES["squat"], frame, squat.width, squat.height) == "rest"
     frame[13:17] = math.nan  # knees and ankles lost: still a side view, but no knee angle
     assert frame_phase(EXERCISES["squat"], frame, squat.width, squat.height) is None
+
+
+@pytest.mark.skipif(real_data_root() is None, reason="the real development set (../shared/data/real) is not here")
+def test_robustness_benchmark_counts_a_mirrored_real_set_as_recorded() -> None:
+    """benchmarks/robustness.py on one short real push-up set: every variant is coached, and the
+    mirror image (a selfie camera) counts exactly as the recording."""
+    spec = importlib.util.spec_from_file_location("robustness_benchmark", ROOT / "benchmarks" / "robustness.py")
+    assert spec is not None and spec.loader is not None
+    robustness = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = robustness
+    spec.loader.exec_module(robustness)
+    from training.real_data import RealData
+
+    counted = [kf for kf in RealData().keypoint_files("pushfit_movenet") if kf.rep_count]
+    shortest = min(counted, key=lambda kf: len(kf.frames))
+    record = robustness.coach_variants(shortest.rel)
+    assert set(record["counts"]) == set(robustness.VARIANTS)
+    assert record["counts"]["mirrored"] == record["counts"]["as recorded"]
+    figures = robustness.variant_figures([record], "away and back")
+    assert figures["sets"] == 1 and figures["unchanged_pct"] in (0.0, 100.0)
