@@ -901,7 +901,7 @@ def print_report(results: Record) -> None:
                          _p(d["all"]["p90"], "s")])
         table(["source", "known-exercise clips", "recognised", "other-movement clips", "taken for an exercise",
                "announced / with rep labels", "first announcement after the 1st labelled rep (its end; "
-               "WorkoutTracker: its bottom), median", "p90"], rows)
+               "WorkoutTracker: its one mark), median", "p90"], rows)
         rows = [[label, _nn(p, "known") if p["all"]["known"] else _nn(p, "negatives"),
                  _ab(p, "accuracy_pct") if p["all"]["known"] else "-",
                  _ab(p, "false_positive_pct") if p["all"]["negatives"] else "-",

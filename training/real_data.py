@@ -90,7 +90,7 @@ class KeypointFile:
     @property
     def first_rep_end_frame(self) -> int | None:
         """Frame where the first labelled rep is over: the end of its segment (RepCount-A), else its
-        bottom (WorkoutTracker marks only bottoms); None without per-rep labels."""
+        one mark (WorkoutTracker's); None without per-rep labels."""
         if self.labels.get("rep_segments"):
             return int(self.labels["rep_segments"][0][1])
         if self.labels.get("rep_frames"):
@@ -122,7 +122,9 @@ class VideoFile:
 
     @property
     def first_rep_end_frame(self) -> int | None:
-        """Frame of the first labelled rep's bottom (WorkoutTracker's only per-rep mark), or None."""
+        """Frame of the first labelled rep's mark (WorkoutTracker's only per-rep label), or None.
+        The source calls it the rep's bottom, but at 80 of its 89 marks the elbow or knee is in the
+        straighter half of the clip's range: it marks where the rep ends."""
         frames = self.labels.get("rep_frames")
         return int(frames[0]) if frames else None
 
