@@ -33,6 +33,8 @@ class MotionModel(Protocol):
     fps: float
     window: int
     lookahead: int
+    min_confidence: float
+    """A joint below this confidence is missing from the model's input."""
 
     def featurise(self, keypoints: np.ndarray) -> np.ndarray:
         """(N, 17, 3) keypoints → (N, F) model input rows, one per frame."""
@@ -44,7 +46,6 @@ class MotionModel(Protocol):
 
 
 JOINT_HOLD_S = 0.25
-HOLD_CONFIDENCE = 0.3  # a joint below it is not seen (as for the analyzer, and the shipped model's input)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ class MotionTracker:
         """This frame's joints, each one missing taken from its last sighting within joint_hold_s."""
         kp = np.array(keypoints, dtype=np.float64)
         with np.errstate(invalid="ignore"):
-            seen = np.isfinite(kp[:, :2]).all(axis=1) & (np.nan_to_num(kp[:, 2]) >= HOLD_CONFIDENCE)
+            seen = np.isfinite(kp[:, :2]).all(axis=1) & (np.nan_to_num(kp[:, 2]) >= self.model.min_confidence)
         self._last_joints[seen] = kp[seen]
         self._last_joint_t[seen] = t
         if seen.sum() >= 4:  # a frame with a body: fill its gaps (an empty one stays empty)

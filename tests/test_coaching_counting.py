@@ -83,6 +83,7 @@ class ScriptedMotion:
     fps = FPS
     window = 32
     lookahead = 12
+    min_confidence = 0.3
 
     def __init__(self, progress_at: object, label: str = "squat", sure_after_s: float = 0.0) -> None:
         self.progress_at = progress_at

@@ -256,7 +256,7 @@ class _RecordingModel:
     """A MotionModel that keeps what the tracker hands it, to see the input the network would get."""
 
     classes = ["squat", OTHER]
-    fps, window, lookahead = 30.0, 8, 0
+    fps, window, lookahead, min_confidence = 30.0, 8, 0, 0.3
 
     def __init__(self) -> None:
         self.seen: list[np.ndarray] = []

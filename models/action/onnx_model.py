@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.action.features import FPS, frame_features, mirrored, resample
+from models.action.features import FPS, MIN_CONFIDENCE, frame_features, mirrored, resample
 
 MODEL_FILE = "skeleton_action.onnx"
 DEFAULT_PATH = Path(__file__).with_name(MODEL_FILE)
@@ -38,6 +38,7 @@ class SkeletonActionModel:
 
     fps = FPS
     window = WINDOW
+    min_confidence = MIN_CONFIDENCE
 
     def __init__(self, path: Path = DEFAULT_PATH) -> None:
         from models.pose.session import create_session
