@@ -41,6 +41,10 @@ from coaching.view import View, ViewEstimator, hidden_parts
 PARTIAL_FAULT = "partial_rep"
 _EXERCISING = "motion_exercising"
 _MIN_EXERCISING = 0.25  # below this mean probability over a rep that the person does the exercise, no rep
+# Outside a set's rhythm, a rep counted from the learned progress must also move the exercise's own
+# measure (knee angle, hip height ...) through at least this share of its thresholds' span, where a
+# view shows that measure: the progress of someone walking, setting up or fidgeting swings too.
+_MIN_OWN_SWING = 0.5
 _MIN_JOINTS = 5  # fewer visible joints than this is not a person we can coach
 _DRIVER_PATIENCE_S = 0.5  # a driver unseen this long gives way to the next valid one
 # The learned model's rep progress drives the phases in every view. Its level and swing vary with
@@ -186,7 +190,7 @@ class ExerciseAnalyzer:
         events: list[Event] = []
         if self._machine is not None:
             rep = self._machine.flush()
-            if rep is not None and self._rep_frames and self._exercising(rep):
+            if rep is not None and self._rep_frames and self._counts(rep, self._machine):
                 events += self._rep_done(rep, self._rep_frames[-1])
             self._rep_frames = []
         return events + (self._end_set(t) if self.reps_in_set else [])
@@ -240,7 +244,7 @@ class ExerciseAnalyzer:
             step = machine.update(value, frame.t)
             if was_busy or machine.busy:
                 self._rep_frames.append(frame)
-            if step.rep is not None and self._exercising(step.rep):
+            if step.rep is not None and self._counts(step.rep, machine):
                 events += self._rep_done(step.rep, frame)
             if ("rest", "away") in step.transitions:
                 self._baselines = self._rest_baselines()
@@ -283,12 +287,39 @@ class ExerciseAnalyzer:
         self._rest_frames.clear()
         return out
 
+    def _counts(self, rep: RepTiming, machine: PhaseMachine) -> bool:
+        """A rep the phase machine closed is counted (see _exercising and _moved)."""
+        return self._exercising(rep) and (machine.periodic or self._moved(rep))
+
     def _exercising(self, rep: RepTiming) -> bool:
         """Was the person doing an exercise during this rep, as the learned model saw it? A swing
         while walking in, setting up or fidgeting between sets is not a rep. True without readings."""
         seen = [f.values[_EXERCISING] for f in self._rep_frames
                 if rep.start_t <= f.t <= rep.end_t and f.values.get(_EXERCISING) is not None]
         return not seen or float(np.mean(seen)) >= _MIN_EXERCISING
+
+    def _moved(self, rep: RepTiming) -> bool:
+        """Did the body move the way this exercise moves during a rep the learned progress counted?
+        The first of the exercise's own drivers measured on most of the rep's frames must swing
+        through _MIN_OWN_SWING of its rest-to-turn span (a shallow rep still does). True when the
+        angles drive the count themselves (no learned model), or no driver's measure is seen.
+
+        Not asked while the progress repeats itself (coaching.phases): fast sets barely move the
+        measures, and on the real sets normalised per frame their angles swing little; a rhythm
+        is already evidence of a set."""
+        if not self.learned_counting:
+            return True
+        frames = [f for f in self._rep_frames if rep.start_t <= f.t <= rep.end_t]
+        for driver in self.spec.drivers:
+            values = [f.values.get(driver.measure) for f in frames if f.view in driver.views]
+            seen = np.array([v for v in values if v is not None], dtype=float)
+            if len(seen) < max(3, len(frames) // 2):
+                continue
+            smooth = median_filter(seen)
+            if driver.relative:  # as a fraction of the running maximum, as the driver reads it
+                smooth = smooth / max(self._maxima[driver.measure].value or float(smooth.max()), 1e-6)
+            return float(smooth.max() - smooth.min()) >= _MIN_OWN_SWING * abs(driver.rest - driver.turn)
+        return True
 
     def _rep_done(self, rep: RepTiming, frame: FrameMeasures) -> list[Event]:
         self.reps += 1

@@ -118,6 +118,11 @@ class PhaseMachine:
         return self.phase in ("away", "turn", "back")
 
     @property
+    def periodic(self) -> bool:
+        """The value repeats itself (a set under way), for drivers that look for it."""
+        return self._period is not None
+
+    @property
     def busy(self) -> bool:
         """In a rep, or back at the start but the rep not yet closed."""
         return self.in_rep or self._crossed_t is not None

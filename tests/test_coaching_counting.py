@@ -134,6 +134,16 @@ def test_reps_before_recognition_are_replayed_once() -> None:
     assert coach.facts()["totals"]["squat"]["reps"] == 5
 
 
+def test_progress_that_swings_while_the_body_stands_still_counts_no_rep() -> None:
+    """Outside a set's rhythm a rep the learned progress counts must also move the exercise's own
+    measure: the same three slow swings count with a squatting body and not with a standing one."""
+    progress = squat_progress(3, period=3.0, lead=1.0)
+    squats = generate("squat", reps=3, view="side", seed=3, lead_in_s=1.0, tail_s=1.5, tempo=(1.2, 0.1, 1.2, 0.3))
+    standing = still(float(squats.times[-1]), "side", seed=5)
+    assert reps_of(play(Coach("squat", motion=ScriptedMotion(progress)), squats.frames, squats.times)) == 3
+    assert reps_of(play(Coach("squat", motion=ScriptedMotion(progress)), standing.frames, standing.times)) == 0
+
+
 # ---- the shipped model on bad input -------------------------------------------------------------
 
 def play(coach: Coach, frames: np.ndarray, times: np.ndarray, width: int = 640, height: int = 480) -> list:
