@@ -27,6 +27,7 @@ from models.health import HealthRegistry
 from models.tts.protocol import AudioChunk
 from models.vad import WINDOW_SAMPLES
 from realtime.config import load_settings
+from realtime.media.reply_track import ReplyAudioTrack
 from realtime.context import ServerContext
 from realtime.metrics import ServerMetrics
 from realtime.model_hub import ModelHub
@@ -339,6 +340,22 @@ async def test_speaking_over_the_reply_stops_it_and_starts_their_turn(rig: Rig) 
     assert rig.conversation.active is None
     await asyncio.sleep(0.2)
     assert len(rig.host.channel.audio) <= audio_before + 2  # at most the chunk under way when it stopped
+    assert rig.conversation.history[-1].interrupted
+
+
+async def test_speaking_over_the_tail_of_a_synthesised_reply_still_stops_it(rig: Rig) -> None:
+    """A long answer is synthesised well before it has been played (at once here): until its audio
+    has left the track the coach is still talking, and a person speaking over it barges in."""
+    track = ReplyAudioTrack()  # nobody takes frames from it: the answer stays queued
+    rig.host.reply_track = track
+    rig.tts.chunks = 40  # 4 s of speech, synthesised at once
+    await rig.say(6)
+    await rig.silence(0.6)
+    await rig.until(lambda: any(m.done for m in rig.host.of(Reply)) and track.pending_seconds > 3)
+    assert rig.conversation.active is not None  # written, synthesised, not yet heard
+    await rig.say(2)
+    interrupted = [m for m in rig.host.of(Reply) if m.interrupted]
+    assert len(interrupted) == 1 and track.pending_seconds == 0
     assert rig.conversation.history[-1].interrupted
 
 

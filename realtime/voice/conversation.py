@@ -449,6 +449,22 @@ class Conversation:
         # With speech queued but not yet on the wire, the first frame's callback reports instead.
         if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer:
             reply.gate.run(lambda: self._report(timer))
+        reply.written = True
+        if reply.speaker is not None:
+            await self._played_out()
+
+    async def _played_out(self) -> None:
+        """Wait until the reply track has played what is queued on it. The reply is heard until
+        then and stays the active one, so a person speaking over its tail barges in and flushes it:
+        on a fast machine a long answer is synthesised many seconds before it has been said. Bounded
+        by the queued length (plus 1 s), in case the client stops taking audio."""
+        track = self.session.reply_track
+        if track is None:
+            return
+        loop = asyncio.get_running_loop()  # the track plays in real time, whatever self.clock says
+        deadline = loop.time() + track.pending_seconds + 1.0
+        while track.pending_seconds > 0 and loop.time() < deadline:
+            await asyncio.sleep(0.05)
 
     def _say(self, text: str, reply: ActiveReply, chunker: SentenceChunker, timer: TurnTimer) -> None:
         """Reply text to the client as it comes, and each piece worth speaking to the speaker."""
@@ -468,8 +484,8 @@ class Conversation:
         def first_sent() -> None:
             self.cpu.set_answering(False)
             timer.stamp("first_reply_frame")
-            if self.active is None or self.active.turn != timer.turn:
-                self._report(timer)  # the reply finished before its first frame went out
+            if self.active is None or self.active.turn != timer.turn or self.active.written:
+                self._report(timer)  # the reply was written before its first frame went out
 
         track = self.session.reply_track
         if track is not None:

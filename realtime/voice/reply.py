@@ -42,6 +42,7 @@ class ActiveReply:
     speaker: Speaker | None = None
     text: str = ""
     sounding: bool = False  # unspoken (text only): its first text is on its way
+    written: bool = False  # all of it is written and synthesised; only its playback remains
 
     def send(self, host: SessionHost, message: object) -> None:
         """To the client once the turn is confirmed (a speculative reply's messages wait)."""
