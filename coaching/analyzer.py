@@ -311,11 +311,9 @@ class ExerciseAnalyzer:
             return True
         frames = [f for f in self._rep_frames if rep.start_t <= f.t <= rep.end_t]
         for driver in self.spec.drivers:
-            values = [f.values.get(driver.measure) for f in frames if f.view in driver.views]
-            seen = np.array([v for v in values if v is not None], dtype=float)
-            if len(seen) < max(3, len(frames) // 2):
+            smooth = _seen_series(driver, frames)
+            if smooth is None:
                 continue
-            smooth = median_filter(seen)
             if driver.relative:  # as a fraction of the running maximum, as the driver reads it
                 smooth = smooth / max(self._maxima[driver.measure].value or float(smooth.max()), 1e-6)
             return float(smooth.max() - smooth.min()) >= _MIN_OWN_SWING * abs(driver.rest - driver.turn)
@@ -358,11 +356,9 @@ class ExerciseAnalyzer:
         when the frames show it, else in the driver's."""
         if driver.measure == MOTION_PROGRESS:
             for d in self.spec.drivers:
-                vals = [f.values.get(d.measure) for f in self._rep_frames if f.view in d.views]
-                seen = np.array([v for v in vals if v is not None], dtype=float)
-                if d.relative or len(seen) < max(3, len(self._rep_frames) // 2):
+                smooth = None if d.relative else _seen_series(d, self._rep_frames)
+                if smooth is None:
                     continue
-                smooth = median_filter(seen)
                 return RangeOfMotion(measure=d.measure, min=r2(smooth.min()), max=r2(smooth.max()),
                                      unit=MEASURES[d.measure].unit)
         unit = ("fraction of the rep" if driver.measure == MOTION_PROGRESS else
@@ -415,6 +411,14 @@ class ExerciseAnalyzer:
             return []
         reason = dict(active)[message]
         return [Guidance(t=t, exercise=self.spec.name, message=message, reason=reason)]  # type: ignore[arg-type]
+
+
+def _seen_series(driver: PhaseDriver, frames: list[FrameMeasures]) -> np.ndarray | None:
+    """The driver's measure over the frames seen from its views, median-filtered; None when it was
+    seen on fewer than half of them (or 3): too little to say how the body moved."""
+    values = [f.values.get(driver.measure) for f in frames if f.view in driver.views]
+    seen = np.array([v for v in values if v is not None], dtype=float)
+    return median_filter(seen) if len(seen) >= max(3, len(frames) // 2) else None
 
 
 def _join(parts: list[str]) -> str:
