@@ -455,16 +455,17 @@ class Conversation:
 
     async def _played_out(self) -> None:
         """Wait until the reply track has played what is queued on it. The reply is heard until
-        then and stays the active one, so a person speaking over its tail barges in and flushes it:
-        on a fast machine a long answer is synthesised many seconds before it has been said. Bounded
-        by the queued length (plus 1 s), in case the client stops taking audio."""
+        then and stays the active one, so a person speaking over its tail barges in and flushes it
+        (cancelling this wait): on a fast machine a long answer is synthesised many seconds before
+        it has been said. The track plays in real time, so this sleeps for what is left rather
+        than polling; bounded by the queued length plus 1 s, in case the client stops taking audio."""
         track = self.session.reply_track
         if track is None:
             return
-        loop = asyncio.get_running_loop()  # the track plays in real time, whatever self.clock says
+        loop = asyncio.get_running_loop()  # real time, whatever self.clock says
         deadline = loop.time() + track.pending_seconds + 1.0
-        while track.pending_seconds > 0 and loop.time() < deadline:
-            await asyncio.sleep(0.05)
+        while (left := track.pending_seconds) > 0 and (until_deadline := deadline - loop.time()) > 0:
+            await asyncio.sleep(min(left, until_deadline))
 
     def _say(self, text: str, reply: ActiveReply, chunker: SentenceChunker, timer: TurnTimer) -> None:
         """Reply text to the client as it comes, and each piece worth speaking to the speaker."""
