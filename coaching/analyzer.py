@@ -45,6 +45,9 @@ _MIN_EXERCISING = 0.25  # below this mean probability over a rep that the person
 # measure (knee angle, hip height ...) through at least this share of its thresholds' span, where a
 # view shows that measure: the progress of someone walking, setting up or fidgeting swings too.
 _MIN_OWN_SWING = 0.5
+# ... and an unclear movement is only that exercise's if the measure stays that far out this long
+# (`moved_like_a_rep`): a rep's bottom lasts, a walking knee bends for a moment.
+_MIN_EXCURSION_S = 0.4
 _MIN_JOINTS = 5  # fewer visible joints than this is not a person we can coach
 _DRIVER_PATIENCE_S = 0.5  # a driver unseen this long gives way to the next valid one
 # The learned model's rep progress drives the phases in every view. Its level and swing vary with
@@ -105,10 +108,11 @@ class ExerciseAnalyzer:
     """Counts reps (or times a hold), judges faults and guides the person for one exercise."""
 
     def __init__(self, spec: ExerciseSpec, options: AnalyzerOptions | None = None,
-                 learned_counting: bool = False) -> None:
+                 learned_counting: bool = False, keep_frames: bool = False) -> None:
         """learned_counting: phases and reps follow the learned model's progress (passed to
         update()) instead of the exercise's own angle thresholds, which only hold in the views
-        and for the bodies they were set for."""
+        and for the bodies they were set for. keep_frames: keep every frame's measures for
+        `moved_like_a_rep` (a short judgement; a live analyzer would grow without end)."""
         self.spec = spec
         self.learned_counting = learned_counting and spec.kind == "reps"
         self.options = options or AnalyzerOptions()
@@ -136,6 +140,7 @@ class ExerciseAnalyzer:
         self._set_faults: Counter[str] = Counter()
         self._hold = HoldTimer(spec, self.options.hold_fault_window_s, self.options.hold_fault_repeat_s) \
             if spec.kind == "hold" else None
+        self._kept: list[FrameMeasures] | None = [] if keep_frames else None
 
     # ---- public -------------------------------------------------------------------------------
 
@@ -179,6 +184,8 @@ class ExerciseAnalyzer:
         values[MOTION_PROGRESS] = progress if pose is not None else None
         values[_EXERCISING] = exercising
         frame = FrameMeasures(t, view, values)
+        if self._kept is not None:
+            self._kept.append(frame)
 
         events = self._hold.update(frame) if self._hold is not None else self._reps_update(frame)
         return events + self._guidance(pose, view, t)
@@ -194,6 +201,35 @@ class ExerciseAnalyzer:
                 events += self._rep_done(rep, self._rep_frames[-1])
             self._rep_frames = []
         return events + (self._end_set(t) if self.reps_in_set else [])
+
+    def moved_like_a_rep(self) -> bool:
+        """Did the frames fed so far (keep_frames) move the way a rep of this exercise moves? The
+        first of its drivers measured on most of them left the start position's side of its
+        thresholds toward the turning point by _MIN_OWN_SWING of their span, stayed that far for
+        _MIN_EXCURSION_S, and came back as far: a shallow rep, or a head-on push-up whose chest
+        dips less than the thresholds ask, still does; a person getting down to the floor (one
+        way only), walking (each knee bends for a moment) or moving only their arms while the
+        knees stay bent does not."""
+        frames = self._kept or []
+        for driver in self.spec.drivers:
+            seen = _seen(driver, frames)
+            if seen is None:
+                continue
+            times, series = seen
+            if driver.relative:
+                series = series / max(float(series.max()), 1e-6)
+            sign = 1.0 if driver.turn > driver.rest else -1.0
+            toward_turn = sign * series
+            before = np.minimum.accumulate(toward_turn)
+            after = np.minimum.accumulate(toward_turn[::-1])[::-1]
+            need = _MIN_OWN_SWING * abs(driver.rest - driver.turn)
+            # Leaving from and coming back to the start position's side of the thresholds: knees
+            # that stay bent around 90 degrees while something else moves are not squatting.
+            start_side = sign * (driver.rest + driver.turn) / 2
+            away = (np.minimum(toward_turn - before, toward_turn - after) >= need) \
+                & (np.maximum(before, after) <= start_side)
+            return _longest_run_s(times, away) >= _MIN_EXCURSION_S
+        return False
 
     # ---- reps ---------------------------------------------------------------------------------
 
@@ -413,12 +449,32 @@ class ExerciseAnalyzer:
         return [Guidance(t=t, exercise=self.spec.name, message=message, reason=reason)]  # type: ignore[arg-type]
 
 
+def _seen(driver: PhaseDriver, frames: list[FrameMeasures]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Times and the driver's measure over the frames seen from its views, median-filtered; None
+    when it was seen on fewer than half of them (or 3): too little to say how the body moved."""
+    seen = [(f.t, v) for f in frames if f.view in driver.views and (v := f.values.get(driver.measure)) is not None]
+    if len(seen) < max(3, len(frames) // 2):
+        return None
+    times, values = np.array(seen, dtype=float).T
+    return times, median_filter(values)
+
+
 def _seen_series(driver: PhaseDriver, frames: list[FrameMeasures]) -> np.ndarray | None:
-    """The driver's measure over the frames seen from its views, median-filtered; None when it was
-    seen on fewer than half of them (or 3): too little to say how the body moved."""
-    values = [f.values.get(driver.measure) for f in frames if f.view in driver.views]
-    seen = np.array([v for v in values if v is not None], dtype=float)
-    return median_filter(seen) if len(seen) >= max(3, len(frames) // 2) else None
+    """The driver's measure as `_seen` gives it, without the times."""
+    seen = _seen(driver, frames)
+    return None if seen is None else seen[1]
+
+
+def _longest_run_s(times: np.ndarray, flags: np.ndarray) -> float:
+    """The longest stretch of consecutive flagged samples, in seconds (first to last flagged)."""
+    best, start = 0.0, None
+    for t, flag in zip(times, flags):
+        if flag:
+            start = t if start is None else start
+            best = max(best, float(t - start))
+        else:
+            start = None
+    return best
 
 
 def _join(parts: list[str]) -> str:

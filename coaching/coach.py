@@ -13,7 +13,7 @@ those since its movement began are played through its new analyzer first: the re
 the announcement are counted, not lost. A movement that ends with nothing recognised (the person
 pauses, or the recording or session ends) is judged whole (`Recognizer.settle`), so a set too short
 for the online decision is still named and counted; a movement the model is less sure of is named
-when the exercise's own joint-angle thresholds also count a rep in it.
+when the exercise's own joint-angle measure also moves as its reps do.
 """
 
 from __future__ import annotations
@@ -249,19 +249,21 @@ class Coach:
         return self._switch(decision.exercise, t, "recognizer", decision.confidence, since=frames[0][0])
 
     def _moves_like(self, exercise: str, since: float, until: float) -> bool:
-        """The exercise's own joint-angle thresholds count a rep in the frames from `since` (before
-        `until`): the body moved the way that exercise moves, not only the way the model half
-        recognises. A movement the model half takes for a squat but whose knees never bend is not one.
+        """The body moved the way the exercise moves in the frames from `since` (before `until`),
+        not only the way the model half recognises: its own joint-angle thresholds count a rep, or
+        its own measure goes toward the turning point by half their span and back
+        (`ExerciseAnalyzer.moved_like_a_rep`: a shallow rep, a head-on push-up on a small video).
+        A movement the model half takes for a squat but whose knees never bend is not one.
         Costs ~0.7 ms a frame here: at most ~0.3 s once, at the end of an unclear movement."""
         spec = EXERCISES.get(exercise)
         if spec is None or spec.kind != "reps":
             return False
-        analyzer = ExerciseAnalyzer(spec, self.options.analyzer, learned_counting=False)
+        analyzer = ExerciseAnalyzer(spec, self.options.analyzer, learned_counting=False, keep_frames=True)
         frames = [f for f in self._recent if since <= f.t < until]
         events = [e for f in frames for e in analyzer.update(f.keypoints, f.width, f.height, f.t)]
         if frames:
             events += analyzer.finish(frames[-1].t)
-        return any(e.type == "rep_completed" for e in events)
+        return any(e.type == "rep_completed" for e in events) or analyzer.moved_like_a_rep()
 
     def _restart_clock(self) -> None:
         """The clock went back (a new recording on the same coach): what waits or was kept belongs

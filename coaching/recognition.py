@@ -16,7 +16,8 @@ Below that bar the model is often right but unsure: real squats and push-ups fil
 0.45-0.6, topping every reading. So do a few movements it does not know (a rope push-down read as
 a squat at 0.59). `settle_candidate` names such a movement (at least 1.5 s, mean 0.45, topping 95%
 of the readings, 0.2 ahead of the runner-up) only as a candidate: the coach announces it when the
-exercise's own joint-angle thresholds also count a rep in those frames (`coaching.coach`).
+exercise's own joint-angle measure also moves as its reps do in those frames: its thresholds count
+a rep, or it goes half their span toward the turning point and back (`coaching.coach`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from coaching.analyzer import ExerciseAnalyzer
 from coaching.coach import Coach, CoachOptions
 from coaching.events import Event, ExerciseChanged, RepCompleted
 from coaching.exercises import EXERCISES
@@ -187,6 +188,40 @@ def test_a_candidate_is_announced_only_when_the_exercise_own_angles_count_a_rep(
     rec = CandidateOnly("squat")
     events = play(Coach(recognizer=rec), walk(4.0, seed=577))
     assert not [e for e in events if isinstance(e, (ExerciseChanged, RepCompleted))] and rec.confirmed == []
+
+
+def test_a_shallow_candidate_is_announced_when_its_own_measure_goes_down_and_back() -> None:
+    """Shallow squats (knees to ~124 degrees) never reach the squat's own turning threshold (120),
+    but the knee goes far more than half that span down and back each rep: the candidate is
+    announced and the reps counted. Before, such a set stayed unnamed and uncounted."""
+    shallow = generate("squat", reps=3, view="side", faults={"depth": 20}, seed=580, lead_in_s=0.5)
+    rec = CandidateOnly("squat")
+    events = play(Coach(recognizer=rec), shallow)
+    assert [e.exercise for e in events if isinstance(e, ExerciseChanged)] == ["squat"]
+    assert sum(isinstance(e, RepCompleted) for e in events) == 3
+
+
+def test_going_down_and_staying_there_is_not_a_rep() -> None:
+    """The measure must come back: a person who bends into the bottom and stays (getting down to
+    the floor, sitting) moved one way only. And it must leave from the start position's side:
+    knees bobbing while they stay bent past the thresholds' middle are not squats."""
+    seq = generate("squat", reps=1, view="side", faults={"depth": 60}, seed=581, lead_in_s=0.5, tail_s=0.0)
+    assert seq.progress is not None
+    bottom = int(np.argmax(seq.progress))
+
+    def moved(frames: np.ndarray) -> bool:
+        analyzer = ExerciseAnalyzer(EXERCISES["squat"], keep_frames=True)
+        for i, kp in enumerate(frames):
+            analyzer.update(kp, seq.width, seq.height, i / 30)
+        return analyzer.moved_like_a_rep()
+
+    assert moved(seq.frames)
+    down_and_stay = np.concatenate([seq.frames[:bottom + 1], np.repeat(seq.frames[bottom:bottom + 1], 45, axis=0)])
+    assert not moved(down_and_stay)
+    deep = generate("squat", reps=1, view="side", seed=582, lead_in_s=0.0, tail_s=0.0)
+    assert deep.progress is not None
+    low_half = deep.frames[deep.progress >= 0.5]  # knees from ~110 degrees to the bottom and back
+    assert not moved(np.concatenate([low_half, low_half, low_half]))
 
 
 def test_a_set_too_short_to_announce_is_named_and_counted_at_the_end() -> None:
