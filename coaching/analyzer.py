@@ -128,6 +128,13 @@ class ExerciseAnalyzer:
         self._phase_said: str | None = None
         self._machine: PhaseMachine | None = None
         self._rep_frames: list[FrameMeasures] = []
+        # With the learned progress counting, the exercise's own thresholds run beside it and count
+        # a rep it misses (shallow reps the model reads as a plank): `_own_update`.
+        self._own: PhaseMachine | None = None
+        self._own_driver: PhaseDriver | None = None
+        self._own_seen = float("-inf")
+        self._own_frames: list[FrameMeasures] = []
+        self._counted_until = float("-inf")  # a rep counts only if its turning point came after this
         self._rest_frames: deque[FrameMeasures] = deque(maxlen=60)
         self._baselines: dict[str, float] = {}
         self._last_seen = float("-inf")
@@ -197,8 +204,9 @@ class ExerciseAnalyzer:
         events: list[Event] = []
         if self._machine is not None:
             rep = self._machine.flush()
-            if rep is not None and self._rep_frames and self._counts(rep, self._machine):
-                events += self._rep_done(rep, self._rep_frames[-1])
+            if rep is not None and self._rep_frames and rep.extreme_t > self._counted_until \
+                    and self._counts(rep, self._machine):
+                events += self._rep_done(rep, self._rep_frames[-1], self._rep_frames, self._driver)
             self._rep_frames = []
         return events + (self._end_set(t) if self.reps_in_set else [])
 
@@ -241,11 +249,7 @@ class ExerciseAnalyzer:
         return v
 
     def _choose_driver(self, frame: FrameMeasures) -> None:
-        """Pick the first driver valid from this view, between reps only.
-
-        The current driver is kept while it is valid for the view and was seen lately: a joint
-        missed for a frame must not swap the measure (and restart the phases).
-        """
+        """Pick the driver for this frame's view, between reps only (`_own_choice`), or the learned one."""
         if self._machine is not None and self._machine.busy:
             return
         if self.learned_counting:
@@ -253,23 +257,29 @@ class ExerciseAnalyzer:
                 self._driver = LEARNED_DRIVER
                 self._machine = PhaseMachine(LEARNED_DRIVER, self.spec.min_rep_s, self.spec.max_rep_s)
             return
-        current = self._driver
-        if current is not None and frame.view in current.views and \
-                frame.t - self._driver_seen <= _DRIVER_PATIENCE_S:
-            return
+        driver = self._own_choice(frame, self._driver, self._driver_seen)
+        if driver is not None and driver is not self._driver:
+            self._driver = driver
+            self._driver_seen = frame.t
+            self._machine = PhaseMachine(driver, self.spec.min_rep_s, self.spec.max_rep_s)
+
+    def _own_choice(self, frame: FrameMeasures, current: PhaseDriver | None, seen_t: float) -> PhaseDriver | None:
+        """The exercise's own driver for this frame: the current one while it is valid for the view
+        and was seen lately (a joint missed for a frame must not swap the measure and restart the
+        phases), else the first valid one; None when none is."""
+        if current is not None and frame.view in current.views and frame.t - seen_t <= _DRIVER_PATIENCE_S:
+            return current
         for driver in self.spec.drivers:
             if frame.view in driver.views and self._driver_value(driver, frame) is not None:
-                if driver is not current:
-                    self._driver = driver
-                    self._driver_seen = frame.t
-                    self._machine = PhaseMachine(driver, self.spec.min_rep_s, self.spec.max_rep_s)
-                return
+                return driver
+        return None
 
     def _reps_update(self, frame: FrameMeasures) -> list[Event]:
         for measure, running in self._maxima.items():
             running.update(frame.values.get(measure), frame.t)
         self._choose_driver(frame)
         events: list[Event] = []
+        raw = frame  # as measured, before the learned driver's value is attached
         machine = self._machine
         if machine is not None and self._driver is not None:
             value = self._driver_value(self._driver, frame)
@@ -280,8 +290,8 @@ class ExerciseAnalyzer:
             step = machine.update(value, frame.t)
             if was_busy or machine.busy:
                 self._rep_frames.append(frame)
-            if step.rep is not None and self._counts(step.rep, machine):
-                events += self._rep_done(step.rep, frame)
+            if step.rep is not None and step.rep.extreme_t > self._counted_until and self._counts(step.rep, machine):
+                events += self._rep_done(step.rep, frame, self._rep_frames, self._driver)
             if ("rest", "away") in step.transitions:
                 self._baselines = self._rest_baselines()
                 self._rep_frames = [frame]
@@ -290,10 +300,49 @@ class ExerciseAnalyzer:
                 self._rep_frames = []
                 if machine.phase == "rest":
                     self._rest_frames.append(frame)
+        if self.learned_counting:
+            events += self._own_update(raw)
         if self.reps_in_set and self._last_rep_t is not None and frame.t - self._last_rep_t >= self.set_rest_s \
                 and not (machine is not None and machine.busy):
             events += self._end_set(frame.t)
         return events
+
+    def _own_update(self, frame: FrameMeasures) -> list[Event]:
+        """The exercise's own thresholds beside the learned progress: a rep they close whose turning
+        point no counted rep covers (the progress stayed flat: a shallow push-up the model reads as
+        a plank) counts too, while the model says the person is exercising. Whichever closes a
+        rep first counts it; the other then finds its turning point covered."""
+        machine = self._own
+        if machine is None or not machine.busy:
+            driver = self._own_choice(frame, self._own_driver, self._own_seen)
+            if driver is not None and driver is not self._own_driver:
+                self._own_driver, self._own_seen = driver, frame.t
+                self._own = machine = PhaseMachine(driver, self.spec.min_rep_s, self.spec.max_rep_s)
+        driver = self._own_driver
+        if machine is None or driver is None:
+            return []
+        value = self._driver_value(driver, frame)
+        if value is not None:
+            self._own_seen = frame.t
+            frame = replace(frame, drive=value if driver.rest_high else -value)
+        was_busy = machine.busy
+        step = machine.update(value, frame.t)
+        if was_busy or machine.busy:
+            self._own_frames.append(frame)
+        events: list[Event] = []
+        rep = step.rep
+        if rep is not None and rep.extreme_t > self._counted_until and self._exercising(rep, self._own_frames) \
+                and self._progress_flat(rep, self._own_frames):
+            events = self._rep_done(rep, frame, self._own_frames, driver)
+        if not machine.busy:
+            self._own_frames = []
+        return events
+
+    def _progress_flat(self, rep: RepTiming, frames: list[FrameMeasures]) -> bool:
+        """Did the learned progress stay within less than its least swing over this rep?"""
+        seen = [f.values[MOTION_PROGRESS] for f in frames
+                if rep.start_t <= f.t <= rep.end_t and f.values.get(MOTION_PROGRESS) is not None]
+        return not seen or float(max(seen) - min(seen)) < LEARNED_DRIVER.min_range
 
     def _phase_events(self, step: Step, frame: FrameMeasures) -> list[Event]:
         events: list[Event] = []
@@ -325,12 +374,12 @@ class ExerciseAnalyzer:
 
     def _counts(self, rep: RepTiming, machine: PhaseMachine) -> bool:
         """A rep the phase machine closed is counted (see _exercising and _moved)."""
-        return self._exercising(rep) and (machine.periodic or self._moved(rep))
+        return self._exercising(rep, self._rep_frames) and (machine.periodic or self._moved(rep))
 
-    def _exercising(self, rep: RepTiming) -> bool:
+    def _exercising(self, rep: RepTiming, frames: list[FrameMeasures]) -> bool:
         """Was the person doing an exercise during this rep, as the learned model saw it? A swing
         while walking in, setting up or fidgeting between sets is not a rep. True without readings."""
-        seen = [f.values[_EXERCISING] for f in self._rep_frames
+        seen = [f.values[_EXERCISING] for f in frames
                 if rep.start_t <= f.t <= rep.end_t and f.values.get(_EXERCISING) is not None]
         return not seen or float(np.mean(seen)) >= _MIN_EXERCISING
 
@@ -355,28 +404,30 @@ class ExerciseAnalyzer:
             return float(smooth.max() - smooth.min()) >= _MIN_OWN_SWING * abs(driver.rest - driver.turn)
         return True
 
-    def _rep_done(self, rep: RepTiming, frame: FrameMeasures) -> list[Event]:
+    def _rep_done(self, rep: RepTiming, frame: FrameMeasures, frames: list[FrameMeasures],
+                  driver: PhaseDriver | None) -> list[Event]:
+        """Count a rep the phase machine of `driver` closed over `frames`: its event and faults."""
+        assert driver is not None
         self.reps += 1
         self.reps_in_set += 1
         if self._set_start_t is None:
             self._set_start_t = rep.start_t
         self._last_rep_t = rep.end_t
-        verdicts = judge_rep(self.spec.faults, self._rep_frames, self._baselines)
+        self._counted_until = rep.end_t
+        verdicts = judge_rep(self.spec.faults, frames, self._baselines)
         for v in verdicts:
             self._set_faults[v.rule.id] += 1
-        driver = self._driver
-        assert driver is not None
         away = rep.extreme_t - rep.start_t
         back = rep.end_t - rep.extreme_t
         ecc, con = (away, back) if self.spec.eccentric == "away" else (back, away)
         names = self.spec.phases
-        views = Counter(f.view for f in self._rep_frames)
+        views = Counter(f.view for f in frames)
         done = RepCompleted(
             t=frame.t, exercise=self.spec.name, rep=self.reps, set=self._set_number, rep_in_set=self.reps_in_set,
             duration_s=r2(rep.duration_s),
             phases=[PhaseTiming(phase=getattr(names, p), seconds=r2(s)) for p, s in rep.phase_seconds.items()],
-            rom=self._rom(driver, rep),
-            depth=self._depth(),
+            rom=self._rom(driver, rep, frames),
+            depth=self._depth(frames),
             tempo=Tempo(eccentric_s=r2(ecc), concentric_s=r2(con)),
             faults=[v.rule.id for v in verdicts],
             view=views.most_common(1)[0][0] if views else frame.view,
@@ -387,12 +438,12 @@ class ExerciseAnalyzer:
                    for v in verdicts]
         return events
 
-    def _rom(self, driver: PhaseDriver, rep: RepTiming) -> RangeOfMotion:
+    def _rom(self, driver: PhaseDriver, rep: RepTiming, frames: list[FrameMeasures]) -> RangeOfMotion:
         """The rep's range in the exercise's own measure (a knee angle, not the model's progress)
         when the frames show it, else in the driver's."""
         if driver.measure == MOTION_PROGRESS:
             for d in self.spec.drivers:
-                smooth = None if d.relative else _seen_series(d, self._rep_frames)
+                smooth = None if d.relative else _seen_series(d, frames)
                 if smooth is None:
                     continue
                 return RangeOfMotion(measure=d.measure, min=r2(smooth.min()), max=r2(smooth.max()),
@@ -401,14 +452,14 @@ class ExerciseAnalyzer:
                 "fraction of start" if driver.relative else MEASURES[driver.measure].unit)
         return RangeOfMotion(measure=driver.measure, min=r2(rep.lowest), max=r2(rep.highest), unit=unit)
 
-    def _depth(self) -> Depth | None:
+    def _depth(self, frames: list[FrameMeasures]) -> Depth | None:
         """The spec's depth number over the rep's frames seen from a view where it is true."""
         spec = self.spec.depth
         if spec is None:
             return None
-        vals = [f.values.get(spec.measure) for f in self._rep_frames if f.view in spec.views]
+        vals = [f.values.get(spec.measure) for f in frames if f.view in spec.views]
         seen = np.array([v for v in vals if v is not None], dtype=float)
-        if len(seen) < max(1, len(self._rep_frames) // 2):
+        if len(seen) < max(1, len(frames) // 2):
             return None
         smooth = median_filter(seen)
         value = smooth.min() if spec.aggregate == "min" else smooth.max()

@@ -9,13 +9,14 @@ import math
 import numpy as np
 import pytest
 
+from coaching.analyzer import LEARNED_DRIVER, ExerciseAnalyzer
 from coaching.coach import Coach
 from coaching.events import ExerciseChanged, RepCompleted
-from coaching.analyzer import LEARNED_DRIVER
+from coaching.exercises import EXERCISES
 from coaching.phases import PhaseMachine
 from coaching.signal import periodicity
 from coaching.spec import MOTION_PROGRESS, PhaseDriver
-from tests.coaching_sequences import generate, still, walk
+from tests.coaching_sequences import Sequence, generate, still, walk
 
 FPS = 30.0
 ADAPTIVE = PhaseDriver(measure=MOTION_PROGRESS, rest=0.35, turn=0.65, hysteresis=0.1, adaptive_s=5.0, min_range=0.25)
@@ -102,6 +103,15 @@ class ScriptedMotion:
         return type("Out", (), {"probabilities": probs, "progress": prog, "body_frames": self.window})()
 
 
+def squats_in_step(reps: int, period: float, lead: float, seed: int, tail_s: float = 1.5) -> Sequence:
+    """Side-view squats whose body moves as squat_progress(reps, period, lead) says: the scripted
+    progress and the knees agree, as the model's progress and a real body do (the squat's own
+    thresholds also count reps, beside the progress)."""
+    down, turn = 0.45 * period, 0.05 * period
+    return generate("squat", reps=reps, view="side", seed=seed, lead_in_s=lead, tail_s=tail_s,
+                    tempo=(down, turn, down, turn), tempo_jitter=0.0)
+
+
 def squat_progress(reps: int, period: float = 2.0, lead: float = 1.0):  # noqa: ANN201 - a closure
     def p(t: float) -> float:
         x = (t - lead) / period
@@ -111,7 +121,7 @@ def squat_progress(reps: int, period: float = 2.0, lead: float = 1.0):  # noqa: 
 
 def test_a_rep_ending_in_the_last_frames_still_counts() -> None:
     """Frames reach the analyzer 0.4 s late; at the end of a recording the waiting ones are read."""
-    seq = generate("squat", reps=3, view="side", seed=3, lead_in_s=1.0, tail_s=0.1)
+    seq = squats_in_step(3, period=2.0, lead=1.0, seed=3, tail_s=0.1)
     coach = Coach("squat", motion=ScriptedMotion(squat_progress(3, period=2.0, lead=1.0)))
     events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
     end = 1.0 + 3 * 2.0
@@ -121,7 +131,7 @@ def test_a_rep_ending_in_the_last_frames_still_counts() -> None:
 
 
 def test_reps_before_recognition_are_replayed_once() -> None:
-    seq = generate("squat", reps=5, view="side", seed=4, lead_in_s=1.0)
+    seq = squats_in_step(5, period=2.4, lead=1.0, seed=4)
     motion = ScriptedMotion(squat_progress(5, period=2.4, lead=1.0), sure_after_s=5.0)
     coach = Coach(motion=motion)
     events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
@@ -142,6 +152,28 @@ def test_progress_that_swings_while_the_body_stands_still_counts_no_rep() -> Non
     standing = still(float(squats.times[-1]), "side", seed=5)
     assert reps_of(play(Coach("squat", motion=ScriptedMotion(progress)), squats.frames, squats.times)) == 3
     assert reps_of(play(Coach("squat", motion=ScriptedMotion(progress)), standing.frames, standing.times)) == 0
+
+
+def test_shallow_reps_the_progress_misses_are_counted_and_called_shallow() -> None:
+    """The shipped model reads shallow push-ups (elbows to ~100 degrees) as a plank and its progress
+    stays flat: the push-up's own thresholds count them beside it, and its depth rule names them."""
+    shallow = generate("push_up", reps=5, view="side", faults={"bottom": 0.45}, seed=23)
+    events = play(Coach("push_up", motion=ScriptedMotion(lambda t: 0.03, label="push_up")), shallow.frames, shallow.times)
+    reps = [e for e in events if isinstance(e, RepCompleted)]
+    assert len(reps) == 5
+    assert all(r.faults == ["partial_range"] for r in reps)
+
+
+def test_a_rep_is_counted_once_when_both_counters_close_it() -> None:
+    """A steady set whose progress swings only 0.2 a rep: the progress counts it (it repeats
+    itself) and so do the push-up's own thresholds (the swing is under the least a rep needs
+    otherwise). Whichever closes a rep first counts it; ten reps, not twenty."""
+    seq = generate("push_up", reps=10, view="side", seed=25)
+    assert seq.progress is not None
+    analyzer = ExerciseAnalyzer(EXERCISES["push_up"], learned_counting=True)
+    for kp, t, p in zip(seq.frames, seq.times, seq.progress):
+        analyzer.update(kp, seq.width, seq.height, float(t), progress=0.3 + 0.2 * float(p), exercising=0.9)
+    assert analyzer.reps == 10
 
 
 # ---- the shipped model on bad input -------------------------------------------------------------
@@ -207,7 +239,7 @@ def test_very_slow_and_very_fast_reps_are_counted() -> None:
 
 def test_choosing_mid_set_keeps_the_last_reps_in_the_old_exercise() -> None:
     """Frames still waiting for their progress belong to the exercise they were done as."""
-    seq = generate("squat", reps=3, view="side", seed=5, lead_in_s=1.0, tail_s=0.1)
+    seq = squats_in_step(3, period=2.0, lead=1.0, seed=5, tail_s=0.1)
     coach = Coach("squat", motion=ScriptedMotion(squat_progress(3, period=2.0, lead=1.0)))
     events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
     events += coach.choose("lunge", 7.1)
@@ -227,7 +259,7 @@ def test_a_recognition_after_counted_reps_does_not_count_them_again() -> None:
 
     motion = Flip(squat_progress(5, period=2.0, lead=1.0))
     motion.classes = ["squat", "other", "lunge"]
-    seq = generate("squat", reps=5, view="side", seed=6, lead_in_s=1.0)
+    seq = squats_in_step(5, period=2.0, lead=1.0, seed=6)
     coach = Coach(motion=motion)
     events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
     events += coach.finish(float(seq.times[-1]))
