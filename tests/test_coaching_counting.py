@@ -1,6 +1,7 @@
 """Counting from the learned model's progress, on a scripted model (fast tier): thresholds that follow
 the swing (and, while a set repeats itself, its small swings), no reps from jitter, the lookahead
-delay, the last rep at the end of a recording, and the reps done before an exercise is recognised."""
+delay, the last rep at the end of a recording, the reps done before an exercise is recognised, and
+the exercise's own thresholds counting the reps a flat progress misses, each rep once."""
 
 from __future__ import annotations
 

@@ -177,7 +177,7 @@ class CandidateOnly:
         pass
 
 
-def test_a_candidate_is_announced_only_when_the_exercise_own_angles_count_a_rep() -> None:
+def test_a_candidate_is_announced_only_when_the_exercise_own_angles_move_as_its_reps_do() -> None:
     """Squats seen from the side bend the knees through the squat's own thresholds: the candidate is
     announced and its reps counted. Walking offered as a squat bends no knee that far: nothing."""
     squats = generate("squat", reps=2, view="side", seed=576, lead_in_s=0.5)
