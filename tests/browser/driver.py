@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright
 
 from models.paths import pin_caches
@@ -55,13 +56,22 @@ METER_JS = """() => {
 
 async def listen_for_reply(page) -> dict:  # noqa: ANN001 - playwright Page
     """Wait for the spoken question's final transcript and the coach's answer, heard in the page."""
-    await page.wait_for_function("document.getElementById('reply').srcObject !== null", timeout=10_000)
+    async def until(condition: str, timeout_ms: int) -> None:
+        """Wait for `condition`; on a timeout, say what the page had received by then."""
+        try:
+            await page.wait_for_function(condition, timeout=timeout_ms)
+        except PlaywrightTimeout as e:
+            seen = await page.evaluate("""() => ({types: window.coachState.types, transcripts:
+                window.coachState.transcripts, replies: window.coachState.replies, errors: window.coachState.errors,
+                connection: window.coachState.connection})""")
+            raise AssertionError(f"waited {timeout_ms / 1000:.0f} s for {condition}; the page had {seen}") from e
+
+    await until("document.getElementById('reply').srcObject !== null", 10_000)
     await page.evaluate(METER_JS)
-    await page.wait_for_function("window.coachState.transcripts.length > 0", timeout=60_000)
+    await until("window.coachState.transcripts.length > 0", 60_000)
     # The answer's words, not only sound: a coaching cue can make the reply track loud first.
-    await page.wait_for_function(
-        "Object.keys(window.coachState.replies).some(k => k.startsWith('answer-'))", timeout=60_000)
-    await page.wait_for_function("window.loudSince !== null", timeout=60_000)
+    await until("Object.keys(window.coachState.replies).some(k => k.startsWith('answer-'))", 60_000)
+    await until("window.loudSince !== null", 60_000)
     await asyncio.sleep(1.0)
     return await page.evaluate("""() => ({
         transcripts: window.coachState.transcripts,
