@@ -53,7 +53,9 @@ def rates(sessions: list, since: dict[str, int], seconds: float) -> list[float]:
     return [(s.frames_analysed - since[s.id]) / seconds for s in sessions]
 
 
-async def one_run(n: int, hub: ModelHub, video: str, quiet_s: float, stagger_s: float) -> dict:
+async def start_people(n: int, hub: ModelHub, video: str) -> tuple:
+    """A server with every model and N client processes streaming `video` into it (cues and
+    admission by load off, as above), warmed up for 3 s: (app, its runner, clients, sessions)."""
     settings = load_settings(None, data_dir=Path(tempfile.mkdtemp()),
                              limits={"max_sessions": n, "min_analysed_fps": 0.0})
     app = create_app(settings, hub=hub)
@@ -62,9 +64,14 @@ async def one_run(n: int, hub: ModelHub, video: str, quiet_s: float, stagger_s: 
     people = [PersonProcess(url, video, client_encodes=False) for _ in range(n)]
     ids = [await person.reply() for person in people]
     sessions = [app[SESSIONS].sessions[i] for i in ids]
-    for session in sessions:  # spoken cues would be heard as the answer's first sound
+    for session in sessions:
         session.prefs.cue_verbosity = "off"
     await asyncio.sleep(3.0)  # warm-up, not measured
+    return app, runner, people, sessions
+
+
+async def one_run(n: int, hub: ModelHub, video: str, quiet_s: float, stagger_s: float) -> dict:
+    app, runner, people, sessions = await start_people(n, hub, video)
 
     start = {s.id: s.frames_analysed for s in sessions}
     await asyncio.sleep(quiet_s)
@@ -108,17 +115,7 @@ def quantile(before: dict[float, float], after: dict[float, float], q: float) ->
 
 async def soak(n: int, hub: ModelHub, video: str, seconds: float, window_s: float) -> list[dict]:
     """N sessions for `seconds`; every window, one of them asks a question. One row per window."""
-    settings = load_settings(None, data_dir=Path(tempfile.mkdtemp()),
-                             limits={"max_sessions": n, "min_analysed_fps": 0.0})
-    app = create_app(settings, hub=hub)
-    runner, port = await start_app(app)
-    url = f"http://127.0.0.1:{port}"
-    people = [PersonProcess(url, video, client_encodes=False) for _ in range(n)]
-    ids = [await person.reply() for person in people]
-    sessions = [app[SESSIONS].sessions[i] for i in ids]
-    for session in sessions:
-        session.prefs.cue_verbosity = "off"
-    await asyncio.sleep(3.0)  # warm-up, not measured
+    app, runner, people, sessions = await start_people(n, hub, video)
     server = psutil.Process()
     rows: list[dict] = []
     t_start = time.monotonic()
