@@ -1,10 +1,12 @@
 """Turn taking: how often a question is answered before it is finished, and how long a finished one waits.
 
 Spoken questions stream through the server's own pieces (Silero VAD and the `Segmenter`, Whisper
-tiny.en for the pause transcript, Smart Turn v3.2, `pause_end_ms`) on the same schedule as the
-live loop: the pause transcript starts at 64 ms of silence, Smart Turn judges the pause at 150 ms
-(when the reply starts speculatively), and the verdict counts once both have finished (their
-measured compute time is added to the stream time). Trials:
+tiny.en for the partial and pause transcripts, Smart Turn v3.2, the sentence model, `pause_end_ms`)
+on the same schedule as the live loop: partial transcripts every 0.4 s while the person speaks,
+each read ahead by the sentence model; the pause transcript at 64 ms of silence, then the sentence
+model on its words; Smart Turn at 150 ms (when the reply starts speculatively); the verdict counts
+once all have finished (their measured compute time is added to the stream time; the partials and
+their reading ahead run beside the speech and add none). Trials:
 
 - mid-sentence pauses: a question stopped after a word it cannot end on ("What was my | tempo on
   the last set?"), a pause of 0.3-1.5 s, then the rest. Piper (joe, three speaking rates) says the
@@ -15,10 +17,12 @@ measured compute time is added to the stream time). Trials:
 
 A false cut-off is a turn ended in the mid-sentence pause; the end-of-turn delay runs from the last
 sample of the finished question to the end of the turn. Policies, on the same audio: the VAD's
-silence alone (0.5 s, as before Smart Turn), Smart Turn alone, the words alone (each ending the
-turn at once when it says finished, else at the cap), and both as shipped (`turn_end.py`).
+silence alone (0.5 s, as before Smart Turn), Smart Turn alone, the words alone, the sentence model
+alone (each ending the turn at once when it says finished, else at the cap), Smart Turn and the
+words without the sentence model (as before it), and all three as shipped (`turn_end.py`).
 
     .venv/bin/python benchmarks/turns.py [--quick] [--threshold 0.5] [--words-after-ms 700] [--cap-ms 1800]
+        [--sentence-threshold 0.1]
 """
 
 from __future__ import annotations
@@ -38,12 +42,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.asr import FasterWhisperRecognizer, embedded_options  # noqa: E402
 from models.paths import pin_caches, weights_dir  # noqa: E402
-from models.turn import SmartTurn, TurnOptions  # noqa: E402
+from models.llm.prepare import embedded_model_path as llm_model_path  # noqa: E402
+from models.turn import SentenceEnd, SmartTurn, TurnOptions  # noqa: E402
 from models.turn import embedded_model_path as turn_model_path  # noqa: E402
 from models.vad import SAMPLE_RATE, Segmenter, SileroVad, VadOptions  # noqa: E402
 from models.vad import embedded_model_path as vad_model_path  # noqa: E402
 from realtime.voice.options import ConversationOptions  # noqa: E402
 from realtime.voice.turn_end import pause_end_ms, words_closed, words_unfinished  # noqa: E402
+from realtime.voice.listener import MIN_PARTIAL_SAMPLES  # noqa: E402
 from tests.speech import pad, piper_speech_paused, read_wav  # noqa: E402
 
 VOICE = ConversationOptions()  # the server's defaults: when a partial transcript and the pause judgement start
@@ -77,6 +83,7 @@ class Pause:
     decided_at: float | None = None  # stream time of the verdict (None: speech came back first)
     probability: float | None = None
     words: str | None = None
+    sentence_end: float | None = None  # the sentence model's reading of `words`
 
 
 @dataclass
@@ -155,13 +162,14 @@ def build(voice: str, question: str, cut: int | None, pause_s: float, with_breat
     return audio, resume, resume + second.size / SAMPLE_RATE
 
 
-def run_trial(audio: np.ndarray, vad: SileroVad, asr: FasterWhisperRecognizer, turn: SmartTurn
-              ) -> list[Pause]:
+def run_trial(audio: np.ndarray, vad: SileroVad, asr: FasterWhisperRecognizer, turn: SmartTurn,
+              sentence: SentenceEnd) -> list[Pause]:
     """Stream `audio` in 20 ms chunks through a segmenter that never ends a turn itself, and record
     each pause: its length, and the verdict inputs the live loop would have had."""
     segmenter = Segmenter(vad, VadOptions(), turn_end_ms=10**6)
     pauses: list[Pause] = []
-    pending_transcript: tuple[float, float, str] | None = None  # (voiced_end, ready_at, words)
+    pending_transcript: tuple[float, float, str, float] | None = None  # (voiced_end, ready_at, words, sentence end)
+    last_partial = float("-inf")
     now = 0.0
     chunk = SAMPLE_RATE // 50
     for i in range(0, audio.size, chunk):
@@ -170,6 +178,10 @@ def run_trial(audio: np.ndarray, vad: SileroVad, asr: FasterWhisperRecognizer, t
         if not segmenter.in_speech:
             continue
         voiced_end, silence = segmenter.last_voiced_end, segmenter.silence_s
+        if silence <= 0 and now - last_partial >= VOICE.partial_interval_s \
+                and segmenter.current_audio().size >= MIN_PARTIAL_SAMPLES:
+            last_partial = now  # a partial while they speak, read ahead by the sentence model
+            sentence.probability(asr.transcribe(segmenter.current_audio(), False).text)
         if not pauses or pauses[-1].voiced_end != voiced_end:
             if silence <= 0:
                 continue
@@ -180,12 +192,13 @@ def run_trial(audio: np.ndarray, vad: SileroVad, asr: FasterWhisperRecognizer, t
                                                          or pending_transcript[0] != voiced_end):
             started = time.perf_counter()
             words = asr.transcribe(segmenter.current_audio(), False).text
-            pending_transcript = (voiced_end, now + time.perf_counter() - started, words)
+            end = sentence.probability(words) if words else 0.0
+            pending_transcript = (voiced_end, now + time.perf_counter() - started, words, end)
         if silence >= VOICE.speculate_after_silence_s and pause.probability is None and pending_transcript is not None:
             started = time.perf_counter()
             pause.probability = turn.probability(segmenter.current_audio())
-            pause.words = pending_transcript[2]
-            pause.decided_at = max(now + time.perf_counter() - started, pending_transcript[1])
+            _, ready_at, pause.words, pause.sentence_end = pending_transcript
+            pause.decided_at = max(now + time.perf_counter() - started, ready_at)
     for pause in pauses:  # a verdict due after speech came back is never given
         if pause.decided_at is not None and pause.decided_at > pause.voiced_end + pause.length:
             pause.decided_at = None
@@ -204,8 +217,13 @@ def turn_end(trial: Trial, policy: str, options: TurnOptions) -> float | None:
             elif policy == "words":
                 finished = bool(pause.words) and not words_unfinished(pause.words) and words_closed(pause.words)
                 end_s = 0.0 if finished else cap_s
-            else:
+            elif policy == "sentence":
+                finished = pause.sentence_end is not None and pause.sentence_end >= options.sentence_threshold
+                end_s = 0.0 if finished else cap_s
+            elif policy == "before":
                 end_s = pause_end_ms(pause.probability, pause.words, options) / 1000
+            else:
+                end_s = pause_end_ms(pause.probability, pause.words, options, pause.sentence_end) / 1000
             if end_s == 0.0:
                 return pause.decided_at
             end_s = max(end_s, pause.decided_at - pause.voiced_end)
@@ -235,11 +253,12 @@ def summarise(trials: list[Trial], policy: str, options: TurnOptions) -> dict[st
 
 def report(trials: list[Trial], options: TurnOptions, pauses: tuple[float, ...]) -> None:
     """The table: each policy's false cut-offs and end-of-turn delay, by voice family and with breaths."""
-    policies = [("vad", "VAD silence 0.5 s (before)"), ("smart_turn", "Smart Turn alone"),
-                ("words", "words alone"), ("both", "Smart Turn and words (shipped)")]
+    policies = [("vad", "VAD silence 0.5 s"), ("smart_turn", "Smart Turn alone"), ("words", "words alone"),
+                ("sentence", "sentence model alone"), ("before", "Smart Turn and words"),
+                ("shipped", "all three (shipped)")]
     print(f"\n{len(trials)} trials ({sum(t.cut is not None for t in trials)} with a mid-sentence pause), "
           f"Smart Turn bar {options.threshold}, words alone after {options.words_after_ms} ms, "
-          f"silence cap {options.silence_cap_ms} ms")
+          f"silence cap {options.silence_cap_ms} ms, sentence model bar {options.sentence_threshold}")
     print(f"{'policy':34} {'group':10} {'false cut-offs':>15} {'end delay median':>17} {'p90':>7}")
     groups = [("all", lambda t: True), ("piper", lambda t: t.voice.startswith("piper")),
               ("espeak", lambda t: not t.voice.startswith("piper")), ("breath", lambda t: t.breath)]
@@ -250,7 +269,7 @@ def report(trials: list[Trial], options: TurnOptions, pauses: tuple[float, ...])
                   f" {row['delay_p90_ms']:5.0f} ms")
     by_pause = {p: [t for t in trials if t.cut is not None and t.pause_s == p] for p in pauses}
     print("\nfalse cut-offs by pause length (shipped / VAD only): " + ", ".join(
-        f"{p:.1f} s {summarise(ts, 'both', options)['false_cutoff_pct']:.0f}%"
+        f"{p:.1f} s {summarise(ts, 'shipped', options)['false_cutoff_pct']:.0f}%"
         f" / {summarise(ts, 'vad', options)['false_cutoff_pct']:.0f}%" for p, ts in by_pause.items()))
 
 
@@ -261,14 +280,16 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=defaults.threshold)
     parser.add_argument("--words-after-ms", type=int, default=defaults.words_after_ms)
     parser.add_argument("--cap-ms", type=int, default=defaults.silence_cap_ms)
+    parser.add_argument("--sentence-threshold", type=float, default=defaults.sentence_threshold)
     args = parser.parse_args()
     options = TurnOptions(threshold=args.threshold, words_after_ms=args.words_after_ms,
-                          silence_cap_ms=args.cap_ms)
+                          silence_cap_ms=args.cap_ms, sentence_threshold=args.sentence_threshold)
     pin_caches()
     weights = weights_dir()
     vad = SileroVad(vad_model_path(weights))
     asr = FasterWhisperRecognizer(embedded_options(weights))
     turn = SmartTurn(turn_model_path(weights))
+    sentence = SentenceEnd(llm_model_path(weights))
     voices = [f"piper:{r}" for r in PIPER_RATES] + [f"{v}:{s}" for v, s in ESPEAK_VOICES]
     pauses = PAUSES_S
     if args.quick:
@@ -280,7 +301,7 @@ def main() -> int:
     for n, (voice, question, cut, pause_s, with_breath) in enumerate(plan, 1):
         audio, resume, end = build(voice, question, cut, pause_s, with_breath)
         trials.append(Trial(voice, question, cut, pause_s, with_breath, resume, end,
-                            run_trial(audio, vad, asr, turn)))
+                            run_trial(audio, vad, asr, turn, sentence)))
         if n % 50 == 0:
             print(f"  {n}/{len(plan)} trials, {time.monotonic() - started:.0f} s", file=sys.stderr)
 

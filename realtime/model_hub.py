@@ -31,7 +31,7 @@ from realtime.voice.responder import build_messages
 log = logging.getLogger(__name__)
 
 # Load order within each lane: what a session needs first (cheap and visible) first.
-LANES = (("pose", "action", "vad", "turn", "tts", "asr"), ("knowledge", "llm"))
+LANES = (("pose", "action", "vad", "turn", "tts", "asr", "sentence_end"), ("knowledge", "llm"))
 FAMILIES = tuple(family for lane in LANES for family in lane)
 
 
@@ -45,6 +45,7 @@ class ModelHub:
         self.action: Any = None
         self.vad: Any = None
         self.turn: Any = None
+        self.sentence_end: Any = None
         self.asr: Any = None
         self.tts: Any = None
         self.llm: Any = None
@@ -124,6 +125,7 @@ class ModelHub:
             "pose": lambda: self.vision_pool.submit(self._load_pose).result(),  # see vision_pool
             "action": self._load_action, "vad": self._load_vad, "turn": self._load_turn, "asr": self._load_asr,
             "tts": self._load_tts, "knowledge": self._load_knowledge, "llm": self._load_llm,
+            "sentence_end": self._load_sentence_end,
         }
         for family in families:
             if self._stopping.is_set():
@@ -173,6 +175,16 @@ class ModelHub:
         options = TurnOptions.model_validate(self.settings.models.turn)
         path = embedded_model_path(weights_dir())
         return SmartTurn(path, threads=options.threads), "smart-turn v3.2 (onnxruntime)", str(path)
+
+    def _load_sentence_end(self) -> tuple[Any, str, str]:
+        """Whether the words heard end a sentence: the embedded LLM's GGUF in a small llama.cpp
+        context of its own (weights shared through the memory map), in both profiles."""
+        from models.llm.prepare import embedded_model_path as llm_path
+        from models.turn import SentenceEnd, TurnOptions
+
+        options = TurnOptions.model_validate(self.settings.models.turn)
+        path = llm_path(weights_dir())
+        return SentenceEnd(path, threads=options.threads), "llama.cpp, own context", str(path)
 
     def _load_asr(self) -> tuple[Any, str, str]:
         from models.asr import AsrOptions, FasterWhisperRecognizer, embedded_options, full_options

@@ -1,4 +1,5 @@
-"""End of turn: the verdict on a pause from Smart Turn and the words heard, and the real model."""
+"""End of turn: the verdict on a pause from Smart Turn, the words heard and the sentence model, and
+the real models."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import numpy as np
 import pytest
 
 from models.paths import weights_dir
-from models.turn import SmartTurn, TurnOptions, embedded_model_path, prepare_embedded
+from models.llm.prepare import embedded_model_path as llm_model_path
+from models.turn import SentenceEnd, SmartTurn, TurnOptions, embedded_model_path, prepare_embedded
+from models.turn.sentence_end import spoken_words
 from realtime.voice.turn_end import pause_end_ms, words_closed, words_unfinished
 from tests.speech import pad, piper_speech, piper_speech_paused
 
-OPTIONS = TurnOptions(threshold=0.5, words_after_ms=700, silence_cap_ms=1800)
+OPTIONS = TurnOptions(threshold=0.5, words_after_ms=700, silence_cap_ms=1800, sentence_threshold=0.1)
 
 
 @pytest.mark.parametrize(("words", "unfinished"), [
@@ -55,6 +58,53 @@ def test_a_sentence_whisper_heard_whole_is_closed(words: str, closed: bool) -> N
 def test_the_verdict_is_the_silence_that_ends_the_pause(probability: float | None, words: str | None,
                                                         expected: int) -> None:
     assert pause_end_ms(probability, words, OPTIONS) == expected
+
+
+@pytest.mark.parametrize(("probability", "words", "sentence_end", "expected"), [
+    (0.9, "How should I be.", 0.001, 1800),  # Whisper closed a fragment, the sound misjudged: the model reads on
+    (0.1, "How many reps did I do?", 0.5, 0),  # closed and a sentence: now, though the sound is unsure
+    (0.9, "How fast was that", 0.3, 0),  # a sentence Whisper left open, the sound finished: now
+    (0.1, "How fast was that", 0.3, 700),  # only the sentence model says finished: a little longer
+    (None, "How many reps did I do?", 0.5, 0),  # Smart Turn failed: the words and the model agree
+    (0.9, "How should I", 0.9, 1800),  # a word a sentence cannot end on: the cap, whatever the model
+    (0.9, "How many reps did I do?", None, 0),  # no sentence model: as before
+])
+def test_the_sentence_model_decides_whether_the_words_may_end_here(
+        probability: float | None, words: str, sentence_end: float | None, expected: int) -> None:
+    assert pause_end_ms(probability, words, OPTIONS, sentence_end) == expected
+
+
+def test_the_sentence_model_reads_words_as_spoken() -> None:
+    assert spoken_words("How deep was that, coach?") == "how deep was that coach"
+    assert spoken_words("I'm done...") == "i'm done"
+    assert spoken_words(" ".join(["go"] * 100)) == " ".join(["go"] * 40)  # a monologue: its last words
+
+
+@pytest.fixture(scope="module")
+def sentence_end() -> SentenceEnd:
+    return SentenceEnd(llm_model_path(weights_dir()))
+
+
+@pytest.mark.parametrize("words", ["How many reps did I do?", "How long should I rest between sets?",
+                                   "What was my tempo on the last set?", "How do I keep my elbows in during push ups?"])
+def test_the_sentence_model_reads_a_whole_question_as_ended(sentence_end: SentenceEnd, words: str) -> None:
+    assert sentence_end.probability(words) >= 0.2
+
+
+@pytest.mark.parametrize("words", ["Can you tell me how deep my", "What was my tempo on the",
+                                   "How do I keep my elbows", "Should I go heavier next week or"])
+def test_the_sentence_model_reads_a_fragment_as_unfinished(sentence_end: SentenceEnd, words: str) -> None:
+    assert sentence_end.probability(words) < 0.02
+
+
+def test_the_sentence_model_reads_on_from_what_it_read_before(sentence_end: SentenceEnd) -> None:
+    """A partial read while they talk leaves the pause its last words: the same answer as reading
+    the whole question afresh (up to the float noise of a different batch split)."""
+    sentence_end.probability("What is the weather like")
+    fresh = sentence_end.probability("How many reps did I do?")
+    sentence_end.probability("How many reps")
+    assert sentence_end.probability("How many reps did I do?") == pytest.approx(fresh, abs=0.05)
+    assert sentence_end.probability("") == 0.0
 
 
 @pytest.fixture(scope="module")

@@ -64,14 +64,17 @@ class FakeVad:
 
 
 class FakeAsr:
-    """Hears the first n words of `sentence`, n the words in the audio; records its calls."""
+    """Hears the first n words of `sentence`, n the words in the audio; records its calls.
+    `closes_fragments`: ends what it heard with a full stop, as Whisper sometimes closes a fragment."""
 
-    def __init__(self, sentence: str = QUESTION) -> None:
+    def __init__(self, sentence: str = QUESTION, closes_fragments: bool = False) -> None:
         self.sentence = sentence.split()
+        self.closes_fragments = closes_fragments
         self.calls: list[tuple[int, bool]] = []
 
     def words(self, audio: np.ndarray) -> str:
-        return " ".join(self.sentence[: _voiced_runs(audio)])
+        text = " ".join(self.sentence[: _voiced_runs(audio)])
+        return text + "." if self.closes_fragments and text and not text.endswith(("?", ".")) else text
 
     def transcribe(self, audio: np.ndarray, final: bool) -> Heard:
         self.calls.append((_voiced_runs(audio), final))
@@ -80,15 +83,31 @@ class FakeAsr:
 
 
 class FakeTurn:
-    """Smart Turn's stand-in: finished when every word of the sentence was said."""
+    """Smart Turn's stand-in: finished when every word of the sentence was said (`misjudges`: always,
+    as Smart Turn hears some synthetic voices' fragments)."""
 
-    def __init__(self, asr: FakeAsr, fail: bool = False) -> None:
-        self.asr, self.fail = asr, fail
+    def __init__(self, asr: FakeAsr, fail: bool = False, misjudges: bool = False) -> None:
+        self.asr, self.fail, self.misjudges = asr, fail, misjudges
 
     def probability(self, audio: np.ndarray) -> float:
         if self.fail:
             raise RuntimeError("turn model broke")
-        return 0.9 if _voiced_runs(audio) >= len(self.asr.sentence) else 0.05
+        return 0.9 if self.misjudges or _voiced_runs(audio) >= len(self.asr.sentence) else 0.05
+
+
+class FakeSentenceEnd:
+    """The sentence model's stand-in: the words end a sentence when they are the whole sentence;
+    records what it read."""
+
+    def __init__(self, asr: FakeAsr, fail: bool = False) -> None:
+        self.asr, self.fail = asr, fail
+        self.read: list[str] = []
+
+    def probability(self, text: str) -> float:
+        self.read.append(text)
+        if self.fail:
+            raise RuntimeError("sentence model broke")
+        return 0.5 if text.rstrip("?.").split() == " ".join(self.asr.sentence).rstrip("?.").split() else 0.001
 
 
 class FakeLlm:
@@ -192,14 +211,17 @@ class Host:
 class Rig:
     """A conversation on the fakes, with a microphone pushed in VAD windows and a scripted clock."""
 
-    def __init__(self, tmp: Path, smart_turn: bool = True, turn_fails: bool = False) -> None:
+    def __init__(self, tmp: Path, smart_turn: bool = True, turn_fails: bool = False, asr: FakeAsr | None = None,
+                 turn_misjudges: bool = False, sentence_model: bool = False, sentence_fails: bool = False) -> None:
         settings = load_settings(None, data_dir=tmp, load_models=False)
         self.hub = ModelHub(settings, HealthRegistry())
-        self.asr = FakeAsr()
+        self.asr = asr or FakeAsr()
         self.llm = FakeLlm()
         self.tts = FakeTts()
         self.hub.vad, self.hub.asr, self.hub.llm, self.hub.tts = FakeVad(), self.asr, self.llm, self.tts
-        self.hub.turn = FakeTurn(self.asr, fail=turn_fails) if smart_turn else None
+        self.hub.turn = FakeTurn(self.asr, fail=turn_fails, misjudges=turn_misjudges) if smart_turn else None
+        self.sentence = FakeSentenceEnd(self.asr, fail=sentence_fails)
+        self.hub.sentence_end = self.sentence if sentence_model else None
         self.ctx = ServerContext(settings, ServerMetrics(), SqliteRecordStore(tmp / "store.db"), self.hub)
         self.host = Host(self.ctx)
         self.now = 1000.0
@@ -323,6 +345,47 @@ async def test_a_turn_model_that_throws_leaves_the_words_to_decide(tmp_path: Pat
         await rig.until(lambda: rig.answers() != [])
         assert rig.answers() == [f"You asked: {QUESTION}"]
         assert rig.ctx.metrics.model_errors.labels("turn")._value.get() == 1  # noqa: SLF001
+    finally:
+        await rig.close()
+
+
+ELBOWS = "how do i keep my elbows in?"
+
+
+@pytest.mark.parametrize("sentence_model", [True, False])
+async def test_a_fragment_heard_as_finished_waits_while_the_sentence_model_reads_it_unfinished(
+        tmp_path: Path, sentence_model: bool) -> None:
+    """Whisper closed "how do i keep my elbows." and Smart Turn misjudged the voice: without the
+    sentence model both say finished and the fragment is answered at once."""
+    rig = Rig(tmp_path, asr=FakeAsr(ELBOWS, closes_fragments=True), turn_misjudges=True,
+              sentence_model=sentence_model)
+    try:
+        await rig.say(6)
+        await rig.silence(0.9)  # a breath mid-question, well under the 1.8 s cap
+        if not sentence_model:
+            await rig.until(lambda: rig.answers() != [])
+            assert rig.answers() == ["You asked: how do i keep my elbows."]
+            return
+        assert rig.answers() == [] and rig.host.channel.audio == []
+        # While they spoke, partial transcripts were read ahead; the pause read the words it heard.
+        assert "how do i keep my elbows." in rig.sentence.read
+        assert len(rig.sentence.read) >= 2, rig.sentence.read
+        await rig.say(1)
+        await rig.silence(0.3)
+        await rig.until(lambda: rig.answers() != [])
+        assert rig.answers() == [f"You asked: {ELBOWS}"]
+    finally:
+        await rig.close()
+
+
+async def test_a_sentence_model_that_throws_leaves_smart_turn_and_the_words_to_decide(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, sentence_model=True, sentence_fails=True)
+    try:
+        await rig.say(6)
+        await rig.silence(0.3)  # both finished: at once, as without the model
+        await rig.until(lambda: rig.answers() != [])
+        assert rig.answers() == [f"You asked: {QUESTION}"]
+        assert rig.ctx.metrics.model_errors.labels("sentence_end")._value.get() >= 1  # noqa: SLF001
     finally:
         await rig.close()
 

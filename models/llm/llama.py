@@ -32,7 +32,7 @@ from models.llm.options import LlmOptions
 # 16 keeps 85% of the speed of one big batch (41 vs 48 tokens/s on one core), 8 only half.
 PREFILL_CHUNK = 16
 MIN_PADDED_CHUNK = 10  # a read this far past a multiple of PREFILL_CHUNK is padded to the next (see _padded_start)
-_END_OF_TEXT = "\u2063"  # marks where the last message's text ends in a rendered prompt
+END_OF_TEXT = "\u2063"  # marks where the last message's text ends in a rendered prompt
 
 
 class LlamaCppChat:
@@ -42,8 +42,8 @@ class LlamaCppChat:
         self.options = options
         self._lock = threading.Lock()
         self._llama = _load(options, verbose)
-        self._formatter = _chat_formatter(self._llama, generation_prompt=False)
-        self._reply_formatter = _chat_formatter(self._llama, generation_prompt=True)
+        self._formatter = chat_formatter(self._llama, generation_prompt=False)
+        self._reply_formatter = chat_formatter(self._llama, generation_prompt=True)
         if self._formatter is not None:
             # Replies are rendered with the GGUF's own template, as `prefill` renders them. Else, for a
             # template it recognises (Mistral's, Llama-3's), llama-cpp-python uses its hard-coded
@@ -172,9 +172,9 @@ class LlamaCppChat:
         more words follow it.
         """
         rendered = [dict(m) for m in self._template_messages(messages)]
-        rendered[-1]["content"] += _END_OF_TEXT
+        rendered[-1]["content"] += END_OF_TEXT
         result = self._formatter(messages=rendered)
-        text = result.prompt[: result.prompt.index(_END_OF_TEXT)]
+        text = result.prompt[: result.prompt.index(END_OF_TEXT)]
         tokens = self._llama.tokenize(text.encode("utf-8"), add_bos=not result.added_special, special=True)
         return tokens[:-1]
 
@@ -315,7 +315,7 @@ def _tokens_starting_with(llama: Any, text: str) -> list[int]:
             if model.token_get_text(token).lstrip(" Ġ▁").startswith(text)]
 
 
-def _chat_formatter(llama: Any, *, generation_prompt: bool) -> Any:
+def chat_formatter(llama: Any, *, generation_prompt: bool) -> Any:
     """The formatter llama-cpp-python builds from the GGUF's chat template, with the generation
     prompt for a reply or without it for a prefill (which ends inside the last message); None
     without a template."""

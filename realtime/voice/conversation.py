@@ -90,6 +90,7 @@ class Conversation:
         self.read_ahead = ReadAhead(lambda: self.hub.llm, self.hub.prefill_pool, self.sources.find_note,
                                     self._core_spare, self.options.min_words_to_retrieve)
         self._turn_options: TurnOptions | None = None  # set when Smart Turn judges pauses
+        self._sentence_reading = False  # the sentence model is reading a partial transcript ahead
         self._voice_turn = 0  # the conversation's turn number of the person's current spoken turn
         self._speculation: _Speculation | None = None
         self.reply_state = ReplyState.IDLE
@@ -183,6 +184,7 @@ class Conversation:
         self.session.send(Transcript(turn=turn, text=text, final=False))
         if self._speculation is None and turn == self.turn:  # else the reply already reads the whole question
             self.session.spawn(self._prefill(turn, text), "llm-prefill")
+            self._read_words_ahead(text)
 
     async def _prefill(self, turn: int, words: str | None) -> None:
         """Read the turn's prompt so far into the LLM's cache (`read_ahead.py`)."""
@@ -227,27 +229,58 @@ class Conversation:
 
     async def _judge_pause(self, spec: _Speculation, audio: np.ndarray, heard: asyncio.Future[Any]) -> None:
         """Decide how long this pause must last to end the turn (`turn_end.pause_end_ms`): at once,
-        a little longer, or the silence cap. A model that throws leaves the words to decide."""
+        a little longer, or the silence cap. Smart Turn hears the audio while the sentence model
+        reads the words; a model that throws leaves the others to decide."""
         assert self._turn_options is not None and self.listener is not None
-        probability: float | None = None
-        try:
-            probability = await asyncio.get_running_loop().run_in_executor(None, self.hub.turn.probability, audio)
-        except Exception as exc:
-            log.warning("session %s: end-of-turn model failed: %s", self.session.id, exc)
-            self.session.ctx.metrics.model_errors.labels("turn").inc()
+        loop = asyncio.get_running_loop()
+        sound = loop.run_in_executor(None, self.hub.turn.probability, audio)
         try:
             words: str | None = (await asyncio.shield(heard)).text
         except Exception:
             words = None  # _understand reports the failure
+        sentence_end = await self._sentence_end(words) if words else None
+        probability: float | None = None
+        try:
+            probability = await sound
+        except Exception as exc:
+            log.warning("session %s: end-of-turn model failed: %s", self.session.id, exc)
+            self.session.ctx.metrics.model_errors.labels("turn").inc()
         if self._speculation is not spec:
             return  # they went on speaking, or the silence already ended the turn
-        end_ms = pause_end_ms(probability, words, self._turn_options)
+        end_ms = pause_end_ms(probability, words, self._turn_options, sentence_end)
         self.session.ctx.metrics.pause_judgements.labels(
             "end" if end_ms == 0 else "wait_cap" if end_ms == self._turn_options.silence_cap_ms else "wait").inc()
         if end_ms > 0:
             self.listener.end_pause_after(end_ms)
         else:
             self.listener.end_turn()
+
+    async def _sentence_end(self, words: str) -> float | None:
+        """The sentence model's probability that `words` end a sentence; None without it or if it throws."""
+        model = self.hub.sentence_end
+        if model is None:
+            return None
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, model.probability, words)
+        except Exception as exc:
+            log.warning("session %s: sentence model failed: %s", self.session.id, exc)
+            self.session.ctx.metrics.model_errors.labels("sentence_end").inc()
+            return None
+
+    def _read_words_ahead(self, text: str) -> None:
+        """Let the sentence model read a partial transcript while they talk, so that at the pause it
+        reads only the last words (its context keeps what the next call shares); one at a time."""
+        if self.hub.sentence_end is None or self._sentence_reading:
+            return
+        self._sentence_reading = True
+
+        async def read() -> None:
+            try:
+                await self._sentence_end(text)
+            finally:
+                self._sentence_reading = False
+
+        self.session.spawn(read(), "sentence-read-ahead")
 
     def on_went_on(self) -> None:
         """The person went on speaking: drop the speculative reply before anyone hears it."""

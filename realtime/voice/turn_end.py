@@ -13,6 +13,13 @@ this pause ends the turn:
   `words_after_ms`, so a misjudged voice or a dropped last word waits a little, not the whole cap;
 - the words stop on a word a sentence cannot end on, both say unfinished, or nothing was heard:
   at the silence cap.
+
+Where the sentence model is loaded (`models/turn/sentence_end.py`, a language model reading the
+words), it decides whether the words may end here at all: under its bar the pause waits for the
+cap; over it the turn ends at once when Whisper closed the words or Smart Turn hears a finished
+turn, else at `words_after_ms`. On the benchmark's voices that halves the false cut-offs at a
+shorter delay (docs/TURN_TAKING.md): a list of words cannot know that "How do I keep my elbows"
+or "Can you tell me how deep my" wants more, and Smart Turn misjudges synthetic voices.
 """
 
 from __future__ import annotations
@@ -56,15 +63,21 @@ def words_closed(text: str) -> bool:
     return text.strip().rstrip("\"')\u201d").endswith(SENTENCE_ENDS)
 
 
-def pause_end_ms(probability: float | None, words: str | None, options: TurnOptions) -> int:
+def pause_end_ms(probability: float | None, words: str | None, options: TurnOptions,
+                 sentence_end: float | None = None) -> int:
     """Silence (ms) at which this pause ends the turn; 0: now.
 
     `probability`: Smart Turn's (None if it failed); `words`: the pause transcript (None if it
-    failed, "" if it heard nothing)."""
+    failed, "" if it heard nothing); `sentence_end`: the sentence model's probability that the
+    words end a sentence (None without the model, or if it failed)."""
     if not words or words_unfinished(words):
         return options.silence_cap_ms
     sound_finished = probability is not None and probability >= options.threshold
     closed = words_closed(words)
+    if sentence_end is not None:
+        if sentence_end < options.sentence_threshold:
+            return options.silence_cap_ms
+        return 0 if closed or sound_finished else options.words_after_ms
     if closed and sound_finished:
         return 0
     if not closed and not sound_finished:
