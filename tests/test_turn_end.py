@@ -3,6 +3,11 @@ the real models."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -105,6 +110,30 @@ def test_the_sentence_model_reads_on_from_what_it_read_before(sentence_end: Sent
     sentence_end.probability("How many reps")
     assert sentence_end.probability("How many reps did I do?") == pytest.approx(fresh, abs=0.05)
     assert sentence_end.probability("") == 0.0
+
+
+def test_loading_the_sentence_model_beside_the_llm_keeps_the_process_output() -> None:
+    """The server loads both at once (two loader lanes). llama-cpp-python points stdout and stderr at
+    /dev/null while a model loads: two loads at once, unserialised, left them there for good."""
+    script = textwrap.dedent("""
+        import sys, threading
+        from models.llm import LlamaCppChat, embedded_options
+        from models.llm.prepare import embedded_model_path
+        from models.paths import weights_dir
+        from models.turn import SentenceEnd
+        w = weights_dir()
+        loads = [threading.Thread(target=LlamaCppChat, args=(embedded_options(w),)),
+                 threading.Thread(target=SentenceEnd, args=(embedded_model_path(w),))]
+        for t in loads:
+            t.start()
+        for t in loads:
+            t.join()
+        print("stdout still here")
+        print("stderr still here", file=sys.stderr)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert "stdout still here" in result.stdout and "stderr still here" in result.stderr, result
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,10 @@ from models.llm.options import LlmOptions
 PREFILL_CHUNK = 16
 MIN_PADDED_CHUNK = 10  # a read this far past a multiple of PREFILL_CHUNK is padded to the next (see _padded_start)
 END_OF_TEXT = "\u2063"  # marks where the last message's text ends in a rendered prompt
+# While a `Llama` loads quietly, llama-cpp-python points the process's stdout and stderr at
+# /dev/null and back. Two loads at once (the LLM beside the sentence model, models/turn) restore
+# each other's /dev/null, and the server's output was gone for good: every load holds this lock.
+GGUF_LOADING = threading.Lock()
 
 
 class LlamaCppChat:
@@ -348,15 +352,17 @@ def _load(options: LlmOptions, verbose: bool) -> Any:
     if options.model_path is not None:
         if not options.model_path.is_file():
             raise FileNotFoundError(f"GGUF not found at {options.model_path}; run the setup step (prepare_embedded)")
-        return Llama(model_path=str(options.model_path), **common)
+        with GGUF_LOADING:
+            return Llama(model_path=str(options.model_path), **common)
     if options.hub_repo and options.hub_filename:
         try:
-            return Llama.from_pretrained(
-                repo_id=options.hub_repo,
-                filename=options.hub_filename,
-                cache_dir=str(options.cache_dir) if options.cache_dir else None,
-                **common,
-            )
+            with GGUF_LOADING:
+                return Llama.from_pretrained(
+                    repo_id=options.hub_repo,
+                    filename=options.hub_filename,
+                    cache_dir=str(options.cache_dir) if options.cache_dir else None,
+                    **common,
+                )
         except Exception as exc:  # no Hub access, not cached, no CUDA build
             raise RuntimeError(f"cannot load {options.hub_repo}/{options.hub_filename}: {exc}") from exc
     raise ValueError("LlmOptions needs model_path, or hub_repo and hub_filename")

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from models.llm.llama import END_OF_TEXT, chat_formatter
+from models.llm.llama import END_OF_TEXT, GGUF_LOADING, chat_formatter
 
 _SYSTEM = "You are a friendly fitness coach. The person is training in front of a camera and talks to you."
 _MAX_WORDS = 40  # the end of a long monologue is judged on its last words: the context stays small and fast
@@ -51,8 +51,9 @@ class SentenceEnd:
         from llama_cpp import Llama
 
         self.model_path = Path(model_path)
-        self._llama = Llama(model_path=str(model_path), n_ctx=_N_CTX, n_batch=64, n_threads=threads,
-                            n_threads_batch=threads, verbose=False)
+        with GGUF_LOADING:
+            self._llama = Llama(model_path=str(model_path), n_ctx=_N_CTX, n_batch=64, n_threads=threads,
+                                n_threads_batch=threads, verbose=False)
         self._lock = threading.Lock()
         self._prefix, message_end = self._prompt_parts()
         self._ends = np.array(sorted(set(_sentence_end_tokens(self._llama)) | {message_end}))
