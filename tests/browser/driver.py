@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright
@@ -81,6 +82,20 @@ async def listen_for_reply(page) -> dict:  # noqa: ANN001 - playwright Page
     })""")
 
 
+def voice_state(session: Any) -> dict:
+    """What the server's voice loop made of the microphone, for a failure report."""
+    conversation, echo = session.conversation, session.echo
+    listener = conversation.listener if conversation is not None else None
+    return {
+        "audio_s": round(session.audio_seconds, 1),
+        "turns": conversation.turn if conversation is not None else None,
+        "in_turn": listener.in_turn if listener is not None else None,
+        "echo": None if echo is None else {"found": echo.echo_found, "delay_s": echo.delay.delay_s,
+                                           "gain_db": echo.delay.echo_gain_db,
+                                           "coach_speech_s": round(echo.delay.far_speech_s, 2)},
+    }
+
+
 async def run(args: argparse.Namespace) -> dict:
     pin_caches()
     settings = load_settings(None, data_dir=Path(args.data_dir), load_models=args.models)
@@ -113,7 +128,10 @@ async def run(args: argparse.Namespace) -> dict:
                     await page.fill("#chat-text", args.chat)
                     await page.click("#chat-send")
                 if args.voice:
-                    result["voice"] = await listen_for_reply(page)
+                    try:
+                        result["voice"] = await listen_for_reply(page)
+                    except AssertionError as e:
+                        raise AssertionError(f"{e}; the server's side: {voice_state(session)}") from e
                     await page.wait_for_function("window.coachState.heard.length > 0", timeout=10_000)
                     await asyncio.sleep(0.3)  # the report's way to the server
                     result["client_v2v_reports"] = app[CTX].metrics.registry.get_sample_value(
