@@ -226,7 +226,7 @@ def llm_worker(args: argparse.Namespace) -> None:
             return real(*a, **{**k, "flash_attn": False})
 
         llama_cpp.Llama = without_flash  # type: ignore[misc]
-    from models.llm.llama import LlamaCppChat, _common_prefix
+    from models.llm.llama import LlamaCppChat, common_prefix
     from models.llm.sources import full_options
 
     responder = _load_responder()
@@ -302,7 +302,7 @@ def llm_worker(args: argparse.Namespace) -> None:
         perf = _perf(llama)
         n_gen = perf["n_e"]
         prompt_tokens = llama.n_tokens - n_gen
-        common = _common_prefix(llama.input_ids[: llama.n_tokens], prefilled)
+        common = common_prefix(llama.input_ids[: llama.n_tokens], prefilled)
         res[f"t{turn}_prompt_tokens"] = prompt_tokens
         res[f"t{turn}_stream_read_tokens"] = perf["n_p"]  # prompt tokens the reply itself had to read
         res[f"t{turn}_prefill_reused"] = f"{common}/{len(prefilled)}"

@@ -94,7 +94,7 @@ class LlamaCppChat:
                 return 0
         try:
             llama = self._llama
-            start = _common_prefix(llama.input_ids[: llama.n_tokens], tokens)
+            start = common_prefix(llama.input_ids[: llama.n_tokens], tokens)
             if start == len(tokens):
                 return 0
             llama.n_tokens = start  # `eval` drops the cache past this point
@@ -198,7 +198,7 @@ class LlamaCppChat:
             return
         prompt = self._reply_prompt_tokens(messages)
         llama = self._llama
-        cached = _common_prefix(llama.input_ids[: llama.n_tokens], prompt)
+        cached = common_prefix(llama.input_ids[: llama.n_tokens], prompt)
         if 0 < cached < len(prompt):
             llama.n_tokens = _padded_start(cached, len(prompt))  # `generate` reads from here on
 
@@ -305,7 +305,8 @@ def _padded_start(position: int, end: int) -> int:
     return position
 
 
-def _common_prefix(cached: np.ndarray, tokens: list[int]) -> int:
+def common_prefix(cached: np.ndarray, tokens: list[int]) -> int:
+    """How many of `tokens` the context already holds: its cached tokens' common prefix with them."""
     n = min(len(cached), len(tokens))
     differ = np.flatnonzero(np.asarray(cached[:n]) != np.asarray(tokens[:n], dtype=cached.dtype))
     return int(differ[0]) if differ.size else n

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from models.llm.llama import END_OF_TEXT, GGUF_LOADING, chat_formatter
+from models.llm.llama import END_OF_TEXT, GGUF_LOADING, chat_formatter, common_prefix
 
 _SYSTEM = "You are a friendly fitness coach. The person is training in front of a camera and talks to you."
 _MAX_WORDS = 40  # the end of a long monologue is judged on its last words: the context stays small and fast
@@ -57,9 +57,7 @@ class SentenceEnd:
         self._lock = threading.Lock()
         self._prefix, message_end = self._prompt_parts()
         self._ends = np.array(sorted(set(_sentence_end_tokens(self._llama)) | {message_end}))
-        llama = self._llama
-        llama.eval(self._prefix)
-        self._read: list[int] = list(self._prefix)  # the tokens in the context now
+        self._llama.eval(self._prefix)
         self._last: tuple[list[int], float] | None = None
 
     def probability(self, text: str) -> float:
@@ -73,10 +71,9 @@ class SentenceEnd:
             if self._last is not None and self._last[0] == tokens:
                 return self._last[1]
             # Read from the first token that differs; at least the last one, whose logits are needed.
-            start = min(_common_prefix(self._read, tokens), len(tokens) - 1)
+            start = min(common_prefix(llama.input_ids[: llama.n_tokens], tokens), len(tokens) - 1)
             llama.n_tokens = start  # `eval` drops the cache past this point first
             llama.eval(tokens[start:])
-            self._read = tokens
             logits = _last_logits(llama)
             p = np.exp(logits - logits.max())
             probability = float(p[self._ends].sum() / p.sum())
@@ -107,14 +104,6 @@ def _sentence_end_tokens(llama: Any) -> list[int]:
         if text[:1] in (".", "?", "!") and all(c in _AFTER_END for c in text[1:]):
             ends.append(token)
     return ends
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n
 
 
 def _last_logits(llama: Any) -> np.ndarray:
