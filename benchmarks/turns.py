@@ -289,7 +289,7 @@ def main() -> int:
     vad = SileroVad(vad_model_path(weights))
     asr = FasterWhisperRecognizer(embedded_options(weights))
     turn = SmartTurn(turn_model_path(weights))
-    sentence = SentenceEnd(llm_model_path(weights))
+    sentence = SentenceEnd.from_gguf(llm_model_path(weights))
     voices = [f"piper:{r}" for r in PIPER_RATES] + [f"{v}:{s}" for v, s in ESPEAK_VOICES]
     pauses = PAUSES_S
     if args.quick:

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from models.health import FamilyStatus, HealthRegistry, ModelState
@@ -31,7 +32,7 @@ from realtime.voice.responder import build_messages
 log = logging.getLogger(__name__)
 
 # Load order within each lane: what a session needs first (cheap and visible) first.
-LANES = (("pose", "action", "vad", "turn", "tts", "asr", "sentence_end"), ("knowledge", "llm"))
+LANES = (("pose", "action", "vad", "turn", "tts", "asr"), ("knowledge", "llm", "sentence_end"))
 FAMILIES = tuple(family for lane in LANES for family in lane)
 
 
@@ -177,14 +178,18 @@ class ModelHub:
         return SmartTurn(path, threads=options.threads), "smart-turn v3.2 (onnxruntime)", str(path)
 
     def _load_sentence_end(self) -> tuple[Any, str, str]:
-        """Whether the words heard end a sentence: the embedded LLM's GGUF in a small llama.cpp
-        context of its own (weights shared through the memory map), in both profiles."""
+        """Whether the words heard end a sentence: the embedded LLM read through a context of its
+        own, on the LLM family's weights when that is the embedded GGUF (after it in its lane), else
+        on the GGUF loaded for it alone (a remote or full-profile LLM)."""
         from models.llm.prepare import embedded_model_path as llm_path
         from models.turn import SentenceEnd, TurnOptions
 
         options = TurnOptions.model_validate(self.settings.models.turn)
         path = llm_path(weights_dir())
-        return SentenceEnd(path, threads=options.threads), "llama.cpp, own context", str(path)
+        llama = getattr(self.llm, "llama", None)
+        if llama is not None and Path(llama.model_path) == path:
+            return SentenceEnd(llama, threads=options.threads), "llama.cpp, a context on the LLM's weights", str(path)
+        return SentenceEnd.from_gguf(path, threads=options.threads), "llama.cpp, weights of its own", str(path)
 
     def _load_asr(self) -> tuple[Any, str, str]:
         from models.asr import AsrOptions, FasterWhisperRecognizer, embedded_options, full_options

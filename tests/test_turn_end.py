@@ -6,12 +6,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from models.paths import weights_dir
+from models.llm import LlamaCppChat
+from models.llm import embedded_options as llm_options
 from models.llm.prepare import embedded_model_path as llm_model_path
 from models.turn import SentenceEnd, SmartTurn, TurnOptions, embedded_model_path, prepare_embedded
 from models.turn.sentence_end import spoken_words
@@ -87,7 +90,7 @@ def test_the_sentence_model_reads_words_as_spoken() -> None:
 
 @pytest.fixture(scope="module")
 def sentence_end() -> SentenceEnd:
-    return SentenceEnd(llm_model_path(weights_dir()))
+    return SentenceEnd.from_gguf(llm_model_path(weights_dir()))
 
 
 @pytest.mark.parametrize("words", ["How many reps did I do?", "How long should I rest between sets?",
@@ -112,6 +115,19 @@ def test_the_sentence_model_reads_on_from_what_it_read_before(sentence_end: Sent
     assert sentence_end.probability("") == 0.0
 
 
+def test_the_sentence_model_reads_with_the_llms_own_weights_beside_its_replies(sentence_end: SentenceEnd) -> None:
+    """As the server runs it: a context of its own on the LLM's loaded weights, the same readings as
+    on weights of its own, and the LLM still answers from its own context."""
+    chat = LlamaCppChat(llm_options(weights_dir()))
+    shared = SentenceEnd(chat.llama)
+    for words in ("How many reps did I do?", "Can you tell me how deep my"):
+        assert shared.probability(words) == pytest.approx(sentence_end.probability(words), abs=0.05)
+    stop = threading.Event()
+    reply = "".join(chat.stream([{"role": "user", "content": "Say OK."}], stop_event=stop))
+    assert reply.strip()
+    assert shared.probability("Should I go heavier next week or") < 0.02
+
+
 def test_loading_the_sentence_model_beside_the_llm_keeps_the_process_output() -> None:
     """The server loads both at once (two loader lanes). llama-cpp-python points stdout and stderr at
     /dev/null while a model loads: two loads at once, unserialised, left them there for good."""
@@ -123,7 +139,7 @@ def test_loading_the_sentence_model_beside_the_llm_keeps_the_process_output() ->
         from models.turn import SentenceEnd
         w = weights_dir()
         loads = [threading.Thread(target=LlamaCppChat, args=(embedded_options(w),)),
-                 threading.Thread(target=SentenceEnd, args=(embedded_model_path(w),))]
+                 threading.Thread(target=SentenceEnd.from_gguf, args=(embedded_model_path(w),))]
         for t in loads:
             t.start()
         for t in loads:
