@@ -166,6 +166,7 @@ class FakeEcho:
     def __init__(self) -> None:
         self.is_unsure = False
         self.echo_found = False
+        self.no_echo = False
 
     def unsure(self) -> bool:
         return self.is_unsure
@@ -430,6 +431,19 @@ async def test_the_coachs_own_voice_starts_no_turn(rig: Rig) -> None:
     rig.host.echo.is_unsure = False
     await rig.say(6)
     await rig.silence(0.3)
+    await rig.until(lambda: rig.answers() != [])
+    assert rig.answers() == [f"You asked: {QUESTION}"]
+
+
+async def test_a_question_held_while_the_coach_may_be_heard_is_answered_once_no_echo_comes_back(rig: Rig) -> None:
+    """A browser that cancels its own echo: the person asks while the coach's first cue plays, before
+    the echo canceller knows that nothing of the coach comes back. What was held is then heard."""
+    rig.host.echo.is_unsure = True
+    await rig.say(6)
+    await rig.silence(0.3)
+    assert rig.host.of(Transcript) == [] and rig.asr.calls == []
+    rig.host.echo.is_unsure, rig.host.echo.no_echo = False, True
+    await rig.silence(0.4)
     await rig.until(lambda: rig.answers() != [])
     assert rig.answers() == [f"You asked: {QUESTION}"]
 

@@ -185,6 +185,11 @@ class EchoCanceller:
         """The coach's voice was found coming back in this microphone (a speakerphone)."""
         return self.delay.delay_s is not None
 
+    @property
+    def no_echo(self) -> bool:
+        """The client cancels its own echo: nothing of the coach's voice comes back (`EchoDelay.no_echo`)."""
+        return self.delay.no_echo
+
     def unsure(self) -> bool:
         """The microphone may be hearing the coach's voice not yet cancelled (`EchoDelay.unsure`)."""
         return self.delay.unsure(self._clock())

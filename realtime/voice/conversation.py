@@ -145,9 +145,11 @@ class Conversation:
         if self.listener is None:
             self.listener = self._listen()
         echo = self.session.echo
-        # The coach's own voice, not cancelled yet or coming back louder than AEC3 took out, is
-        # heard as silence: nobody's turn starts.
-        self.listener.push(pcm16k, heard_as_silence=echo is not None and (echo.unsure() or echo.only_echo()))
+        # The coach's own voice coming back louder than AEC3 took out is heard as silence: nobody's
+        # turn starts. While it is not known yet whether the coach's voice comes back at all, the
+        # microphone is held, and heard once the client is found to cancel its own echo.
+        self.listener.push(pcm16k, heard_as_silence=echo is not None and echo.only_echo(),
+                           held=echo is not None and echo.unsure(), replay_held=echo is not None and echo.no_echo)
         self._publish()
 
     def _listen(self) -> Listener:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,6 +26,9 @@ from realtime.voice.options import ConversationOptions
 
 Transcribe = Callable[[np.ndarray, bool], Awaitable[Any]]
 MIN_PARTIAL_SAMPLES = 8000  # 0.5 s: a shorter partial transcript rarely holds a word
+# Audio that may be the coach's own voice is kept this long at most: a question begun while the
+# coach's first cue still plays, in a browser that cancels its own echo, is heard once that is known.
+HOLD_MAX_S = 4.0
 
 
 class ListenerState(enum.Enum):
@@ -86,6 +90,7 @@ class Listener:
         self._last_partial = 0.0
         self._latest_partial: PartialRun | None = None
         self._paused_at: float | None = None  # voiced end of the pause reported by on_pause
+        self._held: deque[np.ndarray] = deque()  # audio that may be the coach's voice (see push)
 
     @property
     def state(self) -> ListenerState:
@@ -98,13 +103,27 @@ class Listener:
         """Within a turn the VAD has confirmed (pauses included)."""
         return self._segmenter.in_speech
 
-    def push(self, pcm16k: np.ndarray, heard_as_silence: bool = False) -> None:
-        """Microphone audio. `heard_as_silence`: the coach's own voice not cancelled yet; it keeps
-        the stream clock (the turn timings' origin) going but starts nobody's turn."""
+    def push(self, pcm16k: np.ndarray, heard_as_silence: bool = False, held: bool = False,
+             replay_held: bool = False) -> None:
+        """Microphone audio. `heard_as_silence`: the coach's own voice coming back; it keeps the
+        stream clock (the turn timings' origin) going but starts nobody's turn. `held`: it may be
+        the coach's voice, not known yet; outside a turn it is kept aside (up to `HOLD_MAX_S`) and
+        heard later, when the next audio comes with `replay_held` (the client turned out to cancel
+        its own echo: it was the person), else heard as silence."""
         self._stream_time += len(pcm16k) / 16_000
         self._stream_clock = (self._clock(), self._stream_time)
-        if heard_as_silence and not self.in_turn:
-            pcm16k = np.zeros_like(pcm16k)
+        if held and not self.in_turn:
+            self._held.append(pcm16k)
+            while sum(len(x) for x in self._held) > HOLD_MAX_S * 16_000 and len(self._held) > 1:
+                self._hear(np.zeros_like(self._held.popleft()))
+            return
+        if self._held:
+            kept = np.concatenate(self._held)
+            self._held.clear()
+            self._hear(kept if replay_held else np.zeros_like(kept))
+        self._hear(np.zeros_like(pcm16k) if heard_as_silence and not self.in_turn else pcm16k)
+
+    def _hear(self, pcm16k: np.ndarray) -> None:
         for event in self._segmenter.push(pcm16k):
             if isinstance(event, SpeechStarted):
                 self._speech_started()
