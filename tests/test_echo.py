@@ -16,7 +16,8 @@ REPLY = "Keep your chest up and push your knees out over your toes. Breathe in o
 
 
 def run(delay_s: float | None, seconds: float = 8.0, person: np.ndarray | None = None, person_at_s: float = 0.0,
-        only_echo: list[bool] | None = None) -> tuple[EchoCanceller, np.ndarray, np.ndarray, list[bool]]:
+        only_echo: list[bool] | None = None, echo_level: float = 0.5,
+        ) -> tuple[EchoCanceller, np.ndarray, np.ndarray, list[bool]]:
     """Feed 20 ms of reply and of microphone per step; returns the canceller, the echo it heard,
     what it let through, and whether it was unsure at each step. `person` (16 kHz) is mixed into
     the microphone from person_at_s; `only_echo` collects the canceller's verdict at each step."""
@@ -28,7 +29,7 @@ def run(delay_s: float | None, seconds: float = 8.0, person: np.ndarray | None =
     echo = np.zeros(steps * 320, np.float32)
     if delay_s is not None:
         lag = int(delay_s * 16_000)
-        echo[lag:] = 0.5 * resample(reply, 48_000, 16_000)[:echo.size - lag]
+        echo[lag:] = echo_level * resample(reply, 48_000, 16_000)[:echo.size - lag]
     mic = echo.copy()
     if person is not None:
         at = int(person_at_s * 16_000)
@@ -58,6 +59,13 @@ def test_the_round_trip_is_measured_and_the_echo_cancelled(delay_s: float) -> No
     late = slice(3 * 16_000, 7 * 16_000)  # once measured and converged
     assert rms(out[late]) < 0.05 * rms(echo[late]), (rms(out[late]), rms(echo[late]))
     assert any(unsure[:100]) and not any(unsure[200:300])  # unsure only at first
+
+
+def test_a_voice_louder_than_the_coach_is_not_taken_for_its_echo() -> None:
+    """Loudness envelopes that match at some lag, the microphone 6 dB louder than the coach: a person
+    whose speech's rhythm met the coach's, not an echo (which comes back quieter)."""
+    canceller, _, _, _ = run(0.3, echo_level=2.0)
+    assert canceller.delay.delay_s is None and not canceller.echo_found
 
 
 def test_a_client_that_cancels_its_own_echo_is_not_unsure_for_long() -> None:

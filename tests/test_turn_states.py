@@ -424,15 +424,31 @@ async def test_speaking_over_the_tail_of_a_synthesised_reply_still_stops_it(rig:
 
 
 async def test_the_coachs_own_voice_starts_no_turn(rig: Rig) -> None:
+    """Heard while unsure, then an echo found: it was the coach's voice coming back."""
     rig.host.echo.is_unsure = True
     await rig.say(6)
     await rig.silence(0.6)
     assert rig.host.of(Transcript) == [] and rig.host.states() == [] and rig.asr.calls == []
-    rig.host.echo.is_unsure = False
+    rig.host.echo.is_unsure, rig.host.echo.echo_found = False, True
     await rig.say(6)
     await rig.silence(0.3)
     await rig.until(lambda: rig.answers() != [])
     assert rig.answers() == [f"You asked: {QUESTION}"]
+
+
+async def test_the_coachs_own_words_held_while_unsure_are_dropped_when_no_echo_was_measured(rig: Rig) -> None:
+    """The coach stopped without its echo being measured (a cue too short to match): what was held
+    is heard, and a turn of the coach's own recent words in it is taken for its echo."""
+    rig.host.echo.is_unsure = True
+    rig.conversation.own_words.said("You asked how many reps did.")
+    rig.asr.sentence = "you asked how many reps did.".split()
+    await rig.say(6)
+    await rig.silence(0.2)
+    rig.host.echo.is_unsure = False
+    await rig.silence(0.6)
+    await rig.until(lambda: rig.asr.calls != [] and rig.host.states()[-1] == ("idle", "idle"))
+    await asyncio.sleep(0.05)
+    assert rig.answers() == [] and [m.text for m in rig.host.of(Transcript) if m.final] == []
 
 
 async def test_a_question_held_while_the_coach_may_be_heard_is_answered_once_no_echo_comes_back(rig: Rig) -> None:

@@ -43,6 +43,11 @@ _CONVERGE_S = 1.0
 # frames through as speech. A person talking over the coach is louder than their echo.
 _ECHO_SPREAD_S = 0.15
 _DOUBLE_TALK_DB = 2.0
+# An echo comes back quieter than the coach said it (-6 dB in the speakerphone test). A "match" the
+# microphone hears louder is the person: in a browser test a question asked over the coach's cue
+# matched its loudness envelope at +4.8 dB, and the question was then taken for the coach's echo.
+_MAX_ECHO_GAIN_DB = 0.0
+_MIN_ROUND_TRIP = 5  # 10 ms frames: a browser test once "found" its echo at a round trip of 0 s
 
 
 class EchoDelay:
@@ -128,8 +133,11 @@ class EchoDelay:
         if np.count_nonzero(~np.isnan(recent)) < self.min_overlap or np.nanstd(recent) < 3.0:
             return  # the coach was (nearly) silent: nothing to match
         # Every lag at once: row k of `windows` is the far end k bins before the microphone window.
+        # Only the bins where the coach was speaking count: an echo follows its syllables, while
+        # a person who starts and stops talking about when the coach does only matches its
+        # silence-to-speech steps (a browser test "found" its echo that way).
         windows = np.lib.stride_tricks.sliding_window_view(far, self.window)[::-1]
-        valid = ~np.isnan(windows) & ~np.isnan(near)[None, :]
+        valid = ~np.isnan(windows) & ~np.isnan(near)[None, :] & (np.nan_to_num(windows) >= _SPEECH_DB)
         counts = valid.sum(axis=1)
         a = np.where(valid, near[None, :], 0.0)
         b = np.where(valid, windows, 0.0)
@@ -138,19 +146,26 @@ class EchoDelay:
             b = np.where(valid, b - b.sum(axis=1, keepdims=True) / counts[:, None], 0.0)
             correlation = (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
         correlation[(counts < self.min_overlap) | ~np.isfinite(correlation)] = -1.0
+        correlation[:_MIN_ROUND_TRIP] = -1.0  # sound comes back after the network and the device, never at once
         best_lag = int(np.argmax(correlation))
         if correlation[best_lag] <= self.min_correlation:
             best_lag = None
         candidate, self._candidate = self._candidate, best_lag
         if best_lag is None or candidate is None or abs(best_lag - candidate) > 3:
             return  # a peak counts once the next estimate finds it again (two speech envelopes can match once)
+        lagged = windows[best_lag]
+        speech = valid[best_lag] & (lagged >= _SPEECH_DB)
+        gain = float(np.median(near[speech] - lagged[speech])) if np.count_nonzero(speech) >= self.min_overlap // 2 \
+            else None
+        if gain is None or gain > _MAX_ECHO_GAIN_DB:
+            # Too little of the coach's speech at that lag to tell, or louder than the coach said it:
+            # a person whose speech's rhythm matched the coach's.
+            self._candidate = None
+            return
         if self.delay_s is None and self.far_speech_s < _SURE_AFTER_S:
             self._converged_at = now * _FRAME_S + _CONVERGE_S  # AEC3 adapts to the alignment meanwhile
         self.delay_s = best_lag * _FRAME_S
-        lagged = windows[best_lag]
-        speech = valid[best_lag] & (lagged >= _SPEECH_DB)
-        if np.count_nonzero(speech) >= self.min_overlap // 2:
-            self.echo_gain_db = float(np.median(near[speech] - lagged[speech]))
+        self.echo_gain_db = gain
 
 
 class EchoCanceller:

@@ -147,9 +147,11 @@ class Conversation:
         echo = self.session.echo
         # The coach's own voice coming back louder than AEC3 took out is heard as silence: nobody's
         # turn starts. While it is not known yet whether the coach's voice comes back at all, the
-        # microphone is held, and heard once the client is found to cancel its own echo.
+        # microphone is held, and heard unless an echo was found meanwhile (`_own_echo` then checks
+        # the words of a turn that began in it).
         self.listener.push(pcm16k, heard_as_silence=echo is not None and echo.only_echo(),
-                           held=echo is not None and echo.unsure(), replay_held=echo is not None and echo.no_echo)
+                           held=echo is not None and echo.unsure(),
+                           replay_held=echo is not None and not echo.echo_found)
         self._publish()
 
     def _listen(self) -> Listener:
@@ -353,9 +355,12 @@ class Conversation:
 
     def _own_echo(self, text: str) -> bool:
         """A transcript of the coach's own recent words, heard from a microphone known to carry its
-        voice back (`own_voice.py`); a client that cancels its own echo is never second-guessed."""
+        voice back, or in a turn that began while that was not known yet (`own_voice.py`); a client
+        known to cancel its own echo is never second-guessed."""
         echo = self.session.echo
-        return echo is not None and echo.echo_found and self.own_words.is_echo(text)
+        doubt = echo is not None and (echo.echo_found or (self.listener is not None and self.listener.began_held
+                                                          and not echo.no_echo))
+        return doubt and self.own_words.is_echo(text)
 
     # ------------------------------------------------------------------ answering
 

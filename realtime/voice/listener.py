@@ -91,6 +91,8 @@ class Listener:
         self._latest_partial: PartialRun | None = None
         self._paused_at: float | None = None  # voiced end of the pause reported by on_pause
         self._held: deque[np.ndarray] = deque()  # audio that may be the coach's voice (see push)
+        self._replaying = False
+        self.began_held = False  # the turn began in held audio heard later: it may still be the coach
 
     @property
     def state(self) -> ListenerState:
@@ -109,7 +111,8 @@ class Listener:
         stream clock (the turn timings' origin) going but starts nobody's turn. `held`: it may be
         the coach's voice, not known yet; outside a turn it is kept aside (up to `HOLD_MAX_S`) and
         heard later, when the next audio comes with `replay_held` (the client turned out to cancel
-        its own echo: it was the person), else heard as silence."""
+        its own echo: it was the person; or no echo was found while the coach spoke: the turn it
+        starts then reports `began_held`), else heard as silence."""
         self._stream_time += len(pcm16k) / 16_000
         self._stream_clock = (self._clock(), self._stream_time)
         if held and not self.in_turn:
@@ -120,7 +123,11 @@ class Listener:
         if self._held:
             kept = np.concatenate(self._held)
             self._held.clear()
-            self._hear(kept if replay_held else np.zeros_like(kept))
+            self._replaying = replay_held
+            try:
+                self._hear(kept if replay_held else np.zeros_like(kept))
+            finally:
+                self._replaying = False
         self._hear(np.zeros_like(pcm16k) if heard_as_silence and not self.in_turn else pcm16k)
 
     def _hear(self, pcm16k: np.ndarray) -> None:
@@ -162,6 +169,7 @@ class Listener:
         if new_turn:
             self.utterance += 1
             self.in_turn = True
+            self.began_held = self._replaying
         self._last_partial = self._clock()
         self._events.on_speech_started(new_turn)
 
