@@ -208,6 +208,11 @@ class ExerciseAnalyzer:
                     and self._counts(rep, self._machine):
                 events += self._rep_done(rep, self._rep_frames[-1], self._rep_frames, self._driver)
             self._rep_frames = []
+        if self._own is not None:  # the exercise's own thresholds beside the progress settle too
+            rep = self._own.flush()
+            if rep is not None and self._own_frames and self._own_counts(rep):
+                events += self._rep_done(rep, self._own_frames[-1], self._own_frames, self._own_driver)
+            self._own_frames = []
         return events + (self._end_set(t) if self.reps_in_set else [])
 
     def moved_like_a_rep(self) -> bool:
@@ -330,13 +335,17 @@ class ExerciseAnalyzer:
         if was_busy or machine.busy:
             self._own_frames.append(frame)
         events: list[Event] = []
-        rep = step.rep
-        if rep is not None and rep.extreme_t > self._counted_until and self._exercising(rep, self._own_frames) \
-                and self._progress_flat(rep, self._own_frames):
-            events = self._rep_done(rep, frame, self._own_frames, driver)
+        if step.rep is not None and self._own_counts(step.rep):
+            events = self._rep_done(step.rep, frame, self._own_frames, driver)
         if not machine.busy:
             self._own_frames = []
         return events
+
+    def _own_counts(self, rep: RepTiming) -> bool:
+        """A rep the own thresholds closed counts when no counted rep covers its turning point, the
+        model says the person exercised, and the progress stayed flat over it."""
+        return rep.extreme_t > self._counted_until and self._exercising(rep, self._own_frames) \
+            and self._progress_flat(rep, self._own_frames)
 
     def _progress_flat(self, rep: RepTiming, frames: list[FrameMeasures]) -> bool:
         """Did the learned progress stay within less than its least swing over this rep?"""

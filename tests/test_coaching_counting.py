@@ -165,6 +165,30 @@ def test_shallow_reps_the_progress_misses_are_counted_and_called_shallow() -> No
     assert all(r.faults == ["partial_range"] for r in reps)
 
 
+def test_a_shallow_rep_still_settling_when_the_recording_ends_is_counted() -> None:
+    """The push-up's own thresholds beside a flat progress: their last rep, back at the start but
+    not yet settled when the recording stops, counts at `finish` as the progress's would."""
+    shallow = generate("push_up", reps=5, view="side", faults={"bottom": 0.45}, seed=23)
+
+    def analyzer_after(frames: int) -> ExerciseAnalyzer:
+        analyzer = ExerciseAnalyzer(EXERCISES["push_up"], learned_counting=True)
+        for kp, t in zip(shallow.frames[:frames], shallow.times[:frames]):
+            analyzer.update(kp, shallow.width, shallow.height, float(t), progress=0.03, exercising=0.9)
+        return analyzer
+
+    whole = ExerciseAnalyzer(EXERCISES["push_up"], learned_counting=True)
+    closed_at = None  # the frame whose update closed the fifth rep
+    for n, (kp, t) in enumerate(zip(shallow.frames, shallow.times)):
+        whole.update(kp, shallow.width, shallow.height, float(t), progress=0.03, exercising=0.9)
+        if whole.reps == 5 and closed_at is None:
+            closed_at = n
+    assert closed_at is not None
+    cut = analyzer_after(closed_at)
+    assert cut.reps == 4
+    cut.finish(float(shallow.times[closed_at]))
+    assert cut.reps == 5
+
+
 def test_a_rep_is_counted_once_when_both_counters_close_it() -> None:
     """A steady set whose progress swings only 0.2 a rep: the progress counts it (it repeats
     itself) and so do the push-up's own thresholds (the swing is under the least a rep needs
