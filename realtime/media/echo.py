@@ -154,7 +154,7 @@ class EchoDelay:
         if best_lag is None or candidate is None or abs(best_lag - candidate) > 3:
             return  # a peak counts once the next estimate finds it again (two speech envelopes can match once)
         lagged = windows[best_lag]
-        speech = valid[best_lag] & (lagged >= _SPEECH_DB)
+        speech = valid[best_lag]  # the coach's speech at that lag, heard by the microphone
         gain = float(np.median(near[speech] - lagged[speech])) if np.count_nonzero(speech) >= self.min_overlap // 2 \
             else None
         if gain is None or gain > _MAX_ECHO_GAIN_DB:
