@@ -1,6 +1,7 @@
 """Train the skeleton action model, export it to ONNX and write its model card.
 
     python scripts/train_skeleton.py [--steps 5000] [--seeds 0 1] [--out models/action]
+    python scripts/train_skeleton.py --seeds 2 3 --add-to models/action/skeleton_action.onnx
 
 Data: the real development set (../shared/data/real, training side of training.split) and
 generated sequences of every exercise (tests/coaching_sequences.py), as described in
@@ -8,6 +9,8 @@ training/dataset.py, augmented by training/augment.py. The real videos go throug
 pose model first (training.video_poses keeps its detections; ~10 minutes the first time). The held-out side gives the figures in
 the model card. One network is trained per seed and the shipped model averages them
 (training.net.MeanOfNets). Same seeds, same data, same figures: the card records both.
+`--add-to` joins the new networks to an exported model's class vote and keeps its rep progress
+(training/combine.py): the shipped model is seeds 0 and 1, then 2 and 3 added that way.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import torch
 from tqdm import tqdm
 
@@ -26,9 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.action.features import frame_features  # noqa: E402
-from models.action.onnx_model import MODEL_FILE, write_metadata  # noqa: E402
+from models.action.onnx_model import MODEL_FILE, SkeletonActionModel, write_metadata  # noqa: E402
 from training.augment import augment, crop  # noqa: E402
 from training import video_poses  # noqa: E402
+from training.combine import combine  # noqa: E402
 from training.dataset import OTHER, Clip, manifest_hash, real_clips, training_videos, video_clips  # noqa: E402
 from training.generated import generated_clips  # noqa: E402
 from training.net import MeanOfNets, SkeletonActionNet  # noqa: E402
@@ -134,7 +141,22 @@ def train(clips: list[Clip], classes: list[str], steps: int, seed: int, batch: i
     return net
 
 
-def evaluate(net: torch.nn.Module, clips: list[Clip], classes: list[str], seed: int) -> dict[str, object]:
+Net = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""(batch, T, 51) frames → (logits, progress): a torch network, or an exported graph (`OnnxNet`)."""
+
+
+class OnnxNet:
+    """An exported graph called as the torch network is, so `evaluate` measures what ships."""
+
+    def __init__(self, path: Path) -> None:
+        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+    def __call__(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits, progress = self.session.run(None, {"frames": frames.numpy()})
+        return torch.from_numpy(logits), torch.from_numpy(progress)
+
+
+def evaluate(net: Net, clips: list[Clip], classes: list[str], seed: int) -> dict[str, object]:
     """Held-out figures: class accuracy on 2.1 s crops without augmentation, per source and class;
     progress mean absolute error (read LOOKAHEAD ticks back, as the live loop does) where the
     source marks it."""
@@ -167,7 +189,34 @@ def export(net: torch.nn.Module, classes: list[str], path: Path, card: dict[str,
     torch.onnx.export(net, (example,), str(path), input_names=["frames"], output_names=["logits", "progress"],
                       dynamic_axes={"frames": {1: "time"}, "progress": {1: "time"}}, opset_version=17,
                       dynamo=False)
+    write_card(path, classes, card)
+
+
+def write_card(path: Path, classes: list[str], card: dict[str, object]) -> None:
     write_metadata(path, {"classes": json.dumps(classes), "lookahead": str(LOOKAHEAD), "card": json.dumps(card)})
+
+
+def add_to(base_path: Path, net: torch.nn.Module, classes: list[str], card: dict[str, object], out: Path,
+           test_clips: list[Clip]) -> dict[str, object]:
+    """Join `net` (this run's networks) to the exported model at `base_path` (training/combine.py),
+    every network's vote weighing the same; write the result to `out` with a card holding both
+    runs' cards and the combined model's held-out figures. Returns that card."""
+    base = SkeletonActionModel.load(base_path)
+    if base.classes != classes or "seeds" not in base.card:
+        raise ValueError(f"{base_path} is not a model of this script with classes {classes}")
+    base_seeds, seeds = list(base.card["seeds"]), list(card["seeds"])  # type: ignore[call-overload]
+    with tempfile.TemporaryDirectory() as tmp:
+        added = Path(tmp) / MODEL_FILE
+        export(net, classes, added, card)
+        combine(base_path, added, out, first_weight=len(base_seeds) / (len(base_seeds) + len(seeds)))
+    combined: dict[str, object] = {
+        "seeds": base_seeds + seeds, "progress_from_seeds": base_seeds,
+        "data_manifest_sha256": card["data_manifest_sha256"], "classes": classes,
+        "runs": [base.card, card],
+        "held_out": evaluate(OnnxNet(out), test_clips, classes, seeds[0]),
+    }
+    write_card(out, classes, combined)
+    return combined
 
 
 def pose_videos(data: RealData) -> None:
@@ -187,6 +236,8 @@ def main() -> int:
                         help="one network per seed (its own generated clips too), averaged")
     parser.add_argument("--generated-per-class", type=int, default=16)
     parser.add_argument("--out", type=Path, default=ROOT / "models" / "action")
+    parser.add_argument("--add-to", type=Path,
+                        help="an exported model: join this run's networks to its class vote, keep its progress")
     # A rope push-down filmed from the side is, in 2D keypoints, a curl played backwards: taught as
     # "other", it made the model call real side-view curls "other" too (generated side curls: 0.46
     # "other" with it, 0.83 "bicep_curl" without). Left out, and counted against us in the benchmark.
@@ -217,7 +268,10 @@ def main() -> int:
         "train_seconds": round(time.time() - started),
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    export(net, classes, args.out / MODEL_FILE, card)
+    if args.add_to:
+        card = add_to(args.add_to, net, classes, card, args.out / MODEL_FILE, test_clips)
+    else:
+        export(net, classes, args.out / MODEL_FILE, card)
     (args.out / "training_run.json").write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps(card, indent=2))
     return 0
