@@ -210,7 +210,7 @@ def add_to(base_path: Path, net: torch.nn.Module, classes: list[str], card: dict
         export(net, classes, added, card)
         combine(base_path, added, out, first_weight=len(base_seeds) / (len(base_seeds) + len(seeds)))
     combined: dict[str, object] = {
-        "seeds": base_seeds + seeds, "progress_from_seeds": base_seeds,
+        "seeds": base_seeds + seeds, "progress_from_seeds": base.card.get("progress_from_seeds", base_seeds),
         "data_manifest_sha256": card["data_manifest_sha256"], "classes": classes,
         "runs": [base.card, card],
         "held_out": evaluate(OnnxNet(out), test_clips, classes, seeds[0]),

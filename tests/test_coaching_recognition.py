@@ -380,6 +380,9 @@ def test_training_code_builds_a_tiny_model_that_onnxruntime_runs(tmp_path: Path)
         probabilities.append(torch.softmax(sum(logits) / 3, 1)[0].numpy())
     assert np.allclose(combined.probabilities, np.mean(probabilities, axis=0), atol=1e-4)
     assert np.allclose(combined.progress, expected_progress, atol=1e-4)
+    again = train.add_to(joined, third, classes, {"seeds": [11], "data_manifest_sha256": "x"}, tmp_path / "again.onnx",
+                         generated_clips(classes, 1, seed=10))
+    assert again["seeds"] == [7, 8, 9, 11] and again["progress_from_seeds"] == [7, 8]
 
 
 def _mirror_mean(nets: list[torch.nn.Module], window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
