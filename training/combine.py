@@ -3,8 +3,8 @@ the rep progress of the first run's.
 
 Averaging more networks steadies which exercise the model names: the shipped run's two networks
 joined by two more from seeds 2 and 3 recognised 1-2 points more of the real development set's
-exercises, and 3-6 points more of its 1.5 s and 2.5 s clips, with no more unknown movements taken
-for exercises (docs/REAL_PEOPLE.md). Their progress is not averaged: the counting thresholds
+exercises, and 3-6 points more of its 1.5 s and 2.5 s clips, with no more of its unknown movements
+taken for exercises (one or two more of some 200 short cuts of them; docs/REAL_PEOPLE.md). Their progress is not averaged: the counting thresholds
 (coaching/phases.py) follow the first run's swing, and a progress averaged over four networks
 swung less on some sets and miscounted them (all sets' mean absolute error 1.36 → 1.63 reps).
 """
