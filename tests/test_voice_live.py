@@ -276,6 +276,9 @@ async def test_a_question_while_the_llm_loads_gets_a_spoken_one_moment(start_ser
 
 
 async def test_barge_in_flushes_the_reply_and_marks_it_interrupted(start_server, loaded_hub) -> None:
+    # Synthesised before the session starts: client and server share this event loop, and the first
+    # Piper synthesis in a process held it for 2 s, stalling the coach's voice mid-reply.
+    interruption = np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)])
     server = await start_server(hub=loaded_hub)
     client, mic = await voice_client(server)
     try:
@@ -290,7 +293,7 @@ async def test_barge_in_flushes_the_reply_and_marks_it_interrupted(start_server,
                 break
             await asyncio.sleep(0.05)
         assert session.reply_track.pending_seconds > 0.5
-        mic.play(np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)]))
+        mic.play(interruption)
         interrupted = await client.wait_for(lambda m: m["type"] == "reply" and m["interrupted"], timeout=10)
         assert session.reply_track.pending_seconds < 0.1
         assert interrupted["done"]
@@ -336,6 +339,7 @@ async def test_the_coachs_own_voice_on_a_speakerphone_is_not_heard_as_the_person
 
 
 async def test_a_person_interrupting_over_the_echo_still_barges_in(start_server, loaded_hub) -> None:
+    interruption = np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)])
     server = await start_server(hub=loaded_hub)
     client, mic = await speakerphone_client(server)
     try:
@@ -346,7 +350,7 @@ async def test_a_person_interrupting_over_the_echo_still_barges_in(start_server,
                 break
             await asyncio.sleep(0.05)
         assert session.reply_track.pending_seconds > 0.5
-        mic.play(np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)]))
+        mic.play(interruption)
         interrupted = await client.wait_for(lambda m: m["type"] == "reply" and m["interrupted"], timeout=10)
         assert interrupted["done"] and session.reply_track.pending_seconds < 0.1
         # The interruption is a turn of its own, timed from where it ended, although the microphone
