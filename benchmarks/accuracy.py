@@ -549,14 +549,18 @@ def pct(k: int, n: int) -> float | None:
 
 
 def count_figures(pairs: list[tuple[int, int]]) -> Record:
-    """Rep counts (counted, true): exact and within one, mean absolute and signed error per set."""
+    """Rep counts (counted, true): exact and within one, mean absolute and signed error per set, and
+    the error over the true count (`normalised_mae`: the MAE that RepCount-A and the pose-based counters
+    measured on it publish, over the sets with at least one rep)."""
     errors = [c - t for c, t in pairs]
+    relative = [abs(c - t) / t for c, t in pairs if t > 0]
     return {
         "n": len(pairs),
         "exact_pct": pct(sum(e == 0 for e in errors), len(errors)),
         "within_1_pct": pct(sum(abs(e) <= 1 for e in errors), len(errors)),
         "mae": round(statistics.fmean(abs(e) for e in errors), 2) if errors else None,
         "bias": round(statistics.fmean(errors), 2) if errors else None,
+        "normalised_mae": round(statistics.fmean(relative), 3) if relative else None,
         "true_reps": sum(t for _, t in pairs),
     }
 
@@ -779,6 +783,7 @@ def summary_rows(results: Record) -> list[Record]:
             add(f"reps exact ({label})", o, "exact_pct")
             add(f"reps within 1 ({label})", o, "within_1_pct")
             add(f"reps mean absolute error per set ({label})", o, "mae", "reps")
+            add(f"reps mean absolute error over the true count, RepCount-A's MAE ({label})", o, "normalised_mae", "")
     form = results.get("form")
     if form:
         for source, figures in form["push_up_clips"].items():
@@ -922,10 +927,11 @@ def print_report(results: Record) -> None:
         for mode, title in (("manual", "exercise chosen"), ("auto", "exercise on auto, end to end")):
             print(f"### {title}\n")
             rows = [[name, _nn(p), _ab(p, "exact_pct"), _ab(p, "within_1_pct"), _ab(p, "mae", ""),
-                     _ab(p, "bias", ""), p["all"]["true_reps"]]
+                     _ab(p, "normalised_mae", ""), _ab(p, "bias", ""), p["all"]["true_reps"]]
                     for name, p in [("all", reps[mode]["overall"]), *reps[mode]["by_source"].items(),
                                     *reps[mode]["by_source_exercise"].items()]]
-            table(["source / exercise", "sets", "exact", "within 1", "MAE", "mean error", "true reps"], rows)
+            table(["source / exercise", "sets", "exact", "within 1", "MAE", "MAE / true count", "mean error",
+                   "true reps"], rows)
     phase = results.get("phase")
     if phase:
         print("## Phase on labelled single frames (coaching.frame_phase: the learned model's progress for the "

@@ -87,6 +87,14 @@ def test_benchmark_runs_every_section_on_a_tiny_subset(tmp_path: Path) -> None:
             "phase accuracy, measurable single frames"} <= figures
 
 
+def test_count_figures_give_repcount_a_normalised_error_over_sets_with_reps() -> None:
+    figures = _benchmark().count_figures([(5, 4), (0, 0), (2, 4), (3, 0)])
+    assert figures["mae"] == 1.5  # (1 + 0 + 2 + 3) / 4 sets
+    assert figures["normalised_mae"] == 0.375  # (1/4 + 2/4) / 2: a set without reps has no ratio
+    assert (figures["exact_pct"], figures["within_1_pct"], figures["bias"]) == (25.0, 50.0, 0.5)
+    assert _benchmark().count_figures([(2, 0)])["normalised_mae"] is None
+
+
 def test_phase_codes_follow_each_exercise_and_file_meaning() -> None:
     accuracy = _benchmark()
     gym_codes = {"phase_codes": {"U": "up", "M": "middle", "D": "down", "S": "standing (lunge: S = stand)"}}
