@@ -90,3 +90,18 @@ async def test_reply_track_flush_drops_pending_speech() -> None:
     assert not (await track.recv()).to_ndarray().any()
     with pytest.raises(ValueError):
         track.enqueue(np.zeros(10, np.float32))
+
+
+async def test_reply_track_hold_sends_silence_and_release_goes_on_where_it_stopped() -> None:
+    track = ReplyAudioTrack()
+    track.enqueue(np.arange(FRAME_SAMPLES * 3, dtype=np.int16))
+    first = (await track.recv()).to_ndarray().reshape(-1)
+    track.hold()
+    assert track.held and not (await track.recv()).to_ndarray().any()
+    assert track.pending_seconds == pytest.approx(2 * FRAME_SAMPLES / 48000)
+    track.release()
+    second = (await track.recv()).to_ndarray().reshape(-1)
+    assert first[-1] == FRAME_SAMPLES - 1 and second[0] == FRAME_SAMPLES  # not a sample lost
+    track.hold()
+    track.flush()  # barge-in while held: nothing left, and the next reply is not held
+    assert not track.held and track.pending_seconds == 0

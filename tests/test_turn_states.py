@@ -423,6 +423,53 @@ async def test_speaking_over_the_tail_of_a_synthesised_reply_still_stops_it(rig:
     assert rig.conversation.history[-1].interrupted
 
 
+async def _answer_queued_in_a_track(rig: Rig) -> ReplyAudioTrack:
+    """A 4 s answer synthesised at once into a track nobody plays: still being heard."""
+    track = ReplyAudioTrack()
+    rig.host.reply_track = track
+    rig.tts.chunks = 40
+    await rig.say(6)
+    await rig.silence(0.6)
+    await rig.until(lambda: any(m.done for m in rig.host.of(Reply)) and track.pending_seconds > 3)
+    return track
+
+
+async def _sound(rig: Rig, windows: int) -> None:
+    await rig.push(np.full(windows * WINDOW_SAMPLES, SOUND, dtype=np.float32))
+
+
+@pytest.mark.parametrize("echo_found", [True, False])
+async def test_a_short_sound_over_the_echo_pauses_the_reply_which_then_goes_on(rig: Rig, echo_found: bool) -> None:
+    """On a speakerphone a sound too short yet to be a turn pauses the coach's voice; when it ends
+    (a cough), the reply goes on with nothing lost. Where no echo comes back, nothing pauses."""
+    track = await _answer_queued_in_a_track(rig)
+    rig.host.echo.echo_found = echo_found
+    pending = track.pending_seconds
+    await _sound(rig, 3)  # 96 ms: voiced, under the 250 ms that start a turn
+    assert track.held == echo_found
+    await rig.silence(0.6)
+    assert not track.held and track.pending_seconds == pending
+    assert not [m for m in rig.host.of(Reply) if m.interrupted] and rig.conversation.active is not None
+
+
+async def test_words_after_the_pause_stop_the_reply(rig: Rig) -> None:
+    track = await _answer_queued_in_a_track(rig)
+    rig.host.echo.echo_found = True
+    await _sound(rig, 3)
+    assert track.held
+    await rig.say(2)
+    assert [m for m in rig.host.of(Reply) if m.interrupted] and track.pending_seconds == 0 and not track.held
+
+
+async def test_a_pause_of_the_reply_lasts_at_most_its_cap(rig: Rig) -> None:
+    track = await _answer_queued_in_a_track(rig)
+    rig.host.echo.echo_found = True
+    rig.conversation.options = rig.conversation.options.model_copy(update={"hold_on_maybe_speech_s": 0.05})
+    await _sound(rig, 3)
+    assert track.held
+    await rig.until(lambda: not track.held, timeout=1.0)  # the sound is still undecided: the cap ended it
+
+
 async def test_the_coachs_own_voice_starts_no_turn(rig: Rig) -> None:
     """Heard while unsure, then an echo found: it was the coach's voice coming back."""
     rig.host.echo.is_unsure = True

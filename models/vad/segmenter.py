@@ -79,6 +79,11 @@ class Segmenter:
         return self._state is _State.SPEAKING
 
     @property
+    def maybe_speech(self) -> bool:
+        """Voiced windows heard, not yet `min_speech_ms` of them: speech, or a cough or a clank."""
+        return self._state is _State.PENDING
+
+    @property
     def last_voiced_end(self) -> float:
         """Stream time (s) where the last voiced window of the current utterance ended."""
         return self._last_voiced_end / SAMPLE_RATE

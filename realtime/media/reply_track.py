@@ -2,8 +2,10 @@
 
 The voice loop enqueues speech as it is synthesised; `recv()` (called by aiortc's sender) takes
 960 samples per frame, or silence when there is nothing to say, so the track never stalls.
-`flush()` empties it at once for barge-in. A segment can carry a callback that fires when its first
-sample leaves, which is how voice-to-voice latency is measured at the wire, not at the synthesiser.
+`flush()` empties it at once for barge-in; `hold()` sends silence and keeps what is queued, until
+`release()` (or a flush), for a moment of doubt whether the person began to speak. A segment can
+carry a callback that fires when its first sample leaves, which is how voice-to-voice latency is
+measured at the wire, not at the synthesiser.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class ReplyAudioTrack(MediaStreamTrack):
         self._pts = 0
         self._on_sent = on_sent
         self._on_frame = on_frame
+        self._held = False
 
     def enqueue(self, pcm: np.ndarray, on_first_sent: Callable[[], None] | None = None) -> None:
         """Queue int16 mono 48 kHz samples; safe from any thread."""
@@ -60,11 +63,27 @@ class ReplyAudioTrack(MediaStreamTrack):
             self._segments.append(_Segment(pcm, on_first_sent))
 
     def flush(self) -> float:
-        """Drop everything not yet sent; returns the seconds of speech dropped."""
+        """Drop everything not yet sent (and end a hold); returns the seconds of speech dropped."""
         with self._lock:
             pending = sum(len(s.pcm) - s.offset for s in self._segments)
             self._segments.clear()
+            self._held = False
         return pending / SAMPLE_RATE
+
+    def hold(self) -> None:
+        """Send silence from the next frame on, keeping the queue where it is."""
+        with self._lock:
+            self._held = True
+
+    def release(self) -> None:
+        """Go on from where `hold` stopped."""
+        with self._lock:
+            self._held = False
+
+    @property
+    def held(self) -> bool:
+        with self._lock:
+            return self._held
 
     @property
     def pending_seconds(self) -> float:
@@ -76,7 +95,7 @@ class ReplyAudioTrack(MediaStreamTrack):
         callbacks: list[Callable[[], None]] = []
         filled = 0
         with self._lock:
-            while filled < FRAME_SAMPLES and self._segments:
+            while filled < FRAME_SAMPLES and self._segments and not self._held:
                 seg = self._segments[0]
                 if seg.offset == 0 and seg.on_first_sent is not None:
                     callbacks.append(seg.on_first_sent)

@@ -19,8 +19,10 @@ VAD's silence ends the turn. A question about what was measured is answered from
 other answer streams from the LLM, grounded in the measured facts and the retrieved coaching note;
 its text deltas go to the client as they come and its sentences go to TTS as soon as each is
 complete. When the person starts speaking over the coach (barge-in), the reply track is flushed and
-the LLM and TTS work is stopped at once. Whenever what the coach hears or does changes, the client
-gets a `VoiceState` (listener: idle / speaking / paused; reply: idle / thinking / speaking).
+the LLM and TTS work is stopped at once; where the coach's voice comes back into the microphone, a
+sound that may be the person starting to talk pauses it first (`on_maybe_speech`). Whenever what
+the coach hears or does changes, the client gets a `VoiceState` (listener: idle / speaking /
+paused; reply: idle / thinking / speaking).
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class Conversation:
         self.cpu = self.hub.cpu.claim()  # listening / answering: the cores' priority (cpu_share.py)
         self._final_transcript_due = False  # from the first silence until Whisper has made it
         self.own_words = OwnWords(clock)  # what the coach said lately, to know its echo in a transcript
+        self._hold_release: asyncio.TimerHandle | None = None  # ends a pause of the reply (on_maybe_speech)
 
     # ------------------------------------------------------------------ CPU priority
 
@@ -171,6 +174,34 @@ class Conversation:
     def _in_voice_turn(self, turn: int) -> bool:
         """`turn` is the person's spoken turn in progress, and nothing newer began."""
         return turn == self.turn == self._voice_turn and self.listener is not None and self.listener.in_turn
+
+    def on_maybe_speech(self, maybe: bool) -> None:
+        """A sound that may be the person starting to talk over the coach's echo pauses the coach's
+        voice (`ConversationOptions.hold_on_maybe_speech_s`): the echo stops a round trip later, and
+        what the person says next is heard whole, or the sound ends and the reply goes on."""
+        track = self.session.reply_track
+        if track is None:
+            return
+        if not maybe:
+            self._release_hold()
+            return
+        echo = self.session.echo
+        if (self.options.hold_on_maybe_speech_s <= 0 or self.active is None or echo is None
+                or not echo.echo_found or track.pending_seconds <= 0 or track.held):
+            return
+        track.hold()
+        self._hold_release = asyncio.get_running_loop().call_later(self.options.hold_on_maybe_speech_s,
+                                                                   self._release_hold)
+        log.info("session %s: reply %d paused, a sound over its echo may be the person", self.session.id,
+                 self.active.turn)
+
+    def _release_hold(self) -> None:
+        """The reply's voice goes on where `on_maybe_speech` paused it (nothing to do if it did not)."""
+        if self._hold_release is not None:
+            self._hold_release.cancel()
+            self._hold_release = None
+        if self.session.reply_track is not None:
+            self.session.reply_track.release()
 
     def on_speech_started(self, new_turn: bool) -> None:
         if new_turn:
@@ -540,6 +571,7 @@ class Conversation:
         if reply is None:
             return
         reply.halt()
+        self._release_hold()
         dropped = self.session.reply_track.flush() if self.session.reply_track is not None else 0.0
         reply.gate.run(lambda: self._reply_is(ReplyState.IDLE, reply.turn))
         reply.send(self.session, Reply(turn=reply.turn, done=True, interrupted=True, kind=reply.kind))

@@ -52,6 +52,10 @@ class PartialRun:
 class TurnEvents(Protocol):
     """What the listener tells the conversation, on the event loop."""
 
+    def on_maybe_speech(self, maybe: bool) -> None:
+        """Outside a turn, voiced sound began that may be the person starting to speak (True), or
+        it ended too short to be speech (False; speech that goes on is `on_speech_started`)."""
+
     def on_speech_started(self, new_turn: bool) -> None:
         """The person speaks: a new turn, or their turn resumed after a pause."""
 
@@ -93,6 +97,7 @@ class Listener:
         self._held: deque[np.ndarray] = deque()  # audio that may be the coach's voice (see push)
         self._replaying = False
         self.began_held = False  # the turn began in held audio heard later: it may still be the coach
+        self._maybe_speech = False  # the segmenter's `maybe_speech`, as last reported
 
     @property
     def state(self) -> ListenerState:
@@ -137,6 +142,10 @@ class Listener:
             else:
                 self._turn_ended(event)
         segmenter = self._segmenter
+        if segmenter.maybe_speech != self._maybe_speech:
+            self._maybe_speech = segmenter.maybe_speech
+            if self._maybe_speech or not segmenter.in_speech:
+                self._events.on_maybe_speech(self._maybe_speech)
         if not segmenter.in_speech:
             return
         if self._paused_at is not None and segmenter.last_voiced_end > self._paused_at:

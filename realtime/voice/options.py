@@ -28,6 +28,12 @@ class ConversationOptions(BaseModel):
     min_words_to_retrieve: int = Field(
         3, ge=1, description="Words a partial transcript needs before a coaching note is retrieved for it "
         "(\"How many reps\" already finds its note; \"How should I\" matches nothing).")
+    hold_on_maybe_speech_s: float = Field(
+        1.0, ge=0, description="Where the coach's voice comes back into the microphone (a speakerphone), a "
+        "voiced sound too short yet to be a turn pauses the coach's voice, at most this long, until it "
+        "turns out to be the person (the reply is then stopped) or not (it goes on where it paused): "
+        "talking over the coach at the echo's own level, the echo canceller damped the person's words "
+        "below what starts a turn, and the coach talked on. 0: never pause.")
     max_history: int = Field(8, ge=0, description="Past turns (question or answer) the LLM sees.")
     first_synthesis_wait_s: float = Field(
         0.4, ge=0, description="The LLM pauses between tokens while the reply's first words are synthesised, "
