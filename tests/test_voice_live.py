@@ -338,8 +338,12 @@ async def test_the_coachs_own_voice_on_a_speakerphone_is_not_heard_as_the_person
         await client.close()
 
 
-async def test_a_person_interrupting_over_the_echo_still_barges_in(start_server, loaded_hub) -> None:
-    interruption = np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)])
+@pytest.mark.parametrize("level", [1.0, 0.4])
+async def test_a_person_interrupting_over_the_echo_still_barges_in(start_server, loaded_hub, level: float) -> None:
+    """At 0.4 of the level the person speaks under the coach's echo on many syllables: the coach's
+    voice pausing on their first sound (`Conversation.on_maybe_speech`) is what lets them be heard."""
+    interruption = (np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)])
+                    * level).astype(np.int16)
     server = await start_server(hub=loaded_hub)
     client, mic = await speakerphone_client(server)
     try:
