@@ -407,24 +407,8 @@ async def test_speaking_over_the_reply_stops_it_and_starts_their_turn(rig: Rig) 
     assert rig.conversation.history[-1].interrupted
 
 
-async def test_speaking_over_the_tail_of_a_synthesised_reply_still_stops_it(rig: Rig) -> None:
-    """A long answer is synthesised well before it has been played (at once here): until its audio
-    has left the track the coach is still talking, and a person speaking over it barges in."""
-    track = ReplyAudioTrack()  # nobody takes frames from it: the answer stays queued
-    rig.host.reply_track = track
-    rig.tts.chunks = 40  # 4 s of speech, synthesised at once
-    await rig.say(6)
-    await rig.silence(0.6)
-    await rig.until(lambda: any(m.done for m in rig.host.of(Reply)) and track.pending_seconds > 3)
-    assert rig.conversation.active is not None  # written, synthesised, not yet heard
-    await rig.say(2)
-    interrupted = [m for m in rig.host.of(Reply) if m.interrupted]
-    assert len(interrupted) == 1 and track.pending_seconds == 0
-    assert rig.conversation.history[-1].interrupted
-
-
 async def _answer_queued_in_a_track(rig: Rig) -> ReplyAudioTrack:
-    """A 4 s answer synthesised at once into a track nobody plays: still being heard."""
+    """A 4 s answer synthesised at once into a track nobody takes frames from: still being heard."""
     track = ReplyAudioTrack()
     rig.host.reply_track = track
     rig.tts.chunks = 40
@@ -432,6 +416,17 @@ async def _answer_queued_in_a_track(rig: Rig) -> ReplyAudioTrack:
     await rig.silence(0.6)
     await rig.until(lambda: any(m.done for m in rig.host.of(Reply)) and track.pending_seconds > 3)
     return track
+
+
+async def test_speaking_over_the_tail_of_a_synthesised_reply_still_stops_it(rig: Rig) -> None:
+    """A long answer is synthesised well before it has been played (at once here): until its audio
+    has left the track the coach is still talking, and a person speaking over it barges in."""
+    track = await _answer_queued_in_a_track(rig)
+    assert rig.conversation.active is not None  # written, synthesised, not yet heard
+    await rig.say(2)
+    interrupted = [m for m in rig.host.of(Reply) if m.interrupted]
+    assert len(interrupted) == 1 and track.pending_seconds == 0
+    assert rig.conversation.history[-1].interrupted
 
 
 async def _sound(rig: Rig, windows: int) -> None:

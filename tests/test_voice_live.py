@@ -31,6 +31,14 @@ def speech48k(text: str) -> np.ndarray:
     return (np.clip(resample(piper_speech(text), 16_000, 48_000), -1, 1) * 32767).astype(np.int16)
 
 
+def interruption(level: float = 1.0) -> np.ndarray:
+    """"Wait, stop, I have a question." at `level`, with 0.5 s of silence after it. Synthesise it
+    before the session starts: client and server share the test's event loop, and the first Piper
+    synthesis in a process held it for 2 s, stalling the coach's voice mid-reply."""
+    said = np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)])
+    return (said * level).astype(np.int16)
+
+
 def spoken_question(text: str) -> np.ndarray:
     """A question as a microphone hears it: 0.2 s before it, and 1 s of silence after, ending the turn."""
     return np.concatenate([np.zeros(9600, np.int16), speech48k(text), np.zeros(48_000, np.int16)])
@@ -276,9 +284,7 @@ async def test_a_question_while_the_llm_loads_gets_a_spoken_one_moment(start_ser
 
 
 async def test_barge_in_flushes_the_reply_and_marks_it_interrupted(start_server, loaded_hub) -> None:
-    # Synthesised before the session starts: client and server share this event loop, and the first
-    # Piper synthesis in a process held it for 2 s, stalling the coach's voice mid-reply.
-    interruption = np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)])
+    said = interruption()  # before the session starts (see interruption)
     server = await start_server(hub=loaded_hub)
     client, mic = await voice_client(server)
     try:
@@ -293,7 +299,7 @@ async def test_barge_in_flushes_the_reply_and_marks_it_interrupted(start_server,
                 break
             await asyncio.sleep(0.05)
         assert session.reply_track.pending_seconds > 0.5
-        mic.play(interruption)
+        mic.play(said)
         interrupted = await client.wait_for(lambda m: m["type"] == "reply" and m["interrupted"], timeout=10)
         assert session.reply_track.pending_seconds < 0.1
         assert interrupted["done"]
@@ -342,8 +348,7 @@ async def test_the_coachs_own_voice_on_a_speakerphone_is_not_heard_as_the_person
 async def test_a_person_interrupting_over_the_echo_still_barges_in(start_server, loaded_hub, level: float) -> None:
     """At 0.4 of the level the person speaks under the coach's echo on many syllables: the coach's
     voice pausing on their first sound (`Conversation.on_maybe_speech`) is what lets them be heard."""
-    interruption = (np.concatenate([speech48k("Wait, stop, I have a question."), np.zeros(24000, np.int16)])
-                    * level).astype(np.int16)
+    said = interruption(level)
     server = await start_server(hub=loaded_hub)
     client, mic = await speakerphone_client(server)
     try:
@@ -354,7 +359,7 @@ async def test_a_person_interrupting_over_the_echo_still_barges_in(start_server,
                 break
             await asyncio.sleep(0.05)
         assert session.reply_track.pending_seconds > 0.5
-        mic.play(interruption)
+        mic.play(said)
         interrupted = await client.wait_for(lambda m: m["type"] == "reply" and m["interrupted"], timeout=10)
         assert interrupted["done"] and session.reply_track.pending_seconds < 0.1
         # The interruption is a turn of its own, timed from where it ended, although the microphone
