@@ -82,6 +82,24 @@ async def test_reply_track_paces_frames_plays_then_goes_silent() -> None:
     assert frames[1].pts - frames[0].pts == FRAME_SAMPLES and frames[0].sample_rate == 48000
 
 
+async def test_reply_track_skips_the_time_of_a_stall_instead_of_sending_a_burst() -> None:
+    """After the event loop stalls, the next frames go out paced, their timestamps jumped by the
+    stall, and the queued speech goes on where it stopped."""
+    track = ReplyAudioTrack()
+    track.enqueue(np.arange(FRAME_SAMPLES * 4, dtype=np.int16))
+    first = await track.recv()
+    time.sleep(0.5)  # a stall: nothing runs on the loop
+    after = [await track.recv()]
+    t0 = time.monotonic()
+    after += [await track.recv() for _ in range(3)]
+    assert time.monotonic() - t0 > 0.04  # paced, not three stale frames at once
+    assert after[0].pts - first.pts >= 0.4 * 48_000
+    assert [f.pts - after[0].pts for f in after] == [0, FRAME_SAMPLES, 2 * FRAME_SAMPLES, 3 * FRAME_SAMPLES]
+    samples = np.concatenate([first.to_ndarray().reshape(-1)] + [f.to_ndarray().reshape(-1) for f in after])
+    assert (samples[:4 * FRAME_SAMPLES] == np.arange(FRAME_SAMPLES * 4)).all()  # late, not a sample lost
+    assert not samples[4 * FRAME_SAMPLES:].any()
+
+
 async def test_reply_track_flush_drops_pending_speech() -> None:
     track = ReplyAudioTrack()
     track.enqueue(np.full(48000, 500, np.int16))

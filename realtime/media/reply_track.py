@@ -24,6 +24,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 SAMPLE_RATE = 48_000
 FRAME_SAMPLES = 960  # 20 ms
 _TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+_MAX_LATE_S = 0.1  # later than this, the frames a stall left unsent are skipped, not sent in a burst
 
 
 class _Segment:
@@ -117,6 +118,13 @@ class ReplyAudioTrack(MediaStreamTrack):
             wait = self._start + self._pts / SAMPLE_RATE - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
+            elif wait < -_MAX_LATE_S:
+                # A stall (a loaded machine) left frames unsent. Sent now, back to back, they would
+                # reach the client as a burst of stale audio its jitter buffer plays as added delay
+                # (or reads as jitter and raises its target delay for good). Their time is skipped
+                # instead: the timestamps jump as far as the clock did, and what is queued is sent
+                # from here, late but not lost.
+                self._pts += int(-wait * SAMPLE_RATE) // FRAME_SAMPLES * FRAME_SAMPLES
         samples, callbacks, filled = self._take()
         for callback in callbacks:
             callback()
