@@ -1,7 +1,8 @@
 """The coach's voice: an outgoing audio track of 20 ms, 48 kHz mono frames paced by the clock.
 
 The voice loop enqueues speech as it is synthesised; `recv()` (called by aiortc's sender) takes
-960 samples per frame, or silence when there is nothing to say, so the track never stalls.
+960 samples per frame, or silence when there is nothing to say, so the track never stalls. After
+the event loop itself stalls, the frames it could not send are skipped, not sent in a burst.
 `flush()` empties it at once for barge-in; `hold()` sends silence and keeps what is queued, until
 `release()` (or a flush), for a moment of doubt whether the person began to speak. A segment can
 carry a callback that fires when its first sample leaves, which is how voice-to-voice latency is
