@@ -655,5 +655,6 @@ class Conversation:
 
     def close(self) -> None:
         self.cpu.release()
+        self._release_hold()  # no pause timer outlives the session
         if self.active is not None:
             self.active.halt()
