@@ -14,6 +14,12 @@ the announcement are counted, not lost. A movement that ends with nothing recogn
 pauses, or the recording or session ends) is judged whole (`Recognizer.settle`), so a set too short
 for the online decision is still named and counted; a movement the model is less sure of is named
 when the exercise's own joint-angle measure also moves as its reps do.
+
+A plank that goes down and up is push-ups: the model reads shallow push-ups, and the top position a
+set starts from, as a plank. A plank announced on frames where the push-up's own measure moves as
+its reps do is announced as push-ups, and while a plank is coached the push-up's own thresholds
+watch beside it (`_plank_watch`): the first rep they count turns the plank into a push-up set,
+replayed from where its movement began.
 """
 
 from __future__ import annotations
@@ -32,12 +38,15 @@ from coaching.analyzer import AnalyzerOptions, ExerciseAnalyzer
 from coaching.events import Event, ExerciseChanged, r2
 from coaching.exercises import EXERCISES
 from coaching.motion import MotionModel, MotionReading, MotionTracker, load_default_model
-from coaching.recognition import OTHER, ExerciseRecognizer, Recognition, RecognizerOptions
+from coaching.recognition import (LOOK_ALIKE, OTHER, ExerciseRecognizer, Recognition, RecognizerOptions,
+                                  exercise_probability, look_alike)
 from coaching.session_stats import SessionStats
 
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
+_MOVING_OF = {still: moving for moving, still in LOOK_ALIKE.items()}  # plank -> push_up
+_PLANK_LOOKBACK_S = 6.0  # how far back a plank decision looks for push-ups (their motion, a counted rep)
 _REPLAYED = ("rep_completed", "fault_detected", "set_completed")  # past phases and guidance are stale
 
 
@@ -120,6 +129,7 @@ class Coach:
         self._settled_until = float("-inf")  # movement before this was judged whole already
         self._quiet_since: float | None = None  # the model has seen no exercise since then
         self._moved = False  # an exercise was seen since the last judgement
+        self._plank_watch: ExerciseAnalyzer | None = None  # push-up thresholds beside a plank (auto)
         if exercise != AUTO:
             self._check(exercise)
             self.mode = "manual"
@@ -153,34 +163,61 @@ class Coach:
     def _switch(self, exercise: str, t: float, source: str, confidence: float | None,
                 since: float | None = None) -> list[Event]:
         events: list[Event] = []
+        if source == "recognizer" and exercise in _MOVING_OF:
+            exercise = self._still_or_moving(exercise, t, since, confidence)
         previous = self.exercise
         if previous == exercise:
             return events
         if self.analyzer is not None:
             events += self.analyzer.finish(t)
         self.analyzer = self._new_analyzer(exercise)
+        moving = _MOVING_OF.get(exercise)
+        self._plank_watch = None if moving is None or self.mode != AUTO else ExerciseAnalyzer(
+            EXERCISES[moving], self.options.analyzer, learned_counting=False)
         events.append(ExerciseChanged(t=t, exercise=exercise, previous=previous, source=source,  # type: ignore[arg-type]
                                       confidence=None if confidence is None else r2(confidence)))
         if source == "recognizer":
-            events += self._replay(exercise, since)
+            # Push-ups first coached as a plank: their frames are this set's, replayed too.
+            floor = self._counted_until if previous is not None and look_alike(previous, exercise) \
+                else max(self._switched_t, self._counted_until)
+            events += self._replay(exercise, since, floor)
+            if any(e.type == "rep_completed" for e in events):
+                self._counted_until = t
         self._switched_t = t
         self.stats.observe(events)
         return events
 
-    def _replay(self, exercise: str, since: float | None = None) -> list[Event]:
+    def _still_or_moving(self, still: str, t: float, since: float | None, confidence: float | None) -> str:
+        """A plank was recognised: push-ups still under way (a rep counted in the last
+        _PLANK_LOOKBACK_S) or a body that went down and up like a push-up in the frames the decision
+        was made on (`since`, or the last _PLANK_LOOKBACK_S) make it push-ups."""
+        moving = _MOVING_OF[still]
+        if self.exercise == moving:
+            pushing = t - self._counted_until < _PLANK_LOOKBACK_S
+        else:
+            pushing = self._moves_like(moving, max(self._switched_t, t - _PLANK_LOOKBACK_S) if since is None else since,
+                                       t + 1.0)
+        if not pushing:
+            return still
+        assert self.recognizer is not None
+        self.recognizer.confirm(Recognition(exercise=moving, confidence=confidence or 0.0))
+        return moving
+
+    def _replay(self, exercise: str, since: float | None, floor: float) -> list[Event]:
         """Play the frames since this exercise's movement began through its new analyzer: back at
-        most replay_s, and never past the last switch, the last counted rep, or a stretch where the
-        model saw another exercise; a movement judged whole (`since` its start) is replayed whole."""
+        most replay_s, never to `floor` (the last switch or counted rep: frames of the previous
+        exercise, reps counted already), nor past a stretch where the model saw another exercise;
+        a movement judged whole (`since` its start) is replayed whole."""
         assert self.analyzer is not None
         frames = list(self._recent)
         start = len(frames)
         other_since: float | None = None
         for i in range(len(frames) - 1, -1, -1):
             f = frames[i]
-            if f.t <= max(self._switched_t, self._counted_until) or (since is not None and f.t < since):
+            if f.t <= floor or (since is not None and f.t < since):
                 break  # frames of the previous exercise, or reps already counted: never twice
             top = max(f.probabilities, key=f.probabilities.__getitem__) if f.probabilities else None
-            if since is None and top not in (None, OTHER, exercise):
+            if since is None and top not in (None, OTHER) and not look_alike(top, exercise):
                 other_since = other_since if other_since is not None else f.t
                 if other_since - f.t >= self.options.replay_break_s:
                     break
@@ -274,6 +311,8 @@ class Coach:
         self._quiet_since, self._moved = None, False
         if self.tracker is not None:
             self.tracker.reset()
+        if self._plank_watch is not None:
+            self._plank_watch = ExerciseAnalyzer(self._plank_watch.spec, self.options.analyzer, learned_counting=False)
         if self.recognizer is not None and self.mode == AUTO:
             self.recognizer.reset()
 
@@ -295,7 +334,24 @@ class Coach:
         self.stats.observe(events)
         if any(e.type == "rep_completed" for e in events):
             self._counted_until = t
+        if self._plank_watch is not None:
+            events += self._watch_plank(keypoints, width, height, t, probs)
         return events
+
+    def _watch_plank(self, keypoints: np.ndarray | None, width: int, height: int, t: float,
+                     probabilities: dict[str, float] | None) -> list[Event]:
+        """A plank is coached: the first rep the push-up's own thresholds count (while the model
+        sees a push-up or a plank) makes it a push-up set, replayed from where its movement began."""
+        assert self._plank_watch is not None
+        exercise = self._plank_watch.spec.name
+        watched = self._plank_watch.update(keypoints, width, height, t,
+                                           exercising=_doing(probabilities, exercise))
+        if not any(e.type == "rep_completed" for e in watched):
+            return []
+        assert self.recognizer is not None
+        confidence = exercise_probability(probabilities or {}, exercise)
+        self.recognizer.confirm(Recognition(exercise=exercise, confidence=confidence))
+        return self._switch(exercise, t, "recognizer", confidence)
 
     def _due(self, reading: MotionReading) -> list[tuple[np.ndarray | None, int, int, float]]:
         """The waiting frames whose progress this reading gives (those at or before its progress_t)."""
@@ -342,10 +398,11 @@ class Coach:
 
 
 def _doing(probabilities: dict[str, float] | None, exercise: str | None) -> float | None:
-    """How sure the model is that the person does this exercise (auto mode: the one recognised),
-    or any exercise at all (the person chose one, and may do it in a way the model knows less)."""
+    """How sure the model is that the person does this exercise (auto mode: the one recognised,
+    its still look-alike included), or any exercise at all (the person chose one, and may do it in
+    a way the model knows less)."""
     if not probabilities:
         return None
     if exercise is not None and exercise in probabilities:
-        return probabilities[exercise]
+        return exercise_probability(probabilities, exercise)
     return 1.0 - probabilities.get(OTHER, 0.0)

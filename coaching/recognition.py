@@ -18,6 +18,12 @@ a squat at 0.59). `settle_candidate` names such a movement (at least 1.5 s, mean
 of the readings, 0.2 ahead of the runner-up) only as a candidate: the coach announces it when the
 exercise's own joint-angle measure also moves as its reps do in those frames: its thresholds count
 a rep, or it goes half their span toward the turning point and back (`coaching.coach`).
+
+A push-up and a plank share one body position and differ only in whether it moves; the per-frame
+min-max scaled joints barely move in a shallow or fast push-up, so the model often splits such a
+set between the two (a phone's 2 s clip of push-ups: push-up 0.45, plank 0.35). The vote counts
+the plank's probability for the push-up when the push-up leads it (`LOOK_ALIKE`); a plank is still
+announced only on its own, and the coach turns it into push-ups when the body goes down and up.
 """
 
 from __future__ import annotations
@@ -31,6 +37,18 @@ from pydantic import BaseModel, Field
 from coaching.motion import MotionReading
 
 OTHER = "other"
+# A moving exercise -> the still one the model reads a shallow or fast version of it as.
+LOOK_ALIKE: dict[str, str] = {"push_up": "plank"}
+
+
+def exercise_probability(probabilities: dict[str, float], exercise: str) -> float:
+    """The model's probability that the person does this exercise, its still look-alike included."""
+    return probabilities.get(exercise, 0.0) + probabilities.get(LOOK_ALIKE.get(exercise, ""), 0.0)
+
+
+def look_alike(a: str, b: str) -> bool:
+    """Whether the model reading `a` can mean the person does `b` (or the other way round)."""
+    return a == b or LOOK_ALIKE.get(a) == b or LOOK_ALIKE.get(b) == a
 
 
 class Recognition(BaseModel):
@@ -129,17 +147,37 @@ class ExerciseRecognizer:
               min_margin: float = 0.0, decide: bool = True) -> Recognition | None:
         """The class with the highest mean over these readings, when its mean reaches min_probability
         and leads the runner-up's by min_margin, it tops min_share of them, and it is a new exercise
-        (not "other", not the current one). decide: it becomes the current exercise."""
+        (not "other", not the current one). Failing that, a moving exercise that leads its still
+        look-alike wins with the two counted as one. decide: it becomes the current exercise."""
         classes = sorted({c for p in readings for c in p})
         probs = np.array([[p.get(c, 0.0) for c in classes] for p in readings])
-        mean = probs.mean(axis=0)
-        k = int(np.argmax(mean))
-        label = classes[k]
-        share = float((probs.argmax(axis=1) == k).mean())
-        runner_up = float(np.sort(mean)[-2]) if len(mean) > 1 else 0.0
-        if mean[k] < min_probability or mean[k] - runner_up < min_margin or share < min_share \
-                or label in (OTHER, self.current):
+        found = _clear_winner(classes, probs, min_probability, min_share, min_margin)
+        for moving, still in LOOK_ALIKE.items():
+            if found is not None or moving not in classes or still not in classes:
+                continue
+            i, j = classes.index(moving), classes.index(still)
+            if probs[:, i].mean() < probs[:, j].mean():
+                continue
+            merged = probs.copy()
+            merged[:, i] += merged[:, j]
+            merged[:, j] = 0.0
+            found = _clear_winner(classes, merged, min_probability, min_share, min_margin)
+            found = found if found is not None and found[0] == moving else None
+        if found is None or found[0] in (OTHER, self.current):
             return None
+        label, mean = found
         if decide:
             self.current = label
-        return Recognition(exercise=label, confidence=float(mean[k]))
+        return Recognition(exercise=label, confidence=mean)
+
+
+def _clear_winner(classes: list[str], probs: np.ndarray, min_probability: float, min_share: float,
+                  min_margin: float) -> tuple[str, float] | None:
+    """(class, mean) of the highest mean over these readings (rows), when it clears the bars."""
+    mean = probs.mean(axis=0)
+    k = int(np.argmax(mean))
+    share = float((probs.argmax(axis=1) == k).mean())
+    runner_up = float(np.sort(mean)[-2]) if len(mean) > 1 else 0.0
+    if mean[k] < min_probability or mean[k] - runner_up < min_margin or share < min_share:
+        return None
+    return classes[k], float(mean[k])
