@@ -15,11 +15,12 @@ pauses, or the recording or session ends) is judged whole (`Recognizer.settle`),
 for the online decision is still named and counted; a movement the model is less sure of is named
 when the exercise's own joint-angle measure also moves as its reps do.
 
-A plank that goes down and up is push-ups: the model reads shallow push-ups, and the top position a
-set starts from, as a plank. A plank announced on frames where the push-up's own measure moves as
-its reps do is announced as push-ups, and while a plank is coached the push-up's own thresholds
-watch beside it (`_plank_watch`): the first rep they count turns the plank into a push-up set,
-replayed from where its movement began.
+The exercise's own thresholds also watch for a rep the model is unsure of (`_watch`), so a set
+need not pause to be named: while nothing is recognised and the last 6 s read as a consistent but
+unsure candidate, and while a plank is coached (the model reads shallow push-ups, and the top
+position a set starts from, as a plank: the push-up's). The first rep they count names that
+exercise, and the set is replayed from where its movement began. A plank announced on frames
+where the push-up's own measure goes down and up is announced as push-ups at once.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 AUTO = "auto"
 _MOVING_OF = {still: moving for moving, still in LOOK_ALIKE.items()}  # plank -> push_up
 _PLANK_LOOKBACK_S = 6.0  # how far back a plank decision looks for push-ups (their motion, a counted rep)
+_CANDIDATE_EVERY_S = 1.0  # while nothing is recognised: how often the readings are judged for a candidate
 _REPLAYED = ("rep_completed", "fault_detected", "set_completed")  # past phases and guidance are stale
 
 
@@ -77,13 +79,15 @@ class CoachOptions(BaseModel):
     analyzer. replay_break_s: a stretch this long where the model saw another known exercise
     ends what is replayed (those frames belong to that exercise). settle_pause_s: with nothing
     recognised, a pause this long (nobody seen, or the model sees no exercise) ends a movement,
-    which is then judged whole."""
+    which is then judged whole. candidate_window_s: with nothing recognised, the last this many
+    seconds are judged for a candidate whose own thresholds watch for a rep (0: none)."""
 
     analyzer: AnalyzerOptions = Field(default_factory=AnalyzerOptions)
     recognizer: RecognizerOptions = Field(default_factory=RecognizerOptions)
     replay_s: float = 15.0
     replay_break_s: float = 1.0
     settle_pause_s: float = Field(1.5, gt=0)
+    candidate_window_s: float = Field(6.0, ge=0)
 
 
 @dataclass(slots=True)
@@ -129,7 +133,11 @@ class Coach:
         self._settled_until = float("-inf")  # movement before this was judged whole already
         self._quiet_since: float | None = None  # the model has seen no exercise since then
         self._moved = False  # an exercise was seen since the last judgement
-        self._plank_watch: ExerciseAnalyzer | None = None  # push-up thresholds beside a plank (auto)
+        # Auto mode: an exercise's own thresholds watching for its first rep (a candidate, or the
+        # push-up beside a plank), and how sure the model was of it.
+        self._watch: ExerciseAnalyzer | None = None
+        self._watch_confidence = 0.0
+        self._next_candidate_t = float("-inf")
         if exercise != AUTO:
             self._check(exercise)
             self.mode = "manual"
@@ -172,8 +180,8 @@ class Coach:
             events += self.analyzer.finish(t)
         self.analyzer = self._new_analyzer(exercise)
         moving = _MOVING_OF.get(exercise)
-        self._plank_watch = None if moving is None or self.mode != AUTO else ExerciseAnalyzer(
-            EXERCISES[moving], self.options.analyzer, learned_counting=False)
+        self._watch = None if moving is None or self.mode != AUTO else self._own_thresholds(moving)
+        self._watch_confidence = 0.0
         events.append(ExerciseChanged(t=t, exercise=exercise, previous=previous, source=source,  # type: ignore[arg-type]
                                       confidence=None if confidence is None else r2(confidence)))
         if source == "recognizer":
@@ -251,6 +259,8 @@ class Coach:
                 events += self._switch(decision.exercise, t, "recognizer", decision.confidence)
             elif self.analyzer is None:
                 events += self._settle_on_pause(reading)
+            if self.analyzer is None and reading.probabilities:
+                events += self._watch_candidate(t)
         for kp, w, h, ft in due:
             events += self._analyse(kp, w, h, ft, reading)
         return events
@@ -311,8 +321,8 @@ class Coach:
         self._quiet_since, self._moved = None, False
         if self.tracker is not None:
             self.tracker.reset()
-        if self._plank_watch is not None:
-            self._plank_watch = ExerciseAnalyzer(self._plank_watch.spec, self.options.analyzer, learned_counting=False)
+        if self._watch is not None:
+            self._watch = self._own_thresholds(self._watch.spec.name)
         if self.recognizer is not None and self.mode == AUTO:
             self.recognizer.reset()
 
@@ -327,6 +337,8 @@ class Coach:
                 self._recent.popleft()
         else:
             self._recent.clear()
+        if self._watch is not None and self._watch_counts(keypoints, width, height, t, probs):
+            return self._name_watched(t, probs)  # replays this frame too
         if self.analyzer is None:
             return []
         doing = _doing(probs, self.analyzer.spec.name if self.mode == AUTO else None)
@@ -334,22 +346,45 @@ class Coach:
         self.stats.observe(events)
         if any(e.type == "rep_completed" for e in events):
             self._counted_until = t
-        if self._plank_watch is not None:
-            events += self._watch_plank(keypoints, width, height, t, probs)
         return events
 
-    def _watch_plank(self, keypoints: np.ndarray | None, width: int, height: int, t: float,
-                     probabilities: dict[str, float] | None) -> list[Event]:
-        """A plank is coached: the first rep the push-up's own thresholds count (while the model
-        sees a push-up or a plank) makes it a push-up set, replayed from where its movement began."""
-        assert self._plank_watch is not None
-        exercise = self._plank_watch.spec.name
-        watched = self._plank_watch.update(keypoints, width, height, t,
-                                           exercising=_doing(probabilities, exercise))
-        if not any(e.type == "rep_completed" for e in watched):
+    def _own_thresholds(self, exercise: str) -> ExerciseAnalyzer:
+        return ExerciseAnalyzer(EXERCISES[exercise], self.options.analyzer, learned_counting=False)
+
+    def _watch_candidate(self, t: float) -> list[Event]:
+        """Nothing recognised: once a second, the last candidate_window_s judged for a consistent
+        but unsure candidate; a new one is watched, its thresholds first fed those frames."""
+        if t < self._next_candidate_t or not self.options.candidate_window_s:
             return []
         assert self.recognizer is not None
-        confidence = exercise_probability(probabilities or {}, exercise)
+        self._next_candidate_t = t + _CANDIDATE_EVERY_S
+        frames = [f for f in self._recent if f.t > max(self._settled_until, t - self.options.candidate_window_s)]
+        candidate = self.recognizer.settle_candidate([(f.t, f.probabilities) for f in frames])
+        if candidate is None or candidate.exercise not in EXERCISES or EXERCISES[candidate.exercise].kind != "reps":
+            self._watch = None
+            return []
+        self._watch_confidence = candidate.confidence
+        if self._watch is not None and self._watch.spec.name == candidate.exercise:
+            return []
+        self._watch = self._own_thresholds(candidate.exercise)
+        if any(self._watch_counts(f.keypoints, f.width, f.height, f.t, f.probabilities) for f in frames):
+            return self._name_watched(t, frames[-1].probabilities)
+        return []
+
+    def _watch_counts(self, keypoints: np.ndarray | None, width: int, height: int, t: float,
+                      probabilities: dict[str, float] | None) -> bool:
+        """One frame through the watching thresholds: did they count a rep (while the model says
+        the person does that exercise, its look-alike included)?"""
+        assert self._watch is not None
+        exercising = _doing(probabilities, self._watch.spec.name)
+        return any(e.type == "rep_completed"
+                   for e in self._watch.update(keypoints, width, height, t, exercising=exercising))
+
+    def _name_watched(self, t: float, probabilities: dict[str, float] | None) -> list[Event]:
+        """The watched exercise counted a rep: it is the exercise now, its set replayed."""
+        assert self._watch is not None and self.recognizer is not None
+        exercise = self._watch.spec.name
+        confidence = max(self._watch_confidence, exercise_probability(probabilities or {}, exercise))
         self.recognizer.confirm(Recognition(exercise=exercise, confidence=confidence))
         return self._switch(exercise, t, "recognizer", confidence)
 

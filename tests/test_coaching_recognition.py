@@ -263,7 +263,7 @@ def test_going_down_and_staying_there_is_not_a_rep() -> None:
 def test_a_set_too_short_to_announce_is_named_and_counted_at_the_end() -> None:
     """Online recognition that never becomes sure in time (here: it would need 30 s of agreement):
     when the recording ends, the movement is judged whole, announced, and its reps are counted."""
-    coach = Coach(options=CoachOptions(recognizer=RecognizerOptions(stable_s=30.0)))
+    coach = Coach(options=CoachOptions(recognizer=RecognizerOptions(stable_s=30.0), candidate_window_s=0.0))
     seq = generate("squat", reps=2, view="side", seed=571, lead_in_s=0.5)
     events = play(coach, seq)
     changes = [e for e in events if isinstance(e, ExerciseChanged)]
@@ -276,7 +276,7 @@ def test_a_set_too_short_to_announce_is_named_and_counted_at_the_end() -> None:
 def test_a_short_set_is_named_when_the_person_pauses() -> None:
     """Live, the end of a short set is the person resting, not the end of the session: the set is
     named and counted a moment after they stop, and the rest counts nothing."""
-    coach = Coach(options=CoachOptions(recognizer=RecognizerOptions(stable_s=30.0)))
+    coach = Coach(options=CoachOptions(recognizer=RecognizerOptions(stable_s=30.0), candidate_window_s=0.0))
     squats = generate("squat", reps=2, view="side", seed=574, lead_in_s=0.5)
     seq = concat(squats, still(6.0, "side", seed=575))
     events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
@@ -284,6 +284,50 @@ def test_a_short_set_is_named_when_the_person_pauses() -> None:
     assert [(c.exercise, c.source) for c in changes] == [("squat", "recognizer")]
     assert float(squats.times[-1]) < changes[0].t < float(seq.times[-1])
     assert sum(isinstance(e, RepCompleted) for e in events) == 2
+
+
+def test_a_set_the_model_is_unsure_of_is_named_at_its_first_rep_without_a_pause() -> None:
+    """Online recognition that is never sure (it would need 30 s of agreement) and no pause: the
+    consistent reading over the last seconds is watched by the squat's own thresholds, and their
+    first rep names the set mid-set, with that rep counted."""
+    coach = Coach(options=CoachOptions(recognizer=RecognizerOptions(stable_s=30.0)))
+    seq = generate("squat", reps=4, view="side", seed=576, lead_in_s=0.5)
+    first_rep_end = float(seq.times[np.flatnonzero(seq.progress > 0.9)[0]]) + 1.2
+    events = play(coach, seq)
+    changes = [e for e in events if isinstance(e, ExerciseChanged)]
+    assert [(c.exercise, c.source) for c in changes] == [("squat", "recognizer")]
+    assert changes[0].t < first_rep_end + 2.0 < float(seq.times[-1])
+    assert sum(isinstance(e, RepCompleted) for e in events) == 4
+
+
+class _AlwaysUnsure:
+    """A recogniser never sure of anything, whose every movement is a squat candidate."""
+
+    def update(self, reading: MotionReading) -> Recognition | None:
+        return None
+
+    def settle(self, readings: object) -> Recognition | None:
+        return None
+
+    def settle_candidate(self, readings: object) -> Recognition | None:
+        return Recognition(exercise="squat", confidence=0.5)
+
+    def confirm(self, decision: Recognition) -> None:
+        self.confirmed = decision.exercise
+
+    def reset(self) -> None:
+        pass
+
+
+def test_a_candidate_is_named_only_when_its_own_thresholds_count_a_rep() -> None:
+    """Walking, standing and arm movement read as a squat candidate name nothing: the knees never
+    bend through a squat; real squats under the same reading are named."""
+    quiet = concat(still(2.0, "side", seed=577), walk(6.0, seed=578), generate("front_raise", reps=3, view="side", seed=579))
+    events = play(Coach(recognizer=_AlwaysUnsure()), quiet)
+    assert not [e for e in events if isinstance(e, (ExerciseChanged, RepCompleted))]
+    squats = generate("squat", reps=3, view="side", seed=580, lead_in_s=0.5)
+    changes = [e.exercise for e in play(Coach(recognizer=_AlwaysUnsure()), squats) if isinstance(e, ExerciseChanged)]
+    assert changes == ["squat"]
 
 
 def test_standing_still_names_nothing_at_the_end() -> None:
