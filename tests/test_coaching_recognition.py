@@ -321,7 +321,7 @@ class _AlwaysUnsure:
 
 def test_a_candidate_is_named_only_when_its_own_thresholds_count_a_rep() -> None:
     """Walking, standing and arm movement read as a squat candidate name nothing: the knees never
-    bend through a squat; real squats under the same reading are named."""
+    bend through a squat; generated squats under the same reading are named."""
     quiet = concat(still(2.0, "side", seed=577), walk(6.0, seed=578), generate("front_raise", reps=3, view="side", seed=579))
     events = play(Coach(recognizer=_AlwaysUnsure()), quiet)
     assert not [e for e in events if isinstance(e, (ExerciseChanged, RepCompleted))]
