@@ -35,6 +35,7 @@ from coaching.holds import HoldTimer
 from coaching.measures import MEASURES, measure_all
 from coaching.phases import PhaseMachine, RepTiming, Step
 from coaching.signal import median_filter
+from coaching.smoothing import JOINT_HOLD_S, JointHold
 from coaching.spec import MOTION_PROGRESS, ExerciseSpec, PhaseDriver
 from coaching.view import View, ViewEstimator, hidden_parts
 
@@ -63,6 +64,7 @@ class AnalyzerOptions(BaseModel):
     """Tuning that is not part of an exercise's definition.
 
     min_confidence: keypoints below it count as not visible.
+    joint_hold_s: a joint lost for up to this long is taken where it was last seen (`JointHold`).
     set_rest_s: seconds without a rep that end a set (None: the exercise's own setting).
     lost_after_s: unseen this long before "I can't see you" becomes a candidate.
     guidance_after_s / guidance_repeat_s / guidance_gap_s: see coaching.guidance.GuidanceGate.
@@ -73,6 +75,7 @@ class AnalyzerOptions(BaseModel):
     """
 
     min_confidence: float = Field(0.3, ge=0, le=1)
+    joint_hold_s: float = Field(JOINT_HOLD_S, ge=0)
     set_rest_s: float | None = None
     lost_after_s: float = 1.0
     guidance_after_s: float = 1.0
@@ -119,6 +122,7 @@ class ExerciseAnalyzer:
         self.set_rest_s = self.options.set_rest_s if self.options.set_rest_s is not None else spec.set_rest_s
         self._measures = sorted(spec.measures())
         self._views = ViewEstimator()
+        self._joint_hold = JointHold(self.options.joint_hold_s, self.options.min_confidence)
         self._gate = GuidanceGate(self.options.guidance_after_s, self.options.guidance_repeat_s,
                                   self.options.guidance_gap_s)
         self._maxima = {d.measure: _RunningMax(self.options.baseline_decay_per_s)
@@ -181,6 +185,8 @@ class ExerciseAnalyzer:
         that the person is doing this exercise (coaching.motion)."""
         if self._started_t is None:
             self._started_t = t
+        if keypoints is not None:
+            keypoints = self._joint_hold(keypoints, t)
         pose = None if keypoints is None else Pose(keypoints, width, height, self.options.min_confidence)
         if pose is not None and pose.count_visible() < _MIN_JOINTS:
             pose = None

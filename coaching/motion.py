@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from coaching.skeleton import NUM_JOINTS
+from coaching.smoothing import JOINT_HOLD_S, JointHold
 
 
 class MotionOutput(Protocol):
@@ -43,9 +43,6 @@ class MotionModel(Protocol):
     def read(self, times: np.ndarray, features: np.ndarray, t: float) -> MotionOutput:
         """Recent frames' times (M,) and featurise()d rows (M, F); t: now."""
         ...
-
-
-JOINT_HOLD_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,37 +72,21 @@ class MotionTracker:
     min_body: fraction of the window's ticks that must hold a body before the class
     probabilities mean anything (a person walking in is not yet doing anything).
     joint_hold_s: a joint the pose model loses for up to this long is taken where it was last
-    seen. The model's input is scaled over each frame's visible joints, so a head or a foot
-    flickering in and out of a pose model's confidence shifts every other joint's coordinates and
-    the rep progress with them.
+    seen (`JointHold`): the model's input is scaled over each frame's visible joints.
     """
 
     def __init__(self, model: MotionModel, min_body: float = 0.35, joint_hold_s: float = JOINT_HOLD_S) -> None:
         self.model = model
         self.min_body = min_body
-        self.joint_hold_s = joint_hold_s
         self._span = model.window / model.fps + 0.5
         self._times: deque[float] = deque()
         self._frames: deque[np.ndarray] = deque()
-        self._last_joints = np.full((NUM_JOINTS, 3), np.nan)
-        self._last_joint_t = np.full(NUM_JOINTS, -np.inf)
+        self._hold = JointHold(joint_hold_s, model.min_confidence)
 
     def reset(self) -> None:
         self._times.clear()
         self._frames.clear()
-        self._last_joint_t[:] = -np.inf
-
-    def _held(self, keypoints: np.ndarray, t: float) -> np.ndarray:
-        """This frame's joints, each one missing taken from its last sighting within joint_hold_s."""
-        kp = np.array(keypoints, dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            seen = np.isfinite(kp[:, :2]).all(axis=1) & (np.nan_to_num(kp[:, 2]) >= self.model.min_confidence)
-        self._last_joints[seen] = kp[seen]
-        self._last_joint_t[seen] = t
-        if seen.sum() >= 4:  # a frame with a body: fill its gaps (an empty one stays empty)
-            fill = ~seen & (t - self._last_joint_t <= self.joint_hold_s)
-            kp[fill] = self._last_joints[fill]
-        return kp
+        self._hold.reset()
 
     def update(self, keypoints: np.ndarray | None, t: float) -> MotionReading:
         """Add this frame (None: nobody seen) and read the model at t."""
@@ -113,7 +94,7 @@ class MotionTracker:
             if self._times and t < self._times[-1]:
                 self.reset()  # the clock went back: a new recording
             self._times.append(t)
-            self._frames.append(self.model.featurise(self._held(keypoints, t)[None])[0])
+            self._frames.append(self.model.featurise(self._hold(keypoints, t)[None])[0])
         while self._times and t - self._times[0] > self._span:
             self._times.popleft()
             self._frames.popleft()

@@ -1,4 +1,5 @@
-"""One-euro filtering of keypoints: steady when the body is still, no lag when it moves fast.
+"""Keypoints over time: one-euro filtering (steady when the body is still, no lag when it moves
+fast) and holding a joint the pose model loses for a moment (`JointHold`).
 
 The one-euro filter (Casiez, Roussel and Vogel, CHI 2012) is a low-pass filter whose cut-off
 rises with speed: jitter of a still joint is smoothed hard, a fast squat is followed closely.
@@ -88,3 +89,63 @@ class KeypointSmoother:
         out[:, :2] = np.where(visible[:, None], self._value, np.nan)
         out[:, 2] = confidence
         return out
+
+
+JOINT_HOLD_S = 0.25
+"""How long a lost joint is held where it was last seen, for the learned model and the analysis alike."""
+
+
+class JointHold:
+    """A joint the pose model loses for a moment is taken where it was last seen.
+
+    Pose models drop a joint for a frame or two (a hand passing the body, motion blur). Measures
+    over both sides then jump: with one arm curling and the other hanging, losing the working
+    wrist hands "the more bent elbow" to the straight arm for those frames, which reads as the rep
+    ending and starting again. And the learned model's input is scaled over each frame's visible
+    joints, so a flickering head or foot shifts every other joint. Holding a joint up to `hold_s`
+    bridges such gaps without inventing one the person left out of view.
+
+    A frame whose joints jumped from where they were just seen (the median joint moved more than
+    `max_jump` of the body's extent: a detector glitch, or someone else) is passed on as it is: it
+    neither fills its gaps nor becomes a sighting to hold, so one wrong frame is not stretched over
+    the next ones. min_confidence: below it a joint is missing. A frame with fewer than
+    `min_joints` visible joints is left as it is (nobody, or too little of a body, to fill in).
+    """
+
+    def __init__(self, hold_s: float = JOINT_HOLD_S, min_confidence: float = 0.3, min_joints: int = 4,
+                 max_jump: float = 0.3) -> None:
+        self.hold_s = hold_s
+        self.min_confidence = min_confidence
+        self.min_joints = min_joints
+        self.max_jump = max_jump
+        self._last: np.ndarray | None = None  # (K, 3) each joint where it was last seen
+        self._last_t = np.zeros(0)
+
+    def reset(self) -> None:
+        self._last = None
+
+    def __call__(self, keypoints: np.ndarray, t: float) -> np.ndarray:
+        """(K, 3) x, y, confidence at time t → the same with short gaps filled (a copy)."""
+        kp = np.array(keypoints, dtype=np.float64)
+        if self._last is None or len(self._last) != len(kp):
+            self._last = np.full(kp.shape, np.nan)
+            self._last_t = np.full(len(kp), -np.inf)
+        with np.errstate(invalid="ignore"):
+            seen = np.isfinite(kp[:, :2]).all(axis=1) & (np.nan_to_num(kp[:, 2]) >= self.min_confidence)
+        if seen.sum() < self.min_joints or self._jumped(kp, seen, t):
+            return kp
+        self._last[seen] = kp[seen]
+        self._last_t[seen] = t
+        fill = ~seen & (t - self._last_t <= self.hold_s)
+        kp[fill] = self._last[fill]
+        return kp
+
+    def _jumped(self, kp: np.ndarray, seen: np.ndarray, t: float) -> bool:
+        assert self._last is not None
+        recent = t - self._last_t <= self.hold_s
+        both = seen & recent
+        if both.sum() < self.min_joints:
+            return False
+        extent = float(np.linalg.norm(np.ptp(self._last[recent, :2], axis=0)))
+        moved = float(np.median(np.linalg.norm(kp[both, :2] - self._last[both, :2], axis=1)))
+        return extent > 0 and moved > self.max_jump * extent

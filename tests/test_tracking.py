@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from coaching.smoothing import KeypointSmoother
+from coaching.smoothing import JointHold, KeypointSmoother
 from coaching.tracking import SubjectTracker, TrackedSubject, keypoint_similarity
 
 FPS = 30.0
@@ -238,3 +238,17 @@ def test_low_confidence_joint_does_not_drag_and_restarts_after_a_gap() -> None:
     # ...while within the gap a jump is smoothed.
     out = smoother(np.vstack([[700.0, 300.0, 0.9], still[1:]]), 11 / FPS + 1.0 + 1 / FPS)
     assert 400.0 < out[0, 0] < 700.0
+
+
+def test_a_lost_joint_is_held_briefly_but_a_glitch_frame_is_never_held() -> None:
+    hold = JointHold(hold_s=0.25)
+    body = np.column_stack([300 + np.arange(17) * 4.0, 100 + np.arange(17) * 15.0, np.full(17, 0.9)])
+    lost = body.copy()
+    lost[9] = (np.nan, np.nan, 0.0)  # a wrist
+    glitch = np.column_stack([np.linspace(600, 0, 17), np.linspace(0, 470, 17), np.full(17, 0.9)])
+    assert np.allclose(hold(body, 0.0), body)
+    assert np.allclose(hold(lost, 0.033), body)  # filled from its last sighting
+    assert np.allclose(hold(glitch, 0.067), glitch)  # passed on as it is ...
+    after = hold(lost, 0.1)
+    assert np.allclose(after[9], body[9])  # ... and not held: the wrist comes from before the glitch
+    assert np.isnan(hold(lost, 0.5)[9, 0])  # gone longer than hold_s: missing
