@@ -49,17 +49,19 @@ class Measure:
 
 
 def _bilateral(pose: Pose, parts: tuple[str, ...], per_side: Callable[[Side], float | None],
-               combine: Combine) -> float | None:
+               combine: Combine, apart: float | None = None) -> float | None:
+    """One value from both sides. "min" / "max": the lower / higher side's value; with `apart`, only
+    while the two sides differ by more than it (one limb working, the other at rest), else as
+    "best": the more confident side's, or both averaged when about as sure (so a far limb read a
+    little off does not decide)."""
     values = {s: per_side(s) for s in SIDES}
     present = {s: v for s, v in values.items() if v is not None and math.isfinite(v)}
     if not present:
         return None
     if len(present) == 1:
         return next(iter(present.values()))
-    if combine == "min":
-        return min(present.values())
-    if combine == "max":
-        return max(present.values())
+    if combine != "best" and (apart is None or abs(present["left"] - present["right"]) > apart):
+        return min(present.values()) if combine == "min" else max(present.values())
     cl, cr = pose.side_confidence(parts, "left"), pose.side_confidence(parts, "right")
     if abs(cl - cr) < _SURE_MARGIN:
         return (present["left"] + present["right"]) / 2.0
@@ -80,12 +82,13 @@ def facing(pose: Pose) -> float | None:
     return None
 
 
-def _joint_angle(a: str, b: str, c: str, combine: Combine) -> Callable[[Pose], float | None]:
+def _joint_angle(a: str, b: str, c: str, combine: Combine, apart: float | None = None
+                 ) -> Callable[[Pose], float | None]:
     parts = (a, b, c)
 
     def fn(pose: Pose) -> float | None:
         return _bilateral(pose, parts, lambda s: angle_at(pose.side_point(a, s), pose.side_point(b, s),
-                                                          pose.side_point(c, s)), combine)
+                                                          pose.side_point(c, s)), combine, apart)
 
     return fn
 
@@ -254,16 +257,19 @@ def upper_arm_forward(pose: Pose) -> float | None:
     return _bilateral(pose, ("shoulder", "elbow"), side, "best")
 
 
-def forearm_raise(pose: Pose) -> float | None:
+def _forearm_raise(combine: Combine, apart: float | None = None) -> Callable[[Pose], float | None]:
     """Wrist height above the elbow in upper-arm lengths: about -0.9 hanging, > 0 curled. Any view."""
-    def side(s: Side) -> float | None:
-        shoulder, elbow, wrist = (pose.side_point(p, s) for p in ("shoulder", "elbow", "wrist"))
-        upper = distance(shoulder, elbow)
-        if elbow is None or wrist is None or not upper:
-            return None
-        return float(elbow[1] - wrist[1]) / upper
+    def fn(pose: Pose) -> float | None:
+        def side(s: Side) -> float | None:
+            shoulder, elbow, wrist = (pose.side_point(p, s) for p in ("shoulder", "elbow", "wrist"))
+            upper = distance(shoulder, elbow)
+            if elbow is None or wrist is None or not upper:
+                return None
+            return float(elbow[1] - wrist[1]) / upper
 
-    return _bilateral(pose, ("shoulder", "elbow", "wrist"), side, "best")
+        return _bilateral(pose, ("shoulder", "elbow", "wrist"), side, combine, apart)
+
+    return fn
 
 
 def wrist_height(pose: Pose) -> float | None:
@@ -430,7 +436,14 @@ _DEFS: tuple[Measure, ...] = (
     Measure("knee_forward", "shin lengths", "knee travel past the ankle", knee_forward),
     Measure("knee_inward", "hip widths", "front knee drift inwards", knee_inward),
     Measure("upper_arm_forward", "deg", "elbow drift forward", upper_arm_forward),
-    Measure("forearm_raise", "upper-arm lengths", "hand height above the elbow", forearm_raise),
+    Measure("forearm_raise", "upper-arm lengths", "hand height above the elbow", _forearm_raise("best")),
+    # A curl may work one arm at a time: while the arms differ by more than most of a curl's
+    # thresholds' span, the working arm is the more bent one (the higher hand), whichever side;
+    # the more confident side alone, from the side the near arm, misses every other rep. Said to
+    # the person as plain "elbow angle": they know which arm they curled.
+    Measure("bent_elbow_angle", "deg", "elbow angle", _joint_angle("shoulder", "elbow", "wrist", "min", apart=40.0)),
+    Measure("raised_forearm", "upper-arm lengths", "hand height above the elbow",
+            _forearm_raise("max", apart=0.5)),
     Measure("wrist_height", "torso lengths", "hand height above the shoulder", wrist_height),
     Measure("ear_shoulder_gap", "torso lengths", "ear height above the shoulders", ear_shoulder_gap),
     Measure("shoulder_over_hip", "shoulder widths", "shoulder height above the hips", shoulder_over_hip),

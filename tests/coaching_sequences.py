@@ -197,15 +197,18 @@ def lunge(p: float, rep: int, f: dict[str, float]) -> Body:
 
 def bicep_curl(p: float, rep: int, f: dict[str, float]) -> Body:
     """Standing dumbbell curl, both arms. top: elbow angle at the top (deg); drift: upper arm
-    swinging forward at the top (deg)."""
+    swinging forward at the top (deg); alternate: 1 curls one arm per rep (left first), the other
+    hanging."""
     b = Body()
     top, drift = f.get("top", 40.0), f.get("drift", 5.0)
+    working = (1.0 if rep % 2 == 0 else -1.0) if f.get("alternate") else None
     b.trunk(np.array([0.0, ANKLE_Y + LEG, 0.0]), 0.0)
-    elbow_angle = 170.0 + (top - 170.0) * p
     for s in (1.0, -1.0):
+        q = p if working in (None, s) else 0.0
+        elbow_angle = 170.0 + (top - 170.0) * q
         b.leg(s, b.hip(s), np.array([s * 0.14, ANKLE_Y, 0.0]), Z)
-        upper = _rot_x(-Y, -drift * p) + X * s * 0.05
-        fore = _rot_x(-Y, -(drift * p + 180.0 - elbow_angle)) + X * s * 0.05
+        upper = _rot_x(-Y, -drift * q) + X * s * 0.05
+        fore = _rot_x(-Y, -(drift * q + 180.0 - elbow_angle)) + X * s * 0.05
         b.arm(s, b.shoulder(s), upper, fore)
     return b
 

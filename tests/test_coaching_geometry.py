@@ -70,6 +70,20 @@ def test_knee_angle_standing_and_squatting_side_view() -> None:
     assert min(angles) < 60.0
 
 
+def test_the_working_arm_is_read_when_one_arm_curls_and_both_sides_when_they_agree() -> None:
+    """Head-on, one arm at the top of a curl and the other hanging: the curl's elbow measure is
+    the curling arm's, not the two averaged; with both arms curling it is their mean."""
+    one = generate("bicep_curl", reps=1, view="front", faults={"alternate": 1}, noise_px=0, drop_prob=0,
+                   tempo_jitter=0)
+    both = generate("bicep_curl", reps=1, view="front", noise_px=0, drop_prob=0, tempo_jitter=0)
+    top = int(np.argmax(one.progress))
+    pose_one, pose_both = Pose(one.frames[top], 640, 480), Pose(both.frames[top], 640, 480)
+    working = MEASURES["raised_forearm"](pose_one)
+    assert working is not None and working > 0.0  # the curled hand is above its elbow
+    assert MEASURES["forearm_raise"](pose_one) < working - 0.4  # averaged with the hanging arm
+    assert MEASURES["raised_forearm"](pose_both) == pytest.approx(MEASURES["forearm_raise"](pose_both))
+
+
 def test_facing_from_the_nose() -> None:
     right = generate("standing", reps=0, view="side", noise_px=0, drop_prob=0, lead_in_s=0.1)
     left = generate("standing", reps=0, view="side_left", noise_px=0, drop_prob=0, lead_in_s=0.1)

@@ -50,6 +50,35 @@ def test_exact_count_fast_and_slow(exercise: str, speed: float) -> None:
     assert run(exercise, seq)[0].reps == 5
 
 
+@pytest.mark.parametrize("view", ["side", "side_left", "front"])
+@pytest.mark.parametrize("seed", [31, 32])
+def test_curls_one_arm_at_a_time_count_every_rep_from_any_view(view: str, seed: int) -> None:
+    """Alternating curls: each arm's curl is a rep, its depth is the working arm's, and the arm left
+    hanging is not called a partial curl. Read from the more confident (near) arm alone, every other
+    rep was lost from the side; the working wrist lost now and then must not split a rep either."""
+    seq = generate("bicep_curl", reps=6, view=view, faults={"alternate": 1}, drop_prob=0.05, seed=seed)
+    analyzer, events = run("bicep_curl", seq)
+    reps = reps_of(events)
+    assert analyzer.reps == 6
+    assert not any("partial_range" in r.faults for r in reps)
+    if view != "front":
+        assert all(r.depth is not None and r.depth.value < 60 for r in reps)
+
+
+def test_a_working_wrist_lost_for_a_few_frames_does_not_split_a_rep() -> None:
+    """Two frames without the curling wrist at each rep's top: the straight arm must not stand in
+    for it (the more bent elbow would read as back at the start and the rep counted twice)."""
+    seq = generate("bicep_curl", reps=4, view="side", faults={"alternate": 1}, drop_prob=0.0, seed=33)
+    frames = seq.frames.copy()
+    tops = np.flatnonzero(np.diff((seq.progress > 0.95).astype(int)) == 1)  # each rep reaching the top
+    assert len(tops) == 4
+    for rep, i in enumerate(tops):
+        wrist = 9 if rep % 2 == 0 else 10  # the left arm curls first (coaching_sequences.bicep_curl)
+        frames[i + 1:i + 3, wrist] = (np.nan, np.nan, 0.0)
+    analyzer, _ = run("bicep_curl", zip(frames, seq.times))
+    assert analyzer.reps == 4
+
+
 def test_mirrored_side_view_counts_too() -> None:
     seq = generate("squat", reps=4, view="side_left", seed=2)
     assert run("squat", seq)[0].reps == 4
