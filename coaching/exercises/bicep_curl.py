@@ -1,7 +1,8 @@
 """Standing dumbbell or barbell biceps curl, both arms together or one arm at a time.
 
-The drivers, depth and range rule read the working arm (the more bent elbow, the higher hand), so a
-curl of either arm is a rep and the resting arm is not judged for the range it did not move.
+While one arm curls and the other rests, the drivers, depth and range rule read the working arm
+(the more bent elbow, the higher hand), so a curl of either arm is a rep and the resting arm is not
+judged for the range it did not move; with both arms curling they read both, as other exercises do.
 """
 
 from coaching.spec import DepthMeasure, ExerciseSpec, FaultRule, PhaseDriver, PhaseNames
