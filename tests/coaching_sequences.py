@@ -119,11 +119,47 @@ def _hanging_arms(b: Body, fwd_deg: float = 5.0) -> None:
         b.arm(s, b.shoulder(s), d, d)
 
 
+# How people hold their arms through a squat or lunge besides the generator's own (forward for a
+# squat, hanging for a lunge): a bar on the back or the front of the shoulders, hands on the hips
+# or behind the head, arms crossed on the chest, a weight held at the chest, hanging. A pose
+# function takes `arms`: 1 + an index here (0 or none: its own).
+ARM_STYLES = ("bar_back", "front_rack", "hips", "behind_head", "crossed", "goblet", "hanging")
+
+
+def _held_arms(b: Body, style: str, up: np.ndarray, fwd: np.ndarray) -> None:
+    """Both arms in `style` (ARM_STYLES), the hands placed relative to the trunk (up, fwd) and the
+    elbows bent toward where that hold puts them."""
+    shoulder_c = (b.shoulder(1.0) + b.shoulder(-1.0)) / 2
+    for s in (1.0, -1.0):
+        side = X * s
+        hand, hint = {
+            "bar_back": (shoulder_c + up * 0.06 - fwd * 0.10 + side * 0.42, -up - fwd * 0.3),
+            "front_rack": (shoulder_c + up * 0.02 + fwd * 0.14 + side * 0.17, fwd - up * 0.3 + side * 0.2),
+            "hips": (b.hip(s) + side * 0.05, side - fwd * 0.3),
+            "behind_head": (shoulder_c + up * 0.25 - fwd * 0.10 + side * 0.05, side + up * 0.4),
+            "crossed": (b.shoulder(-s) - up * 0.06 + fwd * 0.10, -up + fwd * 0.5),
+            "goblet": (shoulder_c - up * 0.18 + fwd * 0.22 + side * 0.04, -up + side * 0.3),
+            "hanging": (b.shoulder(s) - Y * (UPPER_ARM + FOREARM) * 0.99 + side * 0.04, fwd),
+        }[style]
+        shoulder = b.shoulder(s)
+        reach = hand - shoulder
+        if np.linalg.norm(reach) > (UPPER_ARM + FOREARM) * 0.999:  # out of reach: the arm straight toward it
+            hand = shoulder + _unit(reach) * (UPPER_ARM + FOREARM) * 0.999
+        b.set(J.LEFT_ELBOW if s > 0 else J.RIGHT_ELBOW, two_link(shoulder, hand, UPPER_ARM, FOREARM, hint))
+        b.set(J.LEFT_WRIST if s > 0 else J.RIGHT_WRIST, hand)
+
+
+def _arm_style(f: dict[str, float]) -> str | None:
+    k = int(f.get("arms", 0))
+    return ARM_STYLES[k - 1] if k else None
+
+
 # --- exercises: each maps progress p (0 start .. 1 turning point) and fault parameters to a Body ---
 
 def squat(p: float, rep: int, f: dict[str, float]) -> Body:
-    """Back squat. depth: thigh angle from vertical at the bottom (90 = parallel); lean: trunk
-    lean at the bottom; cave: knees moving inwards (m); heel: heel rise (m)."""
+    """Bodyweight squat, arms rising forward. depth: thigh angle from vertical at the bottom
+    (90 = parallel); lean: trunk lean at the bottom; cave: knees moving inwards (m); heel: heel
+    rise (m); arms: another hold (ARM_STYLES)."""
     b = Body()
     depth, lean = f.get("depth", 100.0), f.get("lean", 35.0)
     heel, cave = f.get("heel", 0.0), f.get("cave", 0.0)
@@ -137,7 +173,10 @@ def squat(p: float, rep: int, f: dict[str, float]) -> Body:
     knee_c = (b.pts[J.LEFT_KNEE] + b.pts[J.RIGHT_KNEE]) / 2
     knee_c[0] = 0.0
     hip_c = knee_c + _rot_x(Y, -thigh_tilt) * THIGH
-    _, fwd = b.trunk(hip_c, lean * p)
+    up, fwd = b.trunk(hip_c, lean * p)
+    if style := _arm_style(f):
+        _held_arms(b, style, up, fwd)
+        return b
     for s in (1.0, -1.0):  # arms held forward for balance, more as the squat deepens
         d = _rot_x(-Y, -(20 + 60 * p) - lean * p)
         b.arm(s, b.shoulder(s), d, d)
@@ -179,7 +218,8 @@ def plank(p: float, rep: int, f: dict[str, float]) -> Body:
 
 def lunge(p: float, rep: int, f: dict[str, float]) -> Body:
     """Forward lunge, lead leg alternating each rep. forward: extra hip travel forward at the
-    bottom (m; knee past the toes); cave: front knee inwards (m); lean: trunk lean (deg)."""
+    bottom (m; knee past the toes); cave: front knee inwards (m); lean: trunk lean (deg); arms:
+    another hold than hanging (ARM_STYLES)."""
     b = Body()
     lead = 1.0 if rep % 2 == 0 else -1.0
     forward, cave, lean = f.get("forward", 0.0), f.get("cave", 0.0), f.get("lean", 5.0)
@@ -188,10 +228,13 @@ def lunge(p: float, rep: int, f: dict[str, float]) -> Body:
     back_ankle = np.array([-lead * 0.13, ANKLE_Y + 0.08 * step, -0.15 * step])
     hip_y = (ANKLE_Y + LEG) + (0.56 - (ANKLE_Y + LEG)) * p
     hip_c = np.array([0.0, hip_y, (0.35 + forward) * step])
-    b.trunk(hip_c, lean * p)
+    up, fwd = b.trunk(hip_c, lean * p)
     b.leg(lead, b.hip(lead), front_ankle, Z + Y * 0.2, X * -lead * cave * p)
     b.leg(-lead, b.hip(-lead), back_ankle, Z - Y * 0.5)
-    _hanging_arms(b)
+    if style := _arm_style(f):
+        _held_arms(b, style, up, fwd)
+    else:
+        _hanging_arms(b)
     return b
 
 
