@@ -7,14 +7,20 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
+from tests.coaching_sequences import ARM_STYLES, DEFAULT_TEMPO, POSES, generate, walk
 from training.dataset import OTHER, Clip
 
-# Faults the generator can inject per exercise (tests/coaching_sequences.py pose functions).
+# Faults the generator can inject per exercise (tests/coaching_sequences.py pose functions), and
+# variations that are not faults, which the real data lacks: curls one arm at a time ("alternate";
+# the model, taught only two-arm curls, called them "other" from the side), squats and lunges with
+# the arms held other ways ("arms": a bar on the back, hands on the hips ...; taught only the
+# generator's arms rising forward, it read a squat as much as a front raise). docs/REAL_PEOPLE.md.
+_HELD_ARMS = [{"arms": k} for k in range(1, len(ARM_STYLES) + 1)]
 FAULTS: dict[str, list[dict[str, float]]] = {
-    "squat": [{}, {"depth": 60}, {"lean": 60}, {"cave": 0.08}, {"heel": 0.04}, {"depth": 80}],
+    "squat": [{}, {"depth": 60}, {"lean": 60}, {"cave": 0.08}, {"heel": 0.04}, {"depth": 80}] + _HELD_ARMS,
     "push_up": [{}, {"sag": 0.1}, {"sag": -0.12}, {"bottom": 0.42}],
-    "lunge": [{}, {"forward": 0.25}, {"cave": 0.08}, {"lean": 25}],
-    "bicep_curl": [{}, {"drift": 30}, {"top": 75}],
+    "lunge": [{}, {"forward": 0.25}, {"cave": 0.08}, {"lean": 25}] + _HELD_ARMS[:-1],  # its own arms hang
+    "bicep_curl": [{}, {"drift": 30}, {"top": 75}, {"alternate": 1}, {"alternate": 1, "top": 75}],
     "shoulder_press": [{}, {"arch": 15}, {"lockout": 150}],
     "jumping_jack": [{}, {"arms": 120}, {"feet": 0.22}],
     "plank": [{}, {"sag": 0.1}, {"sag": -0.12}],
@@ -23,8 +29,6 @@ STATIC = {"plank"}
 
 
 def generated_clips(classes: list[str], per_class: int, seed: int = 0) -> list[Clip]:
-    from tests.coaching_sequences import DEFAULT_TEMPO, POSES, generate, walk
-
     rng = np.random.default_rng(seed + 12345)
     exercises = [c for c in classes if c in POSES]
     clips: list[Clip] = []
