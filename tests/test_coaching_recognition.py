@@ -156,7 +156,7 @@ def test_squats_are_recognised_and_counted_however_the_arms_are_held(hold: str, 
     the squat is named and every rep counted. Taught only the generator's arms sweeping forward, the
     model named squats in 3 of these 7 cases (hands on the hips: deadlift), and counted 7 of 4 reps
     of a back squat from the side. Left out: a front-rack squat seen head-on counts 5 of 4 (the
-    first descent is split in two; docs/REAL_PEOPLE.md)."""
+    model reads the standing hold as progress 0.55-0.73, and that hump counts; docs/REAL_PEOPLE.md)."""
     seq = generate("squat", reps=4, view=view, faults={"arms": 1 + ARM_STYLES.index(hold)}, seed=905)
     events = play(Coach(), seq)
     assert [e.exercise for e in events if isinstance(e, ExerciseChanged)] == ["squat"]
