@@ -122,7 +122,7 @@ def _hanging_arms(b: Body, fwd_deg: float = 5.0) -> None:
 # How people hold their arms through a squat or lunge besides the generator's own (forward for a
 # squat, hanging for a lunge): a bar on the back or the front of the shoulders, hands on the hips
 # or behind the head, arms crossed on the chest, a weight held at the chest, hanging. A pose
-# function takes `arms`: 1 + an index here (0 or none: its own).
+# function takes `hold`: 1 + an index here (0 or none: its own).
 ARM_STYLES = ("bar_back", "front_rack", "hips", "behind_head", "crossed", "goblet", "hanging")
 
 
@@ -150,7 +150,7 @@ def _held_arms(b: Body, style: str, up: np.ndarray, fwd: np.ndarray) -> None:
 
 
 def _arm_style(f: dict[str, float]) -> str | None:
-    k = int(f.get("arms", 0))
+    k = int(f.get("hold", 0))
     return ARM_STYLES[k - 1] if k else None
 
 
@@ -159,7 +159,7 @@ def _arm_style(f: dict[str, float]) -> str | None:
 def squat(p: float, rep: int, f: dict[str, float]) -> Body:
     """Bodyweight squat, arms rising forward. depth: thigh angle from vertical at the bottom
     (90 = parallel); lean: trunk lean at the bottom; cave: knees moving inwards (m); heel: heel
-    rise (m); arms: another hold (ARM_STYLES)."""
+    rise (m); hold: another way to hold the arms (ARM_STYLES)."""
     b = Body()
     depth, lean = f.get("depth", 100.0), f.get("lean", 35.0)
     heel, cave = f.get("heel", 0.0), f.get("cave", 0.0)
@@ -218,8 +218,8 @@ def plank(p: float, rep: int, f: dict[str, float]) -> Body:
 
 def lunge(p: float, rep: int, f: dict[str, float]) -> Body:
     """Forward lunge, lead leg alternating each rep. forward: extra hip travel forward at the
-    bottom (m; knee past the toes); cave: front knee inwards (m); lean: trunk lean (deg); arms:
-    another hold than hanging (ARM_STYLES)."""
+    bottom (m; knee past the toes); cave: front knee inwards (m); lean: trunk lean (deg); hold:
+    the arms held otherwise than hanging (ARM_STYLES)."""
     b = Body()
     lead = 1.0 if rep % 2 == 0 else -1.0
     forward, cave, lean = f.get("forward", 0.0), f.get("cave", 0.0), f.get("lean", 5.0)

@@ -13,9 +13,9 @@ from training.dataset import OTHER, Clip
 # Faults the generator can inject per exercise (tests/coaching_sequences.py pose functions), and
 # variations that are not faults, which the real data lacks: curls one arm at a time ("alternate";
 # the model, taught only two-arm curls, called them "other" from the side), squats and lunges with
-# the arms held other ways ("arms": a bar on the back, hands on the hips ...; taught only the
+# the arms held other ways ("hold": a bar on the back, hands on the hips ...; taught only the
 # generator's arms rising forward, it read a squat as much as a front raise). docs/REAL_PEOPLE.md.
-_HELD_ARMS = [{"arms": k} for k in range(1, len(ARM_STYLES) + 1)]
+_HELD_ARMS = [{"hold": k} for k in range(1, len(ARM_STYLES) + 1)]
 FAULTS: dict[str, list[dict[str, float]]] = {
     "squat": [{}, {"depth": 60}, {"lean": 60}, {"cave": 0.08}, {"heel": 0.04}, {"depth": 80}] + _HELD_ARMS,
     "push_up": [{}, {"sag": 0.1}, {"sag": -0.12}, {"bottom": 0.42}],
