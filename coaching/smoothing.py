@@ -110,6 +110,7 @@ class JointHold:
     neither fills its gaps nor becomes a sighting to hold, so one wrong frame is not stretched over
     the next ones. min_confidence: below it a joint is missing. A frame with fewer than
     `min_joints` visible joints is left as it is (nobody, or too little of a body, to fill in).
+    A clock that goes back (a new recording fed to the same analyzer) forgets every sighting.
     """
 
     def __init__(self, hold_s: float = JOINT_HOLD_S, min_confidence: float = 0.3, min_joints: int = 4,
@@ -120,6 +121,7 @@ class JointHold:
         self.max_jump = max_jump
         self._last: np.ndarray | None = None  # (K, 3) each joint where it was last seen
         self._last_t = np.zeros(0)
+        self._t = -np.inf  # the latest frame's time
 
     def reset(self) -> None:
         self._last = None
@@ -127,6 +129,9 @@ class JointHold:
     def __call__(self, keypoints: np.ndarray, t: float) -> np.ndarray:
         """(K, 3) x, y, confidence at time t → the same with short gaps filled (a copy)."""
         kp = np.array(keypoints, dtype=np.float64)
+        if self._last is not None and t < self._t:
+            self.reset()
+        self._t = t
         if self._last is None or len(self._last) != len(kp):
             self._last = np.full(kp.shape, np.nan)
             self._last_t = np.full(len(kp), -np.inf)

@@ -252,3 +252,15 @@ def test_a_lost_joint_is_held_briefly_but_a_glitch_frame_is_never_held() -> None
     after = hold(lost, 0.1)
     assert np.allclose(after[9], body[9])  # ... and not held: the wrist comes from before the glitch
     assert np.isnan(hold(lost, 0.5)[9, 0])  # gone longer than hold_s: missing
+
+
+def test_joint_hold_forgets_its_sightings_when_the_clock_goes_back() -> None:
+    """A new recording fed to the same analyzer starts its clock again: the old recording's joints,
+    seen "later" than the new frames, must not fill the new frames' gaps."""
+    hold = JointHold(hold_s=0.25)
+    body = np.column_stack([300 + np.arange(17) * 4.0, 100 + np.arange(17) * 15.0, np.full(17, 0.9)])
+    hold(body, 10.0)
+    lost = body.copy()
+    lost[9] = (np.nan, np.nan, 0.0)
+    assert np.isnan(hold(lost, 0.0)[9, 0])
+    assert np.allclose(hold(lost, 0.033)[:9], body[:9])  # and holding goes on from the new sightings
