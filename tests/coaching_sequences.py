@@ -470,12 +470,76 @@ def standing(p: float, rep: int, f: dict[str, float]) -> Body:
     return b
 
 
+# --- movements the coach does not know (the model's "other"), shaped like ones it does ---
+
+BENCH_HEIGHT = 0.45  # the bench top (m): the back lies on it, the feet flat on the floor
+
+
+def bench_press(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Barbell bench press, lying on the back on a bench: the bar from arms straight above the
+    shoulders (p=0) down to the chest (p=1). Lying like a sit-up, pressing like a push-up upside
+    down; the real development set has it as a negative (docs/REAL_PEOPLE.md)."""
+    b = Body()
+    _, fwd = b.trunk(np.array([0.0, BENCH_HEIGHT + 0.05, 0.0]), -88.0)  # head toward -z, chest up
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * 0.26, ANKLE_Y, 0.42]), Y)
+        shoulder, side = b.shoulder(s), X * s
+        top = shoulder + fwd * (UPPER_ARM + FOREARM) * 0.97 + side * 0.06
+        chest = shoulder + fwd * 0.10 + side * 0.20 + Z * 0.06
+        hand = top + (chest - top) * p
+        b.set(J.LEFT_ELBOW if s > 0 else J.RIGHT_ELBOW, two_link(shoulder, hand, UPPER_ARM, FOREARM, side - fwd * 0.6))
+        b.set(J.LEFT_WRIST if s > 0 else J.RIGHT_WRIST, hand)
+    return b
+
+
+def triceps_pushdown(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Cable (rope) triceps push-down, standing, leaning a little forward, the upper arms still at the
+    sides: the forearms from above level (elbows bent to ~70 degrees, p=0) down until the arms are
+    straight (p=1), the rope's ends parting. From the side, a curl played backwards."""
+    b = Body()
+    b.trunk(np.array([0.0, ANKLE_Y + LEG, 0.0]), 12.0)
+    elbow_angle = 70.0 + (170.0 - 70.0) * p
+    for s in (1.0, -1.0):
+        b.leg(s, b.hip(s), np.array([s * 0.16, ANKLE_Y, 0.0]), Z)
+        upper = _rot_x(-Y, -4.0) + X * s * 0.06
+        fore = _rot_x(-Y, -(4.0 + 180.0 - elbow_angle)) + X * s * 0.25 * p
+        b.arm(s, b.shoulder(s), upper, fore)
+    return b
+
+
+def bent_over_row(p: float, rep: int, f: dict[str, float]) -> Body:
+    """Barbell bent-over row: hinged at the hips (trunk 50 degrees forward), knees a little bent, the
+    bar pulled from hanging arms (p=0) to the lower ribs (p=1). Hinged like a deadlift that stays down."""
+    b = Body()
+    lean = 50.0
+    for s in (1.0, -1.0):
+        ankle = np.array([s * 0.15, ANKLE_Y, 0.0])
+        b.set(J.LEFT_ANKLE if s > 0 else J.RIGHT_ANKLE, ankle)
+        b.set(J.LEFT_KNEE if s > 0 else J.RIGHT_KNEE, ankle + _rot_x(Y, 15.0) * SHANK)
+    knee_c = (b.pts[J.LEFT_KNEE] + b.pts[J.RIGHT_KNEE]) / 2
+    knee_c[0] = 0.0
+    up, fwd = b.trunk(knee_c + _rot_x(Y, -25.0) * THIGH, lean)
+    for s in (1.0, -1.0):
+        shoulder = b.shoulder(s)
+        hanging = shoulder - Y * (UPPER_ARM + FOREARM) * 0.97 + X * s * 0.04
+        ribs = shoulder - up * 0.30 - fwd * 0.20 + X * s * 0.05
+        hand = hanging + (ribs - hanging) * p
+        b.set(J.LEFT_ELBOW if s > 0 else J.RIGHT_ELBOW, two_link(shoulder, hand, UPPER_ARM, FOREARM, up + X * s * 0.3))
+        b.set(J.LEFT_WRIST if s > 0 else J.RIGHT_WRIST, hand)
+    return b
+
+
+# Generated movements the coach does not know: training's "other" beside standing and walking.
+OTHER_MOVES = ("bench_press", "triceps_pushdown", "bent_over_row")
+
+
 POSES: dict[str, Callable[[float, int, dict[str, float]], Body]] = {
     "squat": squat, "push_up": push_up, "plank": plank, "lunge": lunge, "bicep_curl": bicep_curl,
     "shoulder_press": shoulder_press, "jumping_jack": jumping_jack, "front_raise": front_raise,
     "lateral_raise": lateral_raise, "shoulder_shrug": shoulder_shrug, "sit_up": sit_up, "pull_up": pull_up,
     "glute_bridge": glute_bridge, "mountain_climber": mountain_climber, "deadlift": deadlift,
-    "standing": standing,
+    "standing": standing, "bench_press": bench_press, "triceps_pushdown": triceps_pushdown,
+    "bent_over_row": bent_over_row,
 }
 
 # Seconds: away (start -> turning point), pause at the turning point, back, pause at the start.
@@ -486,12 +550,14 @@ DEFAULT_TEMPO: dict[str, tuple[float, float, float, float]] = {
     "front_raise": (1.0, 0.2, 1.2, 0.5), "lateral_raise": (1.0, 0.2, 1.2, 0.5), "shoulder_shrug": (0.6, 0.4, 0.6, 0.5),
     "sit_up": (1.0, 0.2, 1.2, 0.5), "pull_up": (1.2, 0.3, 1.2, 0.8), "glute_bridge": (0.8, 0.8, 1.0, 0.6),
     "mountain_climber": (0.35, 0.05, 0.35, 0.15), "deadlift": (1.4, 0.2, 1.2, 0.8),
+    "bench_press": (1.0, 0.2, 0.9, 0.4), "triceps_pushdown": (0.8, 0.2, 0.9, 0.4), "bent_over_row": (0.8, 0.3, 1.0, 0.4),
 }
 # Camera framing (pixels per metre, body centre along z) where the default (195, 0) does not fit:
 # lying bodies are long and low, a pull-up hangs high.
 FRAMING: dict[str, tuple[float, float]] = {
     "push_up": (300.0, 0.75), "plank": (300.0, 0.75), "lunge": (195.0, 0.35), "sit_up": (300.0, -0.15),
     "glute_bridge": (300.0, 0.35), "mountain_climber": (300.0, 0.75), "pull_up": (170.0, 0.0),
+    "bench_press": (300.0, -0.15),
 }
 VIEW_YAW = {"side": -90.0, "side_left": 90.0, "front": 0.0}
 
