@@ -76,7 +76,9 @@ class Recognizer(Protocol):
 
 class CoachOptions(BaseModel):
     """replay_s: at most this many seconds before a recognition are played through the new
-    analyzer. replay_break_s: a stretch this long where the model saw another known exercise
+    analyzer (a long steady set the model reads unsure, as RepCount-A squats at 0.5-0.6, is named
+    only when it ends, 30-40 s in; replaying 30 s costs the vision thread ~0.2 s once, at 0.25 ms
+    a frame; docs/REAL_PEOPLE.md). replay_break_s: a stretch this long where the model saw another known exercise
     ends what is replayed (those frames belong to that exercise). settle_pause_s: with nothing
     recognised, a pause this long (nobody seen, or the model sees no exercise) ends a movement,
     which is then judged whole. candidate_window_s: with nothing recognised, the last this many
@@ -84,7 +86,7 @@ class CoachOptions(BaseModel):
 
     analyzer: AnalyzerOptions = Field(default_factory=AnalyzerOptions)
     recognizer: RecognizerOptions = Field(default_factory=RecognizerOptions)
-    replay_s: float = 15.0
+    replay_s: float = 30.0
     replay_break_s: float = 1.0
     settle_pause_s: float = Field(1.5, gt=0)
     candidate_window_s: float = Field(6.0, ge=0)
@@ -301,7 +303,8 @@ class Coach:
         its own measure goes toward the turning point by half their span and back
         (`ExerciseAnalyzer.moved_like_a_rep`: a shallow rep, a head-on push-up on a small video).
         A movement the model half takes for a squat but whose knees never bend is not one.
-        Costs ~0.7 ms a frame here: at most ~0.3 s once, at the end of an unclear movement."""
+        Costs ~0.7 ms a frame here: at most ~0.6 s once (replay_s of frames at 30 fps), at the end
+        of an unclear movement, when the person has paused."""
         spec = EXERCISES.get(exercise)
         if spec is None or spec.kind != "reps":
             return False

@@ -145,6 +145,18 @@ def test_reps_before_recognition_are_replayed_once() -> None:
     assert coach.facts()["totals"]["squat"]["reps"] == 5
 
 
+def test_a_long_set_named_late_keeps_its_early_reps() -> None:
+    """A steady set the model stays unsure of for 26 s (real squats read 0.5-0.6 throughout are
+    named only when they end): every rep since the set began is counted when it is named."""
+    seq = squats_in_step(12, period=2.4, lead=1.0, seed=6)
+    coach = Coach(motion=ScriptedMotion(squat_progress(12, period=2.4, lead=1.0), sure_after_s=26.0))
+    events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]
+    events += coach.finish(float(seq.times[-1]))
+    changes = [e for e in events if isinstance(e, ExerciseChanged)]
+    assert [c.exercise for c in changes] == ["squat"] and changes[0].t > 26.0
+    assert [r.rep for r in events if isinstance(r, RepCompleted)] == list(range(1, 13))
+
+
 def test_progress_that_swings_while_the_body_stands_still_counts_no_rep() -> None:
     """Outside a set's rhythm a rep the learned progress counts must also move the exercise's own
     measure: the same three slow swings count with a squatting body and not with a standing one."""
