@@ -78,11 +78,12 @@ class CoachOptions(BaseModel):
     """replay_s: at most this many seconds before a recognition are played through the new
     analyzer (a long steady set the model reads unsure, as RepCount-A squats at 0.5-0.6, is named
     only when it ends, 30-40 s in; replaying 30 s costs the vision thread ~0.2 s once, at 0.25 ms
-    a frame; docs/REAL_PEOPLE.md). replay_break_s: a stretch this long where the model saw another known exercise
-    ends what is replayed (those frames belong to that exercise). settle_pause_s: with nothing
-    recognised, a pause this long (nobody seen, or the model sees no exercise) ends a movement,
-    which is then judged whole. candidate_window_s: with nothing recognised, the last this many
-    seconds are judged for a candidate whose own thresholds watch for a rep (0: none)."""
+    a frame; docs/REAL_PEOPLE.md). replay_break_s: a stretch this long where the model saw
+    another known exercise ends what is replayed (those frames belong to that exercise).
+    settle_pause_s: with nothing recognised, a pause this long (nobody seen, or the model sees no
+    exercise) ends a movement, which is then judged whole. candidate_window_s: with nothing
+    recognised, the last this many seconds are judged for a candidate whose own thresholds watch
+    for a rep (0: none)."""
 
     analyzer: AnalyzerOptions = Field(default_factory=AnalyzerOptions)
     recognizer: RecognizerOptions = Field(default_factory=RecognizerOptions)
