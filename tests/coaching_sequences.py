@@ -106,6 +106,14 @@ class Body:
         self.set(J.LEFT_KNEE if left else J.RIGHT_KNEE, knee)
         self.set(J.LEFT_ANKLE if left else J.RIGHT_ANKLE, ankle)
 
+    def hand_at(self, side: float, hand: np.ndarray, elbow_hint: np.ndarray) -> None:
+        """The wrist at `hand`, the elbow bent toward `elbow_hint` between it and the shoulder (the
+        arm's twin of `leg`; the hand must be within reach)."""
+        left = side > 0
+        elbow = two_link(self.shoulder(side), hand, UPPER_ARM, FOREARM, elbow_hint)
+        self.set(J.LEFT_ELBOW if left else J.RIGHT_ELBOW, elbow)
+        self.set(J.LEFT_WRIST if left else J.RIGHT_WRIST, hand)
+
     def shoulder(self, side: float) -> np.ndarray:
         return self.pts[J.LEFT_SHOULDER if side > 0 else J.RIGHT_SHOULDER]
 
@@ -145,8 +153,7 @@ def _held_arms(b: Body, style: str, up: np.ndarray, fwd: np.ndarray) -> None:
         reach = hand - shoulder
         if np.linalg.norm(reach) > (UPPER_ARM + FOREARM) * 0.999:  # out of reach: the arm straight toward it
             hand = shoulder + _unit(reach) * (UPPER_ARM + FOREARM) * 0.999
-        b.set(J.LEFT_ELBOW if s > 0 else J.RIGHT_ELBOW, two_link(shoulder, hand, UPPER_ARM, FOREARM, hint))
-        b.set(J.LEFT_WRIST if s > 0 else J.RIGHT_WRIST, hand)
+        b.hand_at(s, hand, hint)
 
 
 def _arm_style(f: dict[str, float]) -> str | None:
@@ -204,10 +211,7 @@ def push_up(p: float, rep: int, f: dict[str, float]) -> Body:
         shoulder = shoulder_c + X * s * SHOULDER_HALF
         b.set(J.LEFT_SHOULDER if s > 0 else J.RIGHT_SHOULDER, shoulder)
         b.leg(s, b.hip(s), ankle_c + X * s * 0.10, -down)
-        wrist = np.array([s * 0.24, 0.03, wrist_z])
-        elbow = two_link(shoulder, wrist, UPPER_ARM, FOREARM, -Z + Y * 0.3 + X * s * 0.6)
-        b.set(J.LEFT_ELBOW if s > 0 else J.RIGHT_ELBOW, elbow)
-        b.set(J.LEFT_WRIST if s > 0 else J.RIGHT_WRIST, wrist)
+        b.hand_at(s, np.array([s * 0.24, 0.03, wrist_z]), -Z + Y * 0.3 + X * s * 0.6)
     return b
 
 
@@ -370,10 +374,7 @@ def pull_up(p: float, rep: int, f: dict[str, float]) -> Body:
     lean = -8.0 * p  # the chest comes up to the bar, the trunk leaning back a little
     b.trunk(np.array([0.0, shoulder_y, 0.0]) - _rot_x(Y, lean) * TORSO, lean)
     for s in (1.0, -1.0):
-        shoulder, wrist = b.shoulder(s), np.array([s * _GRIP_HALF, PULL_UP_BAR, 0.02])
-        elbow = two_link(shoulder, wrist, UPPER_ARM, FOREARM, X * s + Z * 0.3 - Y * 0.2)
-        b.set(J.LEFT_ELBOW if s > 0 else J.RIGHT_ELBOW, elbow)
-        b.set(J.LEFT_WRIST if s > 0 else J.RIGHT_WRIST, wrist)
+        b.hand_at(s, np.array([s * _GRIP_HALF, PULL_UP_BAR, 0.02]), X * s + Z * 0.3 - Y * 0.2)
         leg = _rot_x(np.array([-s * 0.02, -0.80, -0.25]), -kip * p)  # knees a little bent
         b.leg(s, b.hip(s), b.hip(s) + leg, Z)
     return b
@@ -486,9 +487,7 @@ def bench_press(p: float, rep: int, f: dict[str, float]) -> Body:
         shoulder, side = b.shoulder(s), X * s
         top = shoulder + fwd * (UPPER_ARM + FOREARM) * 0.97 + side * 0.06
         chest = shoulder + fwd * 0.10 + side * 0.20 + Z * 0.06
-        hand = top + (chest - top) * p
-        b.set(J.LEFT_ELBOW if s > 0 else J.RIGHT_ELBOW, two_link(shoulder, hand, UPPER_ARM, FOREARM, side - fwd * 0.6))
-        b.set(J.LEFT_WRIST if s > 0 else J.RIGHT_WRIST, hand)
+        b.hand_at(s, top + (chest - top) * p, side - fwd * 0.6)
     return b
 
 
@@ -523,9 +522,7 @@ def bent_over_row(p: float, rep: int, f: dict[str, float]) -> Body:
         shoulder = b.shoulder(s)
         hanging = shoulder - Y * (UPPER_ARM + FOREARM) * 0.97 + X * s * 0.04
         ribs = shoulder - up * 0.30 - fwd * 0.20 + X * s * 0.05
-        hand = hanging + (ribs - hanging) * p
-        b.set(J.LEFT_ELBOW if s > 0 else J.RIGHT_ELBOW, two_link(shoulder, hand, UPPER_ARM, FOREARM, up + X * s * 0.3))
-        b.set(J.LEFT_WRIST if s > 0 else J.RIGHT_WRIST, hand)
+        b.hand_at(s, hanging + (ribs - hanging) * p, up + X * s * 0.3)
     return b
 
 
