@@ -742,6 +742,7 @@ def generated_figures(records: list[Record]) -> Record:
         "recognised_pct": pct(sum(r["ok_recognition"] for r in run), len(run)),
         "reps_exact_pct": pct(sum(r["ok_reps"] for r in reps), len(reps)),
         "faults_as_expected_pct": pct(sum(r["ok_faults"] for r in judged), len(judged)),
+        "reps_clips": len(reps), "faults_clips": len(judged),
         "skipped": sorted({f"{r['exercise']}: {r['skipped']}" for r in records if "skipped" in r}),
         "clips_detail": sorted(records, key=lambda r: (r["exercise"], r["view"], r["expected_fault"] or "")),
     }
@@ -808,10 +809,11 @@ def summary_rows(results: Record) -> list[Record]:
         add("phase: single frames not measurable", phase["overall"], "not_measurable_pct", n="frames")
     gen = results.get("generated")
     if gen:
-        for key, name in (("recognised_pct", "generated clips recognised (nothing named for an unknown movement)"),
-                          ("reps_exact_pct", "generated reps exact"),
-                          ("faults_as_expected_pct", "generated faults as injected (none when clean)")):
-            rows.append({"figure": name, "unit": "%", "all": gen[key], "held_out": None, "n": gen["clips"],
+        for key, n, name in (
+                ("recognised_pct", "clips", "generated clips recognised (nothing named for an unknown movement)"),
+                ("reps_exact_pct", "reps_clips", "generated reps exact"),
+                ("faults_as_expected_pct", "faults_clips", "generated faults as injected (none when clean)")):
+            rows.append({"figure": name, "unit": "%", "all": gen[key], "held_out": None, "n": gen[n],
                          "n_held_out": None})
     return rows
 
