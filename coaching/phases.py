@@ -28,11 +28,13 @@ _TURN_BAND = 0.1  # within this fraction of the rep's range from its extreme = "
 _SETTLE_BAND = 0.15  # within this fraction of |rest - turn| of the start value = "back at the start"
 _SETTLE_MAX_S = 1.0  # a rep is closed at the latest this long after crossing back into the start zone
 # A set under way repeats itself: over the last 6 s the value's autocorrelation peaks at 0.5 or
-# more for a period of 0.4-4 s (rechecked every third frame). Tuned on the real development set
-# (docs/REAL_PEOPLE.md).
+# more for a period of 0.3-4 s (rechecked every third frame). Tuned on the real development set
+# (docs/REAL_PEOPLE.md). The floor sits below the fastest real reps (jumping jacks at 0.4 s): an
+# autocorrelation peak on the range's edge is not seen, and a floor of 0.4 s took such a set's
+# period for twice as long, and its reps for too short to count.
 _PERIODIC_WINDOW_S = 6.0
 _PERIODIC_AT = 0.5
-_PERIOD_RANGE_S = (0.4, 4.0)
+_PERIOD_RANGE_S = (0.3, 4.0)
 _PERIODIC_EVERY = 3
 _PERIOD_SPAN = 1.5  # while periodic, the swing is measured over this many periods (at least 1 s)
 _PERIOD_MIN_REP = 0.4  # and a rep may be as short as this share of a period
