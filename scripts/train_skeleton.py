@@ -243,15 +243,19 @@ def main() -> int:
     # "other" with it, 0.83 "bicep_curl" without). Left out, and counted against us in the benchmark.
     parser.add_argument("--leave-out", nargs="*", default=["other:rope_pushdown"],
                         help="data set exercises not to train on")
+    parser.add_argument("--measured-progress", action="store_true",
+                        help="also teach the counted real sets' rep progress, read from each exercise's own "
+                             "measure (training/measured_progress.py; tried and not shipped, docs/REAL_PEOPLE.md)")
     args = parser.parse_args()
     torch.set_num_threads(1)  # the data pipeline and other work share the two cores
     started = time.time()
     data = RealData()
     classes = EXERCISE_CLASSES + [OTHER]
     pose_videos(data)
-    real = (real_clips(data, classes, leave_out=frozenset(args.leave_out))
+    real = (real_clips(data, classes, leave_out=frozenset(args.leave_out), measure_progress=args.measured_progress)
             + video_clips(training_videos(data), classes))
-    test_clips = real_clips(data, classes, held_out=True) + video_clips(training_videos(data, held_out=True), classes)
+    test_clips = (real_clips(data, classes, held_out=True, measure_progress=args.measured_progress)
+                  + video_clips(training_videos(data, held_out=True), classes))
     nets = []
     for seed in args.seeds:
         train_clips = real + generated_clips(classes, args.generated_per_class, seed=seed)
@@ -261,7 +265,7 @@ def main() -> int:
     figures = evaluate(net, test_clips, classes, args.seeds[0])
     card = {
         "seeds": args.seeds, "steps": args.steps, "generated_per_class": args.generated_per_class,
-        "left_out": args.leave_out,
+        "left_out": args.leave_out, "measured_progress": args.measured_progress,
         "data_manifest_sha256": manifest_hash(data), "classes": classes,
         "train_clips": len(train_clips), "held_out_clips": len(test_clips),
         "parameters": sum(p.numel() for p in net.parameters()), "held_out": figures,

@@ -20,6 +20,7 @@ from models.action import SkeletonActionModel
 from models.action.features import N_FEATURES, SIDES_SWAPPED, frame_features, mirrored, resample
 from models.action.onnx_model import DEFAULT_PATH
 from tests.coaching_sequences import ARM_STYLES, OTHER_MOVES, Sequence, concat, generate, still, walk
+from training.measured_progress import progress_from_measure
 from training.real_data import RealData, as_pixels, real_data_root
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -512,6 +513,24 @@ def test_training_code_builds_a_tiny_model_that_onnxruntime_runs(tmp_path: Path)
     again = train.add_to(joined, third, classes, {"seeds": [11], "data_manifest_sha256": "x"}, tmp_path / "again.onnx",
                          generated_clips(classes, 1, seed=10))
     assert again["seeds"] == [7, 8, 9, 11] and again["progress_from_seeds"] == [7, 8]
+
+
+@pytest.mark.parametrize(("exercise", "view"), [("squat", "side"), ("squat", "front"), ("push_up", "side"),
+                                               ("front_raise", "side"), ("jumping_jack", "front")])
+def test_a_counted_set_gets_its_progress_target_from_its_own_measure(exercise: str, view: str) -> None:
+    """training.measured_progress, on a generated set standing in for a counted real one (the
+    generator knows the true progress): the target follows it; a count the measure does not find,
+    a clip with no rep or a movement the coach does not know gets none."""
+    seq = generate(exercise, reps=5, view=view, seed=4)
+    assert seq.progress is not None
+    fps = 1 / float(np.median(np.diff(seq.times)))
+    target = progress_from_measure(seq.frames, seq.width, seq.height, exercise, 5, fps)
+    assert target is not None and target.min() >= 0 and target.max() <= 1
+    seen = np.isfinite(target)
+    assert seen.mean() > 0.9 and np.corrcoef(target[seen], seq.progress[seen])[0, 1] > 0.8
+    assert progress_from_measure(seq.frames, seq.width, seq.height, exercise, 8, fps) is None
+    assert progress_from_measure(seq.frames[:20], seq.width, seq.height, exercise, 0, fps) is None
+    assert progress_from_measure(seq.frames, seq.width, seq.height, "bench_press", 5, fps) is None
 
 
 def _mirror_mean(nets: list[torch.nn.Module], window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

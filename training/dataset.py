@@ -6,7 +6,10 @@ position, 1 at the turning point). Where each comes from:
 
   * RepCount-A sequences: class only. Their per-rep [start, end] marks do not say where the
     start position is: in continuous sets they often run bottom to bottom, and a progress target
-    built on them taught the network two peaks per rep (tried; counts got worse);
+    built on them taught the network two peaks per rep (tried; counts got worse). With
+    measure_progress, counted sets of known exercises (these, Countix, PushFit MoveNet) also get
+    progress read from the exercise's own measure where it counts them (training.measured_progress;
+    tried, not shipped: docs/REAL_PEOPLE.md);
   * Countix-Fitness sequences: class only (counts, no marks); bench press and rope push-down
     are "other", sit-ups and pull-ups are exercises of ours;
   * PushFit MoveNet sequences: push-up class;
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from training import video_poses
+from training.measured_progress import measured_progress
 from training.real_data import KeypointFile, RealData, VideoFile
 from training.split import is_held_out, video_is_held_out
 
@@ -64,8 +68,10 @@ def class_of(exercise: str, classes: list[str]) -> str:
     return name if name in classes else OTHER
 
 
-def _sequence_clip(kf: KeypointFile, classes: list[str]) -> Clip:
-    return Clip(kf.frames, class_of(kf.exercise, classes), np.full(len(kf.frames), np.nan), kf.source)
+def _sequence_clip(kf: KeypointFile, classes: list[str], measure_progress: bool) -> Clip:
+    progress = measured_progress(kf) if measure_progress else None
+    return Clip(kf.frames, class_of(kf.exercise, classes),
+                np.full(len(kf.frames), np.nan) if progress is None else progress, kf.source)
 
 
 def _still_clips(kf: KeypointFile, classes: list[str], held_out: bool) -> list[Clip]:
@@ -89,14 +95,15 @@ def _still_clips(kf: KeypointFile, classes: list[str], held_out: bool) -> list[C
 
 
 def real_clips(data: RealData, classes: list[str], held_out: bool = False,
-               leave_out: frozenset[str] = frozenset()) -> list[Clip]:
+               leave_out: frozenset[str] = frozenset(), measure_progress: bool = False) -> list[Clip]:
     """The real development set's clips on one side of the split (held_out=False: the training side),
-    without the data sets' exercises named in leave_out."""
+    without the data sets' exercises named in leave_out; measure_progress: counted sequences get a
+    progress target from the exercise's own measure where it counts them."""
     clips: list[Clip] = []
     for folder in ("repcount/test_sequences", "countix_fitness/test_sequences", "pushfit_movenet"):
         for kf in data.keypoint_files(folder, data_kind="sequence"):
             if is_held_out(kf.name) == held_out and kf.exercise not in leave_out:
-                clips.append(_sequence_clip(kf, classes))
+                clips.append(_sequence_clip(kf, classes, measure_progress))
     for kf in data.keypoint_files("gym_exercise_correction", data_kind="frames"):
         if (kf.meta.get("split_in_source") == "test") == held_out:
             clips += _still_clips(kf, classes, held_out)
