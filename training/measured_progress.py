@@ -1,8 +1,8 @@
 """Rep progress targets for real counted sets, read from the exercise's own measure.
 
-The real sequences come with a rep count but no per-frame progress: the network learned its
-progress from generated sequences and single frames held still, and on real people it swung less,
-or twice a rep. Their rep marks do not say where the start position is (training/dataset.py). The
+The real sequences come with a rep count but no per-frame progress: without this, the network
+learns its progress from generated sequences and single frames held still, and on real people it
+swings less, or twice a rep. Their rep marks do not say where the start position is (training/dataset.py). The
 exercise's own measure does: the knee angle, hand height or hip height its phase drivers read
 (coaching/exercises) moves between the start position and the turning point in every view the
 driver allows. Scaled between the set's own 5th and 95th percentiles and turned so that 1 is the
