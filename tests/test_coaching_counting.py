@@ -23,8 +23,9 @@ FPS = 30.0
 ADAPTIVE = PhaseDriver(measure=MOTION_PROGRESS, rest=0.35, turn=0.65, hysteresis=0.1, adaptive_s=5.0, min_range=0.25)
 
 
-def count(values: list[float | None], driver: PhaseDriver = ADAPTIVE) -> int:
-    machine = PhaseMachine(driver, 0.5, 12.0)
+def count(values: list[float | None], driver: PhaseDriver = ADAPTIVE, min_rep_s: float = 0.5,
+          max_rep_s: float = 12.0) -> int:
+    machine = PhaseMachine(driver, min_rep_s, max_rep_s)
     reps = sum(machine.update(v, i / FPS).rep is not None for i, v in enumerate(values))
     return reps + (machine.flush() is not None)
 
@@ -76,10 +77,7 @@ def test_the_fastest_jumping_jacks_are_each_counted(seed: int) -> None:
     """RepCount-A has 92 jumping jacks at 0.43 s a rep: a period that short must still be found,
     or the set's rhythm reads as twice as slow and its reps as too short to count."""
     spec = EXERCISES["jumping_jack"]
-    machine = PhaseMachine(LEARNED_DRIVER, spec.min_rep_s, spec.max_rep_s)
-    values = cycles(30, 0.1, 0.9, 0.43, seed=seed)
-    reps = sum(machine.update(v, i / FPS).rep is not None for i, v in enumerate(values))
-    assert reps + (machine.flush() is not None) >= 29
+    assert count(cycles(30, 0.1, 0.9, 0.43, seed=seed), LEARNED_DRIVER, spec.min_rep_s, spec.max_rep_s) >= 29
 
 
 def test_gaps_in_the_signal_do_not_double_count() -> None:
