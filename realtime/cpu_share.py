@@ -10,7 +10,11 @@ On 2 cores a reply's latency matters more than a few analysed frames, so voice h
     when no set is under way (people mostly ask between sets; a first rep is still seen at that
     rate, and once it is counted the set is under way);
   * the LLM may read ahead with both cores only while analysis is held back like this and Whisper
-    is not running (`core_spare`).
+    is not running (`core_spare`);
+  * a session's new facts (after each rep) are read into the LLM's cache ahead of a question only
+    while its conversation is the only one (`VoiceClaim.alone`): the one KV cache holds one
+    session's prompt, so with several sessions each such read evicts another's and is evicted in
+    turn, and those reads took most of a core from analysis (`benchmarks/load.py`, docs/DEPLOYMENT.md).
 
 Each conversation holds a `VoiceClaim` (listening / answering, released on close); each vision
 loop asks `before_frame` before it analyses a frame.
@@ -41,9 +45,11 @@ class CpuShare:
         self.options = options or CpuShareOptions()
         self.listening = 0
         self.answering = 0
+        self.conversations = 0  # claims not released: the sessions whose voice shares the cores
 
     def claim(self) -> VoiceClaim:
         """One conversation's claim (start: neither listening nor answering)."""
+        self.conversations += 1
         return VoiceClaim(self)
 
     @property
@@ -87,6 +93,11 @@ class VoiceClaim:
         self.answering = False
         self._released = False
 
+    @property
+    def alone(self) -> bool:
+        """This is the only conversation the server holds (see the module docstring)."""
+        return not self._released and self._share.conversations == 1
+
     def set_listening(self, on: bool) -> None:
         if on != self.listening and not (on and self._released):
             self.listening = on
@@ -98,6 +109,8 @@ class VoiceClaim:
             self._share.answering += 1 if on else -1
 
     def release(self) -> None:
+        if not self._released:
+            self._share.conversations -= 1
         self._released = True
         self.set_listening(False)
         self.set_answering(False)

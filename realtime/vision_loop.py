@@ -135,7 +135,7 @@ class VisionLoop:
         if event.type == "rep_completed":
             session.conversation.refresh_context()
         if event.type == "set_completed":
-            session.spawn(session.conversation.summarise_set(), "set-summary")
+            session.spawn(session.conversation.summarise_set(event.reps, event.hold_s), "set-summary")
 
     def finish(self) -> None:
         """Close the set in progress so the record has it (session ending)."""

@@ -74,3 +74,16 @@ def test_claims_count_once_and_a_released_claim_takes_nothing_again() -> None:
     b.set_answering(True)
     assert (share.listening, share.answering) == (0, 0)
     assert not share.core_spare(transcribing=False)
+
+
+def test_a_conversation_is_alone_until_another_claims_the_cores() -> None:
+    share = CpuShare()
+    a = share.claim()
+    assert a.alone
+    b = share.claim()
+    assert not a.alone and not b.alone
+    b.release()
+    b.release()  # a second close takes nothing more
+    assert a.alone and share.conversations == 1
+    a.release()
+    assert not a.alone and share.conversations == 0

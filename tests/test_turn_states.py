@@ -535,6 +535,30 @@ async def test_a_typed_question_shows_thinking_then_speaking_then_idle(rig: Rig)
     assert rig.host.channel.audio == []
 
 
+async def test_new_facts_are_read_ahead_only_in_the_servers_one_conversation(rig: Rig) -> None:
+    rig.conversation.refresh_context()  # a rep was counted
+    await rig.until(lambda: len(rig.llm.read) == 1)
+    other = rig.hub.cpu.claim()  # a second session: its reads and ours would evict each other's
+    rig.conversation.refresh_context()
+    await asyncio.gather(*rig.host.tasks)
+    assert len(rig.llm.read) == 1
+    other.release()
+    rig.conversation.refresh_context()
+    await rig.until(lambda: len(rig.llm.read) == 2)
+
+
+async def test_a_set_of_one_or_two_reps_ends_without_a_spoken_summary(rig: Rig) -> None:
+    def summaries() -> list[Reply]:
+        return [m for m in rig.host.of(Reply) if m.kind == "summary" and m.done]
+
+    await rig.conversation.summarise_set(2, None)  # a stray movement taken for two reps
+    assert summaries() == [] and rig.llm.asked == []
+    await rig.conversation.summarise_set(3, None)
+    assert len(summaries()) == 1 and len(rig.llm.asked) == 1
+    await rig.conversation.summarise_set(0, 20.0)  # a plank held 20 s
+    assert len(summaries()) == 2
+
+
 async def test_while_they_speak_the_llm_reads_the_facts_then_the_words_so_far(rig: Rig) -> None:
     await rig.say(6)
     await rig.until(lambda: any("Question: how many reps did" in r for r in rig.llm.read))

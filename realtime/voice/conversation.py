@@ -227,8 +227,10 @@ class Conversation:
                                       still_current=lambda: self._in_voice_turn(turn) and self._speculation is None)
 
     def refresh_context(self) -> None:
-        """New facts (a rep, a set): re-read them into the KV cache while nobody needs the LLM."""
-        if self.active is None and not self.cpu.listening and not self.cpu.answering:
+        """New facts (a rep, a set): re-read them into the KV cache while nobody needs the LLM, and
+        only in the server's one conversation (realtime/cpu_share.py: with several, the reads evict
+        each other's)."""
+        if self.active is None and not self.cpu.listening and not self.cpu.answering and self.cpu.alone:
             self.session.spawn(self._prefill(self.turn, None), "llm-refresh")
 
     def on_pause(self, audio: np.ndarray, voiced_end: float, covering: PartialRun | None) -> None:
@@ -405,8 +407,12 @@ class Conversation:
         speak = self.session.prefs.voice and (self.session.reply_track is not None or want_audio)
         await self.respond(text, timer, speak=speak)
 
-    async def summarise_set(self) -> None:
-        """The coach's spoken summary at the end of a set."""
+    async def summarise_set(self, reps: int, hold_s: float | None) -> None:
+        """The coach's spoken summary at the end of a set of `reps` reps (or a hold of `hold_s`):
+        only for a set of at least `summary_min_reps` (a hold is a set once it lasted its
+        exercise's least hold)."""
+        if hold_s is None and reps < self.options.summary_min_reps:
+            return
         if self.person_speaking or self.active is not None or self.hub.llm is None:
             return  # never talk over the person or cut off an answer for a summary
         self.turn += 1

@@ -1,4 +1,4 @@
-"""The conversation's turn-taking numbers: typed, with their defaults and why they are what they are.
+"""The conversation's numbers (turn-taking, set summaries): typed, with their defaults and why they are what they are.
 
 Set them under `voice` in the server settings (`COACH_VOICE__SPECULATE_AFTER_SILENCE_S=0.2`).
 The end of a turn itself is the VAD's (`models.vad.VadOptions`) and Smart Turn's
@@ -35,6 +35,10 @@ class ConversationOptions(BaseModel):
         "talking over the coach at the echo's own level, the echo canceller damped the person's words "
         "below what starts a turn, and the coach talked on. 0: never pause.")
     max_history: int = Field(8, ge=0, description="Past turns (question or answer) the LLM sees.")
+    summary_min_reps: int = Field(
+        3, ge=0, description="A set of fewer reps ends without a spoken summary (it is still recorded and can "
+        "be asked about): one or two reps are mostly a movement taken for an exercise, not a set, and each "
+        "summary is an LLM reply that took a core from every session's analysis (`benchmarks/load.py`).")
     first_synthesis_wait_s: float = Field(
         0.4, ge=0, description="The LLM pauses between tokens while the reply's first words are synthesised, "
         "at most this long: Piper takes ~0.1 s for a clause with both cores here, twice that beside the LLM.")
