@@ -1,9 +1,10 @@
-"""How many analysed frames a second the vision worker can give, from what frames have cost lately.
+"""How many analysed frames a second the vision workers can give, from what frames have cost lately.
 
-Every session's frames go through the one vision worker (`ModelHub.vision_pool`), so what a new
-session would get is the worker's capacity shared among one more. The capacity is measured, not
-configured: frames analysed over the wall time the worker spent on them in the last `window_s`,
-which includes the time the voice loop and the media took the cores away from it.
+Every session's frames go through the vision workers (`ModelHub.vision_pool`, each frame on one of
+them), so what a new session would get is their capacity shared among one more. The capacity is
+measured, not configured: frames analysed over the wall time the workers spent on them in the last
+`window_s`, times the workers. That wall time includes the time the voice loop, the media and the
+other worker took the cores away, so with more sessions the estimate falls toward what they get.
 """
 
 from __future__ import annotations
@@ -17,18 +18,19 @@ FRAME_RATE_CAP = 30.0  # cameras send at most this many frames a second; more ca
 
 
 class AnalysisLoad:
-    """Thread-safe: the vision worker records, admission reads."""
+    """Thread-safe: the vision workers record, admission reads."""
 
-    def __init__(self, window_s: float = 10.0, min_frames: int = 30,
+    def __init__(self, window_s: float = 10.0, min_frames: int = 30, workers: int = 1,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.window_s = window_s
+        self.workers = workers
         self.min_frames = min_frames
         self._clock = clock
         self._frames: deque[tuple[float, float]] = deque()  # (when, seconds it took)
         self._lock = threading.Lock()
 
     def record(self, seconds: float) -> None:
-        """One frame analysed in `seconds` of the worker's wall time."""
+        """One frame analysed in `seconds` of its worker's wall time."""
         with self._lock:
             now = self._clock()
             self._frames.append((now, seconds))
@@ -42,7 +44,7 @@ class AnalysisLoad:
             if len(self._frames) < self.min_frames:
                 return None
             busy = sum(seconds for _, seconds in self._frames)
-            capacity = len(self._frames) / busy if busy > 0 else float("inf")
+            capacity = self.workers * len(self._frames) / busy if busy > 0 else float("inf")
         return min(FRAME_RATE_CAP, capacity / max(1, sessions))
 
     def _expire(self, now: float) -> None:

@@ -55,7 +55,7 @@ class Limits(BaseModel):
         "(the client vanished); ICE consent alone would take 30 s to notice."
     )
     min_analysed_fps: float = Field(
-        10.0, ge=0.0, description="A new WebRTC session is refused (503, Retry-After) when the vision worker's "
+        10.0, ge=0.0, description="A new WebRTC session is refused (503, Retry-After) when the vision workers' "
         "measured capacity, shared with one more session, would give each fewer analysed frames a second "
         "than this. 0: admission by count only."
     )
@@ -150,6 +150,12 @@ class Settings(BaseSettings):
     vision_nice: int = Field(
         10, ge=0, le=19, description="Niceness added to the vision threads (pose, analysis; Linux): when the "
         "cores are short, the voice loop and the media go first, and analysis takes what is left. 0: equal shares."
+    )
+    vision_workers: int = Field(
+        2, ge=1, description="Frames analysed at once, each on one worker thread: one session's frames stay in "
+        "order (its loop waits for each), two sessions' run side by side, the pose model on fewer threads "
+        "each (`models.pose.PoseOptions.threads_beside`). 2 workers on 2 cores gave 4 sessions 15.5 analysed "
+        "fps each where one gave 10.2 (benchmarks/vision.py, docs/DEPLOYMENT.md)."
     )
     limits: Limits = Field(default_factory=Limits)
     models: ModelSettings = Field(default_factory=ModelSettings)

@@ -51,9 +51,9 @@ class ModelHub:
         self.tts: Any = None
         self.llm: Any = None
         self.knowledge: Any = None
-        # The pose model is loaded on this worker too, so the threads its runtime starts inherit the priority.
-        self.vision_pool = ThreadPoolExecutor(1, thread_name_prefix="vision", initializer=lower_thread_priority,
-                                              initargs=(settings.vision_nice,))
+        # The pose model is loaded on a worker too, so the threads its runtime starts inherit the priority.
+        self.vision_pool = ThreadPoolExecutor(settings.vision_workers, thread_name_prefix="vision",
+                                              initializer=lower_thread_priority, initargs=(settings.vision_nice,))
         self.asr_pool = ThreadPoolExecutor(2, thread_name_prefix="asr")  # a final beside a partial
         # Replies get a worker of their own: once a reply waits for the model, a prefill reading gives
         # way after its chunk and one waiting leaves. Sharing one pool, two prefills (one reading, a
@@ -62,7 +62,7 @@ class ModelHub:
         self.prefill_pool = ThreadPoolExecutor(2, thread_name_prefix="llm-prefill")
         self.reply_pool = ThreadPoolExecutor(1, thread_name_prefix="llm-reply")
         self.tts_pool = ThreadPoolExecutor(1, thread_name_prefix="tts")
-        self.analysis_load = AnalysisLoad()  # what the vision worker can still give (admission)
+        self.analysis_load = AnalysisLoad(workers=settings.vision_workers)  # what vision can still give (admission)
         self._loaders: list[threading.Thread] = []
         self._stopping = threading.Event()
         # Voice has priority on a small CPU: conversations claim the cores while they need them,

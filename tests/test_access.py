@@ -81,6 +81,13 @@ def test_analysis_capacity_is_shared_among_sessions() -> None:
     assert load.fps_per_session(2) is None  # old measurements expire
 
 
+def test_two_vision_workers_give_twice_the_frames_their_wall_time_says() -> None:
+    load = AnalysisLoad(window_s=10.0, min_frames=30, workers=2, clock=Clock())
+    for _ in range(40):
+        load.record(0.1)  # each worker: 10 frames a second
+    assert load.fps_per_session(4) == pytest.approx(5.0)
+
+
 async def request(method: str, url: str, **kwargs: object) -> tuple[int, dict[str, str], str]:
     async with aiohttp.ClientSession() as http, http.request(method, url, **kwargs) as resp:  # type: ignore[arg-type]
         return resp.status, dict(resp.headers), await resp.text()
@@ -154,14 +161,14 @@ async def test_a_full_server_says_when_to_come_back(start_server) -> None:
 
 
 async def test_a_session_that_would_slow_the_others_is_refused(start_server) -> None:
-    """The vision worker measured at 12 frames a second: one session may have them all, a second
-    would leave each 6, under the 10 asked for."""
+    """The two vision workers measured at 6 frames a second each, 12 in all: one session may have
+    them all, a second would leave each 6, under the 10 asked for."""
     srv = await start_server(limits={"min_analysed_fps": 10.0})
     first = RtcTestClient(srv.url, video=ArrayVideoTrack(moving_square))
     await first.connect()
     try:
         for _ in range(40):
-            srv.ctx.hub.analysis_load.record(1 / 12)
+            srv.ctx.hub.analysis_load.record(1 / 6)
         status, headers, text = await request("POST", f"{srv.url}/offer",
                                               data=json.dumps({"type": "offer", "sdp": await offer_sdp()}))
         assert status == 503 and "Retry-After" in headers and "6 analysed frames" in text, text

@@ -176,3 +176,18 @@ def test_unsupported_shape_is_a_clear_error(pipeline: PosePipeline) -> None:
 def test_missing_weights_are_a_clear_unavailable_error(tmp_path) -> None:  # noqa: ANN001
     with pytest.raises(PoseModelUnavailable, match="yolov8s-pose"):
         PosePipeline(options=PoseOptions.for_profile("full"), weights=tmp_path)
+
+
+def test_frames_run_side_by_side_find_the_same_people(pipeline: PosePipeline) -> None:
+    """Two vision workers share one pose model: a frame run while another is under way goes through
+    the one-thread session, and finds what the frame found alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    image = cv2.imread(str(ultralytics_asset("bus.jpg")))
+    alone = pipeline.infer_2d(image)
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda _: pipeline.infer_2d(image), range(8)))
+    for people in together:
+        assert len(people) == len(alone)
+        for a, b in zip(alone, people):
+            assert np.abs(a.keypoints[:, :2] - b.keypoints[:, :2]).max() < 2.0  # pixels

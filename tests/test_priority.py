@@ -53,3 +53,25 @@ def test_the_hub_runs_vision_on_lowered_threads() -> None:
         assert hub.asr_pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result() == base
     finally:
         hub.close()
+
+
+def test_the_hub_analyses_two_sessions_frames_at_once() -> None:
+    """Two vision workers (the default): two frames wait for each other at a barrier and both pass,
+    each on a lowered thread; with one worker the second would wait for the first."""
+    from models.health import HealthRegistry
+    from realtime.config import load_settings
+    from realtime.model_hub import ModelHub
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    hub = ModelHub(load_settings(None, load_models=False, vision_nice=7), HealthRegistry())
+    barrier = threading.Barrier(2, timeout=5)
+
+    def frame() -> int:
+        barrier.wait()
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    try:
+        frames = [hub.vision_pool.submit(frame) for _ in range(2)]
+        assert [f.result(timeout=10) for f in frames] == [min(base + 7, 19)] * 2
+    finally:
+        hub.close()

@@ -18,9 +18,9 @@ class PoseOptions(BaseModel):
     """How the pose family loads and runs.
 
     The defaults are the embedded profile: YOLO11n-pose in INT8 through onnxruntime on 2 CPU
-    threads, the frame letterboxed so its long side is 640 px (a 640x480 frame becomes a 640x480
-    tensor, not 640x640: the exported graph takes any multiple of 32). `for_profile("full")` gives
-    the GPU one.
+    threads (one while another frame is being analysed: `threads_beside`), the frame letterboxed
+    so its long side is 640 px (a 640x480 frame becomes a 640x480 tensor, not 640x640: the
+    exported graph takes any multiple of 32). `for_profile("full")` gives the GPU one.
     """
 
     backend: Literal["yolo", "rtmpose"] = Field(
@@ -42,7 +42,14 @@ class PoseOptions(BaseModel):
         description="Long side in pixels the frame is letterboxed to (rounded up to a multiple of 32). "
         "Smaller is faster and misses small people: 320 is ~3x cheaper than 640.",
     )
-    threads: int = Field(2, ge=1, description="onnxruntime intra-op threads (the machine has 2 cores).")
+    threads: int = Field(2, ge=1, description="onnxruntime intra-op threads for a frame analysed alone (the "
+                         "machine has 2 cores).")
+    threads_beside: int = Field(
+        1, ge=1, description="... and for a frame analysed while another one is (several sessions, the server's "
+        "two vision workers: realtime/config.py `vision_workers`). Two frames on one thread each gave 4 "
+        "sessions on 2 cores 15.5 analysed fps each where one frame at a time on 2 threads gave 10.2: a frame "
+        "on 2 threads takes less wall time but more CPU, spent keeping the threads in step "
+        "(benchmarks/vision.py, docs/DEPLOYMENT.md).")
     providers: list[str] | None = Field(
         None,
         description="onnxruntime execution providers in order of preference; None = CUDA when this "
@@ -68,5 +75,5 @@ class PoseOptions(BaseModel):
     def for_profile(cls, profile: Literal["embedded", "full"]) -> PoseOptions:
         """The options a profile runs with: `full` is YOLOv8s-pose, CUDA first, on a GPU machine."""
         if profile == "full":
-            return cls(model="yolov8s-pose", int8=False, threads=4)
+            return cls(model="yolov8s-pose", int8=False, threads=4, threads_beside=4)
         return cls()

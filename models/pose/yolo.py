@@ -7,6 +7,7 @@ around the graph is numpy and OpenCV; torch and ultralytics are not needed at ru
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import cv2
@@ -24,11 +25,16 @@ class YoloPose:
     """Multi-person 2D pose from one exported YOLO pose ONNX graph.
 
     The three stages are public so the benchmark can time them apart; `infer_2d` is the contract.
+    Thread-safe: a frame run while another is under way takes a session on `threads_beside` threads.
     """
 
     def __init__(self, model_path: Path, options: PoseOptions) -> None:
         self.options = options
         self.session = create_session(model_path, options.threads, options.providers)
+        self._beside = self.session if options.threads_beside == options.threads else \
+            create_session(model_path, options.threads_beside, options.providers)
+        self._running = 0  # frames in `run` now
+        self._running_lock = threading.Lock()
         model_input = self.session.get_inputs()[0]
         self._input_name = model_input.name
         h, w = model_input.shape[2], model_input.shape[3]
@@ -50,7 +56,14 @@ class YoloPose:
 
     def run(self, blob: np.ndarray) -> np.ndarray:
         """The raw (1, 56, N) prediction."""
-        return self.session.run(None, {self._input_name: blob})[0]
+        with self._running_lock:
+            session = self._beside if self._running else self.session
+            self._running += 1
+        try:
+            return session.run(None, {self._input_name: blob})[0]
+        finally:
+            with self._running_lock:
+                self._running -= 1
 
     def postprocess(self, raw: np.ndarray, box: Letterbox, height: int, width: int) -> list[Person]:
         """Threshold, non-maximum suppression, and map boxes and keypoints back to frame pixels."""
