@@ -154,7 +154,7 @@ class Settings(BaseSettings):
     vision_workers: int = Field(
         2, ge=1, description="Frames analysed at once, each on one worker thread: one session's frames stay in "
         "order (its loop waits for each), two sessions' run side by side, the pose model on fewer threads "
-        "each (`models.pose.PoseOptions.threads_beside`). 2 workers on 2 cores gave 4 sessions 15.5 analysed "
+        "each (`models.pose.PoseOptions.threads_beside`). 2 workers on 2 cores gave 4 streams 14.2 analysed "
         "fps each where one gave 10.2 (benchmarks/vision.py, docs/DEPLOYMENT.md)."
     )
     limits: Limits = Field(default_factory=Limits)

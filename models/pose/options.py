@@ -46,10 +46,9 @@ class PoseOptions(BaseModel):
                          "machine has 2 cores).")
     threads_beside: int = Field(
         1, ge=1, description="... and for a frame analysed while another one is (several sessions, the server's "
-        "two vision workers: realtime/config.py `vision_workers`). Two frames on one thread each gave 4 "
-        "sessions on 2 cores 15.5 analysed fps each where one frame at a time on 2 threads gave 10.2: a frame "
-        "on 2 threads takes less wall time but more CPU, spent keeping the threads in step "
-        "(benchmarks/vision.py, docs/DEPLOYMENT.md).")
+        "two vision workers: realtime/config.py `vision_workers`). So 4 streams on 2 cores got 14.2 analysed "
+        "fps each where one frame at a time on 2 threads gave 10.2: a frame on 2 threads takes less wall time "
+        "but more CPU, spent keeping the threads in step (benchmarks/vision.py, docs/DEPLOYMENT.md).")
     providers: list[str] | None = Field(
         None,
         description="onnxruntime execution providers in order of preference; None = CUDA when this "

@@ -1,4 +1,4 @@
-"""The conversation's numbers (turn-taking, set summaries): typed, with their defaults and why they are what they are.
+"""The conversation's numbers (turn-taking, set summaries): typed, with their defaults and why.
 
 Set them under `voice` in the server settings (`COACH_VOICE__SPECULATE_AFTER_SILENCE_S=0.2`).
 The end of a turn itself is the VAD's (`models.vad.VadOptions`) and Smart Turn's
