@@ -15,7 +15,7 @@ a question every `--window-s`, and prints each window's analysed rate, frame-to-
 voice-to-voice and the server's memory, then how they drifted: what a long run leaks or slows.
 
     .venv/bin/python benchmarks/load.py [--sessions 1 2 4] [--quiet-s 10] [--stagger 2]
-    .venv/bin/python benchmarks/load.py --sessions 2 --soak-s 1200 [--window-s 60]
+    .venv/bin/python benchmarks/load.py --sessions 4 --soak-s 1200 [--window-s 60]
 """
 
 from __future__ import annotations
