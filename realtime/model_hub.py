@@ -70,7 +70,7 @@ class ModelHub:
         self.cpu = CpuShare(settings.cpu)
         self._transcribing = 0
         self._transcribing_lock = threading.Lock()
-        self._fact_answerer: tuple[Any, Any] | None = None  # (knowledge base, its fact answerer)
+        self._fact_answerer: Any = None
         self._fact_answerer_lock = threading.Lock()
 
     @property
@@ -101,15 +101,15 @@ class ModelHub:
         return self._fact_answerer_for(knowledge).answer(question, facts)
 
     def _fact_answerer_for(self, knowledge: Any) -> Any:
-        """The fact answerer on `knowledge`'s embedder, made (its example questions embedded) once
-        per knowledge base: ~0.1 s on an idle machine, 0.3-0.4 s beside a browser's video, which the
-        first fact question of a fresh server waited for when it was made on first use."""
+        """The fact answerer on `knowledge`'s embedder, made (its example questions embedded) once,
+        when the knowledge base loads: ~0.1 s on an idle machine, 0.3-0.4 s beside a browser's
+        video, which the first fact question of a fresh server waited for when it was made then."""
         with self._fact_answerer_lock:
-            if self._fact_answerer is None or self._fact_answerer[0] is not knowledge:
+            if self._fact_answerer is None:
                 from realtime.voice.fact_answers import FactAnswerer
 
-                self._fact_answerer = (knowledge, FactAnswerer(knowledge.embedder.embed))
-            return self._fact_answerer[1]
+                self._fact_answerer = FactAnswerer(knowledge.embedder.embed)
+            return self._fact_answerer
 
     def start_loading(self, families: tuple[str, ...] = FAMILIES) -> None:
         for family in families:

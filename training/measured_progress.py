@@ -2,12 +2,13 @@
 
 The real sequences come with a rep count but no per-frame progress: without this, the network
 learns its progress from generated sequences and single frames held still, and on real people it
-swings less, or twice a rep. Their rep marks do not say where the start position is (training/dataset.py). The
-exercise's own measure does: the knee angle, hand height or hip height its phase drivers read
-(coaching/exercises) moves between the start position and the turning point in every view the
-driver allows. Scaled between the set's own 5th and 95th percentiles and turned so that 1 is the
-turning point, it is a progress target, but only where it can be trusted: the set keeps it when
-the measure's peaks count the labelled reps within 10%; otherwise the set teaches its class only.
+swings less, or twice a rep. Their rep marks do not say where the start position is
+(training/dataset.py). The exercise's own measure does: the knee angle, hand height or hip
+height its phase drivers read (coaching/exercises) moves between the start position and the
+turning point in every view the driver allows. Scaled between the set's own 5th and 95th
+percentiles and turned so that 1 is the turning point, it is a progress target, but only where it
+can be trusted: the set keeps it when the measure's peaks count the labelled reps within 10%;
+otherwise the set teaches its class only.
 
 Used by `scripts/train_skeleton.py --measured-progress`. Tried on 2026-12-06 and not shipped: the
 reps counted better, recognition and the single-frame phase read worse (docs/REAL_PEOPLE.md).
@@ -21,7 +22,7 @@ from scipy.signal import find_peaks
 
 from coaching.exercises import EXERCISES
 from coaching.geometry import Pose
-from coaching.measures import MEASURES
+from coaching.measures import measure_all
 from training.real_data import KeypointFile, as_pixels
 
 MIN_SEEN = 0.7  # the measure must be readable on this share of the frames
@@ -70,9 +71,8 @@ def _series(keypoints: np.ndarray, width: int, height: int, measure: str) -> np.
     values = np.full(len(keypoints), np.nan)
     for i, frame in enumerate(keypoints):
         if (frame[:, 2] > 0).any():
-            v = MEASURES[measure](Pose(frame, width, height, 0.3))
-            if v is not None and np.isfinite(v):
-                values[i] = v
+            v = measure_all(Pose(frame, width, height, 0.3), [measure])[measure]
+            values[i] = np.nan if v is None else v
     seen = np.isfinite(values)
     if seen.mean() < MIN_SEEN:
         return None
