@@ -27,18 +27,18 @@ def _save(graph: onnx.GraphProto, path: Path) -> Path:
     return path
 
 
-def _io() -> tuple[list[onnx.ValueInfoProto], list[onnx.ValueInfoProto]]:
+def _io(points: int = K) -> tuple[list[onnx.ValueInfoProto], list[onnx.ValueInfoProto]]:
     inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, H, W])]
     outputs = [
-        helper.make_tensor_value_info("simcc_x", TensorProto.FLOAT, [1, K, 2 * W]),
-        helper.make_tensor_value_info("simcc_y", TensorProto.FLOAT, [1, K, 2 * H]),
+        helper.make_tensor_value_info("simcc_x", TensorProto.FLOAT, [1, points, 2 * W]),
+        helper.make_tensor_value_info("simcc_y", TensorProto.FLOAT, [1, points, 2 * H]),
     ]
     return inputs, outputs
 
 
-def bright_spot_model(path: Path) -> Path:
+def bright_spot_model(path: Path, points: int = K) -> Path:
     """Every keypoint is the brightest pixel of the crop: simcc_x is the column maxima, simcc_y the
-    row maxima, each bin repeated twice (split ratio 2)."""
+    row maxima, each bin repeated twice (split ratio 2). `points`: 133 as RTMW, 17 as a body model."""
 
     def axis(name: str, reduce_axis: int, length: int) -> list[onnx.NodeProto]:
         return [
@@ -50,17 +50,17 @@ def bright_spot_model(path: Path) -> Path:
 
     constants = [
         helper.make_tensor("last", TensorProto.INT64, [1], [3]),
-        helper.make_tensor("simcc_x_shape4", TensorProto.INT64, [4], [1, K, W, 2]),
-        helper.make_tensor("simcc_x_shape3", TensorProto.INT64, [3], [1, K, 2 * W]),
-        helper.make_tensor("simcc_y_shape4", TensorProto.INT64, [4], [1, K, H, 2]),
-        helper.make_tensor("simcc_y_shape3", TensorProto.INT64, [3], [1, K, 2 * H]),
+        helper.make_tensor("simcc_x_shape4", TensorProto.INT64, [4], [1, points, W, 2]),
+        helper.make_tensor("simcc_x_shape3", TensorProto.INT64, [3], [1, points, 2 * W]),
+        helper.make_tensor("simcc_y_shape4", TensorProto.INT64, [4], [1, points, H, 2]),
+        helper.make_tensor("simcc_y_shape3", TensorProto.INT64, [3], [1, points, 2 * H]),
     ]
     nodes = [
         helper.make_node("ReduceMax", ["input"], ["gray"], axes=[1], keepdims=1),  # (1,1,H,W)
         *axis("simcc_x", 2, W),
         *axis("simcc_y", 3, H),
     ]
-    inputs, outputs = _io()
+    inputs, outputs = _io(points)
     return _save(helper.make_graph(nodes, "bright_spot", inputs, outputs, constants), path)
 
 
@@ -161,6 +161,24 @@ def test_whole_body_output_maps_its_first_17_points_back_through_the_crop(tmp_pa
     np.testing.assert_allclose(keypoints[:, 0], np.clip(expected_x, 0, 400), atol=1e-3)
     np.testing.assert_allclose(keypoints[:, 1], np.clip(expected_y, 0, 500), atol=1e-3)
     np.testing.assert_allclose(keypoints[:, 2], 0.6, atol=1e-6)
+    # All 133 points come back too, through the same crop: the feet, face and hands peak at crop (5, 7)/2.
+    whole = people[0].whole_body
+    assert whole is not None and whole.shape == (K, 3)
+    np.testing.assert_allclose(whole[:17], keypoints)
+    for part, count in (("feet", 6), ("face", 68), ("left_hand", 21), ("right_hand", 21)):
+        points = people[0].part(part)
+        assert points is not None and points.shape == (count, 3)
+        np.testing.assert_allclose(points[:, 0], (2.5 - W / 2) / scale + 200.0, atol=1e-3)
+        np.testing.assert_allclose(points[:, 1], (3.5 - H / 2) / scale + 250.0, atol=1e-3)
+        np.testing.assert_allclose(points[:, 2], 0.99, atol=1e-6)
+
+
+def test_a_body_only_model_has_no_whole_body(tmp_path: Path) -> None:
+    model = bright_spot_model(tmp_path / "body.onnx", points=17)
+    people = RtmPose(model, PoseOptions(threads=1), detector=None).infer_2d(
+        frame_with_spots(240, 320, [(250, 60)], radius=3))
+    assert people[0].keypoints.shape == (17, 3)
+    assert people[0].whole_body is None and people[0].part("left_hand") is None
 
 
 def test_pipeline_loads_a_local_zip_like_openmmlab_ships(tmp_path: Path) -> None:

@@ -7,7 +7,14 @@ full: YOLOv8s-pose, CUDA first) and the RTMPose/RTMW top-down fallback. Usage:
     people = pipeline.infer_2d(frame_bgr)  # list[Person], keypoints (17, 3) in frame pixels
 """
 
-from models.pose.base import COCO_KEYPOINTS, NUM_KEYPOINTS, Person, PoseEstimator, PoseModelUnavailable
+from models.pose.base import (
+    COCO_KEYPOINTS,
+    NUM_KEYPOINTS,
+    WHOLE_BODY_PARTS,
+    Person,
+    PoseEstimator,
+    PoseModelUnavailable,
+)
 from models.pose.options import PoseOptions
 from models.pose.pipeline import PosePipeline
 from models.pose.prepare import prepare_embedded, prepare_full
@@ -15,6 +22,7 @@ from models.pose.prepare import prepare_embedded, prepare_full
 __all__ = [
     "COCO_KEYPOINTS",
     "NUM_KEYPOINTS",
+    "WHOLE_BODY_PARTS",
     "Person",
     "PoseEstimator",
     "PoseModelUnavailable",

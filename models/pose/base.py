@@ -33,6 +33,17 @@ COCO_KEYPOINTS: tuple[str, ...] = (
 )
 NUM_KEYPOINTS = len(COCO_KEYPOINTS)
 
+# COCO-WholeBody's 133 keypoints (RTMW), as index ranges: the 17 body joints first, then 6 foot
+# points (big toe, small toe, heel; left then right), 68 face points and 21 points per hand.
+WHOLE_BODY_PARTS: dict[str, tuple[int, int]] = {
+    "body": (0, 17),
+    "feet": (17, 23),
+    "face": (23, 91),
+    "left_hand": (91, 112),
+    "right_hand": (112, 133),
+}
+WHOLE_BODY_KEYPOINTS = 133
+
 
 class PoseModelUnavailable(RuntimeError):
     """The weights a backend needs are not on this machine (the lead shows it as 'unavailable')."""
@@ -45,11 +56,22 @@ class Person:
     keypoints: (17, 3) float32, columns x, y, confidence in [0, 1], COCO order.
     box: (4,) float32, x1, y1, x2, y2.
     score: detection confidence in [0, 1].
+    whole_body: (133, 3) COCO-WholeBody keypoints (`WHOLE_BODY_PARTS`: feet for a heel lift, hands
+        for the grip) from a whole-body model (RTMW); None from a body-only model. The coaching reads
+        the 17 body joints; these are for whoever asks for more.
     """
 
     keypoints: np.ndarray
     box: np.ndarray
     score: float
+    whole_body: np.ndarray | None = None
+
+    def part(self, name: str) -> np.ndarray | None:
+        """One part of the whole body (`WHOLE_BODY_PARTS`, e.g. "left_hand": (21, 3)); None without it."""
+        if self.whole_body is None:
+            return None
+        start, end = WHOLE_BODY_PARTS[name]
+        return self.whole_body[start:end]
 
 
 @runtime_checkable

@@ -4,7 +4,8 @@ Top-down: each person box is cropped by an affine warp to the model's input (asp
 enlarged by `box_padding`), the model returns SimCC vectors (`simcc_x` (1, K, W*r), `simcc_y`
 (1, K, H*r) for split ratio r), and the argmax of each, divided by r, is the keypoint in crop
 pixels, which the inverse warp takes back to the frame. Whole-body models (133 keypoints, COCO-
-WholeBody order) start with the 17 COCO body joints, so the first 17 are the COCO-17 skeleton.
+WholeBody order) start with the 17 COCO body joints, so the first 17 are the COCO-17 skeleton; all
+133 are kept on `Person.whole_body` (feet, face, hands) for whoever asks for them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.pose.base import NUM_KEYPOINTS, Person, PoseEstimator
+from models.pose.base import NUM_KEYPOINTS, WHOLE_BODY_KEYPOINTS, Person, PoseEstimator
 from models.pose.image import to_bgr
 from models.pose.options import PoseOptions
 from models.pose.session import create_session
@@ -77,7 +78,8 @@ class RtmPose:
         self.model_path = model_path
 
     def estimate(self, bgr: np.ndarray, box: np.ndarray) -> np.ndarray:
-        """(17, 3) COCO keypoints in frame pixels for the person in `box` (x1, y1, x2, y2)."""
+        """(K, 3) keypoints in frame pixels for the person in `box` (x1, y1, x2, y2): every point the
+        model gives (17 for a body model, 133 for RTMW), the COCO-17 body joints first."""
         out_w, out_h = self.input_wh
         center, size = crop_box(box, self.options.box_padding, out_w / out_h)
         matrix = crop_matrix(center, size, out_w, out_h)
@@ -85,7 +87,7 @@ class RtmPose:
         rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32)
         blob = ((rgb - _MEAN) / _STD).transpose(2, 0, 1)[None]
         simcc_x, simcc_y = self.session.run(self._outputs, {self._input_name: np.ascontiguousarray(blob)})
-        keypoints = decode_simcc(simcc_x[0], simcc_y[0], self.options.simcc_split_ratio)[:NUM_KEYPOINTS]
+        keypoints = decode_simcc(simcc_x[0], simcc_y[0], self.options.simcc_split_ratio)
         scale = matrix[0, 0]
         keypoints[:, 0] = (keypoints[:, 0] - matrix[0, 2]) / scale
         keypoints[:, 1] = (keypoints[:, 1] - matrix[1, 2]) / scale
@@ -100,13 +102,15 @@ class RtmPose:
         if height == 0 or width == 0:
             return []
         if self.detector is not None:
-            return [
-                Person(keypoints=self.estimate(bgr, p.box), box=p.box, score=p.score)
-                for p in self.detector.infer_2d(bgr)
-            ]
+            return [self._person(self.estimate(bgr, p.box), p.box, p.score) for p in self.detector.infer_2d(bgr)]
         box = np.array([0, 0, width, height], dtype=np.float32)
-        keypoints = self.estimate(bgr, box)
-        score = float(keypoints[:, 2].mean())
+        points = self.estimate(bgr, box)
+        score = float(points[:NUM_KEYPOINTS, 2].mean())
         if score < self.options.score_threshold:
             return []
-        return [Person(keypoints=keypoints, box=box, score=score)]
+        return [self._person(points, box, score)]
+
+    @staticmethod
+    def _person(points: np.ndarray, box: np.ndarray, score: float) -> Person:
+        whole_body = points if len(points) == WHOLE_BODY_KEYPOINTS else None
+        return Person(keypoints=points[:NUM_KEYPOINTS], box=box, score=score, whole_body=whole_body)
