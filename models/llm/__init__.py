@@ -10,9 +10,10 @@ from models.llm.openai_compat import OpenAICompatibleChat
 from models.llm.options import GenerationOptions, LlmOptions, RemoteChatOptions
 from models.llm.prepare import GGUF_SHA256, embedded_model_path, prepare_embedded
 from models.llm.protocol import ChatModel
-from models.llm.sources import FULL_MODELS, embedded_options, full_options
+from models.llm.sources import DEFAULT_FULL_MODEL, FULL_MODELS, embedded_options, full_options, options_for
 
 __all__ = [
+    "DEFAULT_FULL_MODEL",
     "FULL_MODELS",
     "GGUF_SHA256",
     "ChatModel",
@@ -25,5 +26,6 @@ __all__ = [
     "embedded_options",
     "fold_system_into_first_user",
     "full_options",
+    "options_for",
     "prepare_embedded",
 ]
