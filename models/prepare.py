@@ -20,15 +20,16 @@ from tqdm import tqdm
 
 from models.paths import pin_caches, weights_dir
 
-# family -> module with prepare_embedded(weights: Path). Order: cheap first, the LLM last.
-EMBEDDED_STEPS: dict[str, str] = {
-    "vad": "models.vad",
-    "turn": "models.turn",
-    "tts": "models.tts",
-    "asr": "models.asr",
-    "embeddings": "models.embeddings",
-    "pose": "models.pose",
-    "llm": "models.llm",
+# family -> (module, its function taking the weights directory). Order: cheap first, the LLM last.
+EMBEDDED_STEPS: dict[str, tuple[str, str]] = {
+    "vad": ("models.vad", "prepare_embedded"),
+    "turn": ("models.turn", "prepare_embedded"),
+    "tts": ("models.tts", "prepare_embedded"),
+    "asr": ("models.asr", "prepare_embedded"),
+    "asr_multilingual": ("models.asr.prepare", "prepare_multilingual"),
+    "embeddings": ("models.embeddings", "prepare_embedded"),
+    "pose": ("models.pose", "prepare_embedded"),
+    "llm": ("models.llm", "prepare_embedded"),
 }
 # family -> module with prepare_full(weights: Path): the full profile's Hub (and vendor) downloads.
 FULL_STEPS: dict[str, str] = {
@@ -42,14 +43,13 @@ FULL_STEPS: dict[str, str] = {
 def prepare(only: list[str] | None = None, profile: str = "embedded") -> list[str]:
     """Run the selected steps of the profile; returns the steps that failed (each already logged)."""
     weights = weights_dir()
-    steps = [(family, module, "prepare_embedded") for family, module in EMBEDDED_STEPS.items()]
+    steps = [(family, family, *step) for family, step in EMBEDDED_STEPS.items()]
     if profile == "full":
-        steps += [(family, module, "prepare_full") for family, module in FULL_STEPS.items()]
+        steps += [(family, f"{family} (full)", module, "prepare_full") for family, module in FULL_STEPS.items()]
     steps = [step for step in steps if not only or step[0] in only]
     failed: list[str] = []
     with tqdm(total=len(steps), desc="models", unit="step", disable=None) as bar:
-        for family, module_name, function in steps:
-            name = family if function == "prepare_embedded" else f"{family} (full)"
+        for _, name, module_name, function in steps:
             bar.set_postfix_str(name)
             t0 = time.monotonic()
             try:

@@ -203,7 +203,11 @@ class ModelHub:
 
         base = full_options(weights_dir()) if self._full else embedded_options(weights_dir())
         options = AsrOptions.model_validate({**base.model_dump(), **self.settings.models.asr})
-        return FasterWhisperRecognizer(options), f"faster-whisper {options.compute_type}", options.model
+        recognizer = FasterWhisperRecognizer(options)
+        backend = f"faster-whisper {recognizer.device} {recognizer.compute_type}"
+        if recognizer.fallback_reason:
+            backend += f" (CPU fallback: {recognizer.fallback_reason})"
+        return recognizer, backend, options.model
 
     def _load_tts(self) -> tuple[Any, str, str]:
         """The voice, behind a cache of the short phrases it has said (cues repeat: `PhraseCache`)."""

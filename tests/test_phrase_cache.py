@@ -16,18 +16,19 @@ class CountingVoice:
     """Half a second of a tone per sentence, counting the calls that reach it."""
 
     sample_rate = 16_000
+    languages = frozenset({"en", "fr"})
 
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+    def synthesize(self, text: str, language: str | None = None) -> Iterator[AudioChunk]:
         self.calls.append(text)
         for i, _ in enumerate(s for s in text.split(".") if s.strip()):
             yield AudioChunk(np.full(8_000, i + 1, dtype=np.int16), self.sample_rate, text)
 
 
-def say(voice: PhraseCache, text: str) -> np.ndarray:
-    chunks = [c.samples for c in voice.synthesize(text)]
+def say(voice: PhraseCache, text: str, language: str | None = None) -> np.ndarray:
+    chunks = [c.samples for c in voice.synthesize(text, language)]
     return np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
 
 
@@ -39,6 +40,8 @@ def test_a_short_phrase_said_again_comes_from_memory_the_same() -> None:
     assert inner.calls == ["Five. Keep going."]
     assert np.array_equal(first, again) and first.size == 16_000
     assert voice.hits == 1 and voice.seconds_held == pytest.approx(1.0)
+    say(voice, "Five. Keep going.", "fr")  # the same words in another language are synthesised anew
+    assert inner.calls == ["Five. Keep going."] * 2 and voice.hits == 1
 
 
 def test_long_sentences_are_not_kept() -> None:
@@ -101,10 +104,11 @@ def test_the_real_voice_says_a_cue_again_from_memory() -> None:
 
     class Watched:
         sample_rate = piper.sample_rate
+        languages = piper.languages
 
-        def synthesize(self, text: str) -> Iterator[AudioChunk]:
+        def synthesize(self, text: str, language: str | None = None) -> Iterator[AudioChunk]:
             calls.append(text)
-            return piper.synthesize(text)
+            return piper.synthesize(text, language)
 
     voice = PhraseCache(Watched())
     first = say(voice, "Push your knees out over your toes.")

@@ -31,7 +31,7 @@ from realtime.media.reply_track import ReplyAudioTrack
 from realtime.context import ServerContext
 from realtime.metrics import ServerMetrics
 from realtime.model_hub import ModelHub
-from realtime.protocol import Reply, Transcript, VoiceState
+from realtime.protocol import Reply, Status, Transcript, VoiceState
 from realtime.session_ports import Preferences
 from realtime.records.sqlite import SqliteRecordStore
 from realtime.voice.conversation import Conversation
@@ -67,9 +67,10 @@ class FakeAsr:
     """Hears the first n words of `sentence`, n the words in the audio; records its calls.
     `closes_fragments`: ends what it heard with a full stop, as Whisper sometimes closes a fragment."""
 
-    def __init__(self, sentence: str = QUESTION, closes_fragments: bool = False) -> None:
+    def __init__(self, sentence: str = QUESTION, closes_fragments: bool = False, language: str = "en") -> None:
         self.sentence = sentence.split()
         self.closes_fragments = closes_fragments
+        self.language = language
         self.calls: list[tuple[int, bool]] = []
 
     def words(self, audio: np.ndarray) -> str:
@@ -79,7 +80,7 @@ class FakeAsr:
     def transcribe(self, audio: np.ndarray, final: bool) -> Heard:
         self.calls.append((_voiced_runs(audio), final))
         text = self.words(audio)
-        return Heard(text, "en", -0.2, 0.01, audio.size / RATE, 0.001, final)
+        return Heard(text, self.language, -0.2, 0.01, audio.size / RATE, 0.001, final)
 
 
 class FakeTurn:
@@ -115,12 +116,14 @@ class FakeLlm:
 
     def __init__(self) -> None:
         self.asked: list[str] = []
+        self.prompts: list[str] = []  # the last user message of each prompt answered
         self.read: list[str] = []  # the last user message of each prompt read ahead
 
     def prefill(self, messages: list[dict[str, str]], spare_core: Callable[[], bool]) -> None:
         self.read.append(messages[-1]["content"])
 
     def stream(self, messages: list[dict[str, str]], stop_event: threading.Event, spare_core: bool) -> Iterator[str]:
+        self.prompts.append(messages[-1]["content"])
         question = messages[-1]["content"].rsplit("Question: ", 1)[-1]
         self.asked.append(question)
         yield "You asked: "
@@ -137,8 +140,11 @@ class FakeTts:
     def __init__(self) -> None:
         self.chunk_s = 0.0
         self.chunks = 1
+        self.languages = frozenset({"en"})
+        self.spoken_in: list[str | None] = []
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+    def synthesize(self, text: str, language: str | None = None) -> Iterator[AudioChunk]:
+        self.spoken_in.append(language)
         for _ in range(self.chunks):
             time.sleep(self.chunk_s)
             yield AudioChunk(np.full(1600, 1000, dtype=np.int16), self.sample_rate, text)
@@ -567,3 +573,36 @@ async def test_while_they_speak_the_llm_reads_the_facts_then_the_words_so_far(ri
     assert all(QUESTION.startswith(w) for w in words) and len(words[0].split()) >= 3  # 3 words to retrieve
     await rig.silence(0.3)
     await rig.until(lambda: rig.answers() != [])
+
+
+@pytest.mark.parametrize(("voice_speaks", "voice_on", "answered_in", "told"), [
+    (frozenset({"en", "fr"}), True, "French", False),  # XTTS-v2: heard in French, answered and spoken in it
+    (frozenset({"en"}), True, "English", True),  # a Piper voice: answered in English, and the person told why
+    (frozenset({"en"}), False, "French", False),  # text only: any language can be read
+])
+async def test_a_question_heard_in_french_is_answered_in_french_where_it_can_be(
+        tmp_path: Path, voice_speaks: frozenset[str], voice_on: bool, answered_in: str | None, told: bool) -> None:
+    rig = Rig(tmp_path, asr=FakeAsr(language="fr"))
+    rig.tts.languages = voice_speaks
+    rig.host.prefs.voice = voice_on
+    try:
+        for _ in range(2):
+            await rig.say(6)
+            await rig.silence(0.3)
+            await rig.until(lambda: rig.host.states() and rig.host.states()[-1] == ("idle", "idle"))
+        assert len(rig.llm.prompts) == 2  # not answered from the facts: those answers are English sentences
+        for prompt in rig.llm.prompts:
+            assert prompt.endswith(f"Answer in {answered_in}.")
+        notes = [m.message for m in rig.host.of(Status) if m.state == "language"]  # told once, not every turn
+        assert notes == (["I heard French, but this voice speaks English only, so I answer in English."] if told else [])
+        if voice_on:
+            assert set(rig.tts.spoken_in) == {"fr" if answered_in == "French" else "en"}
+    finally:
+        await rig.close()
+
+
+async def test_a_question_heard_in_english_gets_no_language_instruction(rig: Rig) -> None:
+    await rig.say(6)
+    await rig.silence(0.3)
+    await rig.until(lambda: rig.answers() != [])
+    assert "Answer in" not in rig.llm.prompts[-1] and set(rig.tts.spoken_in) == {None}

@@ -15,12 +15,15 @@ import numpy as np
 import pytest
 import websockets
 
+from models.asr import AsrOptions, FasterWhisperRecognizer
+from models.asr.prepare import multilingual_model_dir, prepare_multilingual
 from models.audio import resample
+from models.paths import weights_dir
 from models.health import FamilyStatus, ModelState
 from realtime.voice import conversation as conversation_module
 from tests.coaching_sequences import generate
 from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient, SpeakerphoneTrack
-from tests.speech import piper_speech, piper_speech_paused, white_noise
+from tests.speech import espeak_speech, piper_speech, piper_speech_paused, white_noise
 from tests.test_webrtc_client import moving_square
 
 pytestmark = pytest.mark.slow
@@ -188,6 +191,45 @@ async def test_the_partial_made_at_the_pause_is_the_final_transcript(start_serve
         registry = server.ctx.metrics.registry
         assert registry.get_sample_value("coach_final_transcripts_total", {"source": "pause_partial"}) == 1
         assert registry.get_sample_value("coach_final_transcripts_total", {"source": "whole_turn"}) is None
+    finally:
+        await client.close()
+
+
+ITALIAN_WORDS = {"hai", "ho", "di", "il", "la", "le", "che", "per", "con", "una", "un", "ripetizioni", "serie",
+                 "fatto", "sei", "non", "sono", "questa", "in", "è"}
+
+
+async def test_a_question_in_italian_is_answered_in_italian_where_the_voice_allows(start_server, loaded_hub,
+                                                                                    monkeypatch) -> None:
+    """The multilingual path end to end: the real multilingual Whisper base (as the full profile's
+    large-v3, language detected), the real LLM, the embedded English-only Piper voice."""
+    prepare_multilingual(weights_dir())
+    monkeypatch.setattr(loaded_hub, "asr", FasterWhisperRecognizer(
+        AsrOptions(model=str(multilingual_model_dir(weights_dir())), language=None)))
+    question = (np.clip(resample(espeak_speech("Quante ripetizioni ho fatto in questa serie?", voice="it"),
+                                 16_000, 48_000), -1, 1) * 32767).astype(np.int16)
+    said = np.concatenate([np.zeros(9600, np.int16), question, np.zeros(48_000, np.int16)])
+    server = await start_server(hub=loaded_hub)
+    client, mic = await voice_client(server)
+    try:
+        # Spoken: the voice speaks English only, so the answer is in English, and the person is told why.
+        mic.play(said)
+        final = await client.wait_for(lambda m: m["type"] == "transcript" and m["final"], timeout=30)
+        assert "questa serie" in final["text"].lower(), final
+        note = await client.wait_for(lambda m: m["type"] == "status" and m["state"] == "language", timeout=30)
+        assert "Italian" in note["message"] and "English" in note["message"]
+        done = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer",
+                                     timeout=60)
+        english = reply_text(client, done["turn"])
+        assert len(ITALIAN_WORDS & set(re.findall(r"\w+", english.lower()))) <= 1, english
+        # Text only: the answer is read, not heard, so it comes in Italian.
+        client.send({"type": "settings", "voice": False})
+        await asyncio.sleep(0.5)
+        mic.play(said)
+        later = await client.wait_for(lambda m: m["type"] == "reply" and m["done"] and m["kind"] == "answer"
+                                      and m["turn"] > done["turn"], timeout=60)
+        italian = reply_text(client, later["turn"])
+        assert len(ITALIAN_WORDS & set(re.findall(r"\w+", italian.lower()))) >= 2, italian
     finally:
         await client.close()
 

@@ -30,6 +30,11 @@ class AsrOptions(BaseModel):
     model: str = Field(..., description="CTranslate2 model directory, faster-whisper size name, or Hub id.")
     device: str = Field("cpu", description="'cpu', 'cuda' or 'auto'.")
     compute_type: str = Field("int8", description="int8 on CPU; float16 on CUDA.")
+    cpu_fallback: bool = Field(
+        True, description="When the device is not the CPU and the model cannot load there (no GPU, no CUDA "
+        "libraries, out of memory), load it on the CPU with `cpu_compute_type` instead of leaving the family "
+        "unavailable; /health says why.")
+    cpu_compute_type: str = Field("int8", description="Compute type of the CPU fallback.")
     cpu_threads: int = Field(
         1, description="Threads per transcription. 1: tiny.en is too small to share out, and 2 threads were ~30% "
         "slower here (beam 5 on a question: 136-145 vs 195-201 ms), and took the core the LLM reads on.")

@@ -12,6 +12,7 @@ prompt, tokenizer and CTranslate2 model, one decode without the 30 s seek loop.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from models.asr.options import AsrOptions
 from models.asr.protocol import Transcript
 
 SAMPLE_RATE = 16_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,20 +41,25 @@ class FasterWhisperRecognizer:
     runs `num_workers` of them in parallel, so one instance serves every session."""
 
     def __init__(self, options: AsrOptions) -> None:
-        from faster_whisper import WhisperModel
-
         self.options = options
+        self.device, self.compute_type = options.device, options.compute_type
+        self.fallback_reason: str | None = None
+        """Why the model runs on the CPU although another device was asked for (None: as asked)."""
         try:
-            self._model = WhisperModel(
-                options.model,
-                device=options.device,
-                compute_type=options.compute_type,
-                cpu_threads=options.cpu_threads,
-                num_workers=options.num_workers,
-                download_root=str(options.download_root) if options.download_root else None,
-            )
+            self._model = self._load(options.device, options.compute_type)
         except Exception as exc:  # missing files, no Hub access, no CUDA: say which model and why
-            raise RuntimeError(f"cannot load Whisper model {options.model!r} on {options.device}: {exc}") from exc
+            if options.device == "cpu" or not options.cpu_fallback:
+                raise RuntimeError(f"cannot load Whisper model {options.model!r} on {options.device}: {exc}") from exc
+            # No GPU, no CUDA libraries or out of its memory: the same model on the CPU is slower, not wrong.
+            self.fallback_reason = f"{options.device} unavailable ({type(exc).__name__}: {str(exc)[:200]})"
+            log.warning("Whisper %s: %s; running on the CPU (%s)", options.model, self.fallback_reason,
+                        options.cpu_compute_type)
+            self.device, self.compute_type = "cpu", options.cpu_compute_type
+            try:
+                self._model = self._load(self.device, self.compute_type)
+            except Exception as cpu_exc:
+                raise RuntimeError(f"cannot load Whisper model {options.model!r} on {options.device} ({exc}) "
+                                   f"nor on the CPU: {cpu_exc}") from cpu_exc
         self._windowed = options.encoder_window_s is not None and options.language is not None and not options.temperature
         if self._windowed:
             from faster_whisper.tokenizer import Tokenizer
@@ -64,6 +71,19 @@ class FasterWhisperRecognizer:
             previous = self._tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
             self._prompt = model.get_prompt(self._tokenizer, previous, without_timestamps=True)
             self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]))
+
+    def _load(self, device: str, compute_type: str):  # noqa: ANN202 - faster_whisper.WhisperModel
+        from faster_whisper import WhisperModel
+
+        options = self.options
+        return WhisperModel(
+            options.model,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=options.cpu_threads,
+            num_workers=options.num_workers,
+            download_root=str(options.download_root) if options.download_root else None,
+        )
 
     def transcribe(self, audio: np.ndarray, final: bool) -> Transcript:
         opts = self.options

@@ -25,10 +25,11 @@ class PhraseCache:
     def __init__(self, inner: SpeechSynthesizer, max_chars: int = 60, max_seconds: float = 120.0) -> None:
         self.inner = inner
         self.sample_rate: int = inner.sample_rate
+        self.languages: frozenset[str] = inner.languages
         self.max_chars = max_chars
         self.max_seconds = max_seconds
         self.hits = 0
-        self._entries: OrderedDict[str, tuple[AudioChunk, ...]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[AudioChunk, ...]] = OrderedDict()  # key: language|words
         self._seconds = 0.0
         self._lock = threading.Lock()
 
@@ -36,11 +37,12 @@ class PhraseCache:
     def seconds_held(self) -> float:
         return self._seconds
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
-        key = " ".join(text.split())
-        if len(key) > self.max_chars:
-            yield from self.inner.synthesize(text)
+    def synthesize(self, text: str, language: str | None = None) -> Iterator[AudioChunk]:
+        words = " ".join(text.split())
+        if len(words) > self.max_chars:
+            yield from self.inner.synthesize(text, language)
             return
+        key = f"{language or ''}|{words}"  # the same words in another language sound different
         with self._lock:
             said = self._entries.get(key)
             if said is not None:
@@ -50,7 +52,7 @@ class PhraseCache:
             yield from said
             return
         chunks = []
-        for chunk in self.inner.synthesize(text):
+        for chunk in self.inner.synthesize(text, language):
             chunks.append(chunk)
             yield chunk
         self._keep(key, tuple(chunks))  # not reached when the caller stopped early (barge-in)

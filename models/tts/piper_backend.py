@@ -51,9 +51,13 @@ class PiperSynthesizer:
             normalize_audio=False,
         )
         self.sample_rate: int = self._voice.config.sample_rate
+        # A Piper voice speaks the one language it was trained on (its config's language family).
+        family = json.loads(config_path.read_text(encoding="utf-8")).get("language", {}).get("family", "en")
+        self.languages: frozenset[str] = frozenset({family})
         self._pause = np.zeros(int(self.sample_rate * options.sentence_pause_ms / 1000), dtype=np.int16)
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+    def synthesize(self, text: str, language: str | None = None) -> Iterator[AudioChunk]:
+        """`language` is the voice's own (see `languages`): a Piper voice has one."""
         speakable = normalize_for_speech(text)
         if not speakable:
             return

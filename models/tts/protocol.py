@@ -26,7 +26,10 @@ class SpeechSynthesizer(Protocol):
     """Blocking; called from worker threads; safe to call from several threads at once."""
 
     sample_rate: int
+    languages: frozenset[str]
+    """The languages it can speak, as Whisper names them (ISO 639-1: "en", "fr", ...)."""
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
-        """Speak `text`, yielding each chunk as soon as it exists. Unspeakable text yields nothing."""
+    def synthesize(self, text: str, language: str | None = None) -> Iterator[AudioChunk]:
+        """Speak `text` in `language` (one of `languages`; None: the voice's own), yielding each chunk
+        as soon as it exists. Unspeakable text yields nothing."""
         ...

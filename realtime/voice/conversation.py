@@ -41,12 +41,13 @@ from models.tts import SentenceChunker
 from models.turn import TurnOptions
 from models.vad import Segmenter, UtteranceEnded, VadOptions
 from realtime.media.reply_track import ReplyAudioTrack
-from realtime.protocol import Citation, ErrorMessage, Reply, Transcript, TurnMetrics, VoiceState
+from realtime.protocol import Citation, ErrorMessage, Reply, Status, Transcript, TurnMetrics, VoiceState
 from realtime.session_ports import ConversationHost
 from realtime.tracing import wall_time_of
 from realtime.voice.answering import AnswerSources
 from realtime.voice.cues import CuePolicy
 from realtime.voice.gate import Gate
+from realtime.voice.language import language_name, reply_language
 from realtime.voice.listener import Listener, ListenerState, PartialRun
 from realtime.voice.own_voice import OwnWords
 from realtime.voice.read_ahead import ReadAhead
@@ -85,6 +86,7 @@ class Conversation:
         self.clock = clock
         self.turn = 0
         self.history: list[HistoryTurn] = []
+        self._notes_sent: set[str] = set()  # what the person was told once about the reply's language
         self.cues = CuePolicy()
         self.active: ActiveReply | None = None
         self.listener: Listener | None = None  # made with the first audio, once the VAD is loaded
@@ -384,7 +386,7 @@ class Conversation:
             self.session.ctx.store.record(self.session.id, "turn", record)
 
         gate.run(announce)
-        await self.respond(result.text, timer, speak=self.session.prefs.voice, gate=gate)
+        await self.respond(result.text, timer, speak=self.session.prefs.voice, gate=gate, language=result.language)
 
     def _own_echo(self, text: str) -> bool:
         """A transcript of the coach's own recent words, heard from a microphone known to carry its
@@ -421,16 +423,19 @@ class Conversation:
                            kind="summary")
 
     async def respond(self, request: str, timer: TurnTimer, speak: bool, kind: ReplyKind = "answer",
-                      gate: Gate | None = None) -> None:
+                      gate: Gate | None = None, language: str | None = None) -> None:
         """Start a reply (interrupting any reply in flight) and wait for it to finish.
 
         A question about what was measured gets its answer from the facts at once (`fact_answers`),
         with or without the LLM; anything else waits for the LLM, and while it is still loading the
         coach says so. `gate` holds what the reply says until its turn is confirmed (speculative
-        voice turns).
+        voice turns). `language`: the one Whisper heard the request in (None: unknown or typed);
+        the fact answers are English sentences, so another language's question goes to the LLM.
         """
         said, source = None, "llm"
-        if kind == "answer" and (fact := await self.sources.from_facts(request, self.session.fact_sheet)) is not None:
+        english = language in (None, "en")
+        if kind == "answer" and english and (
+                fact := await self.sources.from_facts(request, self.session.fact_sheet)) is not None:
             said, source = fact.text, "facts"
             # No LLM in this answer: the note still being read for it would take a core from Piper.
             self.read_ahead.stop()
@@ -450,7 +455,7 @@ class Conversation:
         reply.task = asyncio.current_task()  # type: ignore[assignment]
         self.cpu.set_answering(True)
         try:
-            await self._reply(request, timer, reply, speak, said, source)
+            await self._reply(request, timer, reply, speak, said, source, language)
         except asyncio.CancelledError:
             pass  # barge-in or abandoned speculation: the reply has already been stopped
         except Exception as exc:  # a bug of ours must not leave the person waiting in silence
@@ -465,10 +470,16 @@ class Conversation:
             reply.gate.run(lambda: self._reply_is(ReplyState.IDLE, reply.turn))
 
     async def _reply(self, request: str, timer: TurnTimer, reply: ActiveReply, speak: bool,
-                     said: str | None, source: str) -> None:
+                     said: str | None, source: str, language: str | None) -> None:
         """The reply: `said` (a fact answer, or that the LLM is loading) is said as is; otherwise
-        the LLM answers, grounded in the measured facts and the coaching note found for the request."""
+        the LLM answers, grounded in the measured facts and the coaching note found for the request,
+        in the person's language where the reply can be said in it (`language.reply_language`)."""
         session = self.session
+        spoken = speak and self.hub.tts is not None
+        answer_in = reply_language(language, spoken, self.hub.tts.languages if spoken else frozenset())
+        if answer_in.note is not None and answer_in.note not in self._notes_sent:
+            self._notes_sent.add(answer_in.note)
+            reply.gate.run(lambda: session.send(Status(state="language", message=answer_in.note or "")))
         facts, exercise, faults = session.measured_facts()
         passages: list[Any] = []
         if said is None:
@@ -490,12 +501,15 @@ class Conversation:
                 reply.gate.run(lambda: self._reply_is(ReplyState.SPEAKING, reply.turn))
 
             reply.speaker = Speaker(self.hub.tts, self.hub.tts_pool, self._sink(timer, reply.gate), reply.stop,
-                                    on_first_audio=first_audio, on_spoken=self.own_words.said)
+                                    on_first_audio=first_audio, on_spoken=self.own_words.said,
+                                    language=answer_in.code if said is None else None)  # `said` is English
         chunker = SentenceChunker()
         failed: BaseException | None = None
         if said is None:
             failed = await self.sources.stream_llm(
-                build_messages(request, facts, passages, self.history), reply, self._core_spare(),
+                build_messages(request, facts, passages, self.history,
+                               language=None if answer_in.code is None else language_name(answer_in.code)),
+                reply, self._core_spare(),
                 on_token=lambda: timer.stamp("llm_first_token"),
                 on_text=lambda text: self._say(text, reply, chunker, timer))
         else:

@@ -102,7 +102,8 @@ def find_note(knowledge: Knowledge, query: str, exercise: str | None, faults: li
 
 
 def build_messages(request: str, facts: Sequence[str], passages: Sequence[PassageLike] | None,
-                   history: Sequence[HistoryTurn], max_history: int = 2) -> list[dict[str, str]]:
+                   history: Sequence[HistoryTurn], max_history: int = 2,
+                   language: str | None = None) -> list[dict[str, str]]:
     """OpenAI-style messages for one turn; `request` is the person's words or a summary request.
 
     The last user message is built as facts, then notes, then the request, so that a prefix of it
@@ -111,6 +112,8 @@ def build_messages(request: str, facts: Sequence[str], passages: Sequence[Passag
     the final prompt's.
     History is the last exchange (`max_history` messages), each reply cut to its first sentences:
     enough for "and what about my knees?", and every turn re-reads it (~25 ms a token on one core here).
+    `language`: the name of the language to answer in (None: the prompt's English); said after the
+    request, so the cached prefix stays the same.
     """
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in list(history)[-max_history:]:
@@ -123,6 +126,8 @@ def build_messages(request: str, facts: Sequence[str], passages: Sequence[Passag
             # "Question:", not "The person says:", which drew third-person answers ("The person
             # should rest ...") and more echoes of the question from the small model.
             content += f"\n\nQuestion: {request}"
+            if language is not None:
+                content += f"\n\nAnswer in {language}."
     messages.append({"role": "user", "content": content})
     return messages
 

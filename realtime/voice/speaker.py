@@ -36,10 +36,12 @@ class Speaker:
 
     def __init__(self, tts: object, pool: Executor, sink: AudioSink, stop: threading.Event,
                  on_first_audio: Callable[[], None] | None = None,
-                 on_spoken: Callable[[str], None] | None = None) -> None:
+                 on_spoken: Callable[[str], None] | None = None, language: str | None = None) -> None:
         """on_first_audio: the turn's first samples reached the sink (from the TTS thread, called
-        on the loop). on_spoken: a sentence was synthesised (on the loop)."""
+        on the loop). on_spoken: a sentence was synthesised (on the loop). language: the reply's
+        (one the voice speaks; None: the voice's own)."""
         self._tts = tts
+        self._language = language
         self._pool = pool
         self._sink = sink
         self._stop = stop
@@ -92,7 +94,7 @@ class Speaker:
                 self._on_spoken(text)
 
     def _synthesise(self, text: str, loop: asyncio.AbstractEventLoop) -> None:
-        for chunk in self._tts.synthesize(text):  # type: ignore[attr-defined]
+        for chunk in self._tts.synthesize(text, self._language):  # type: ignore[attr-defined]
             if self._stop.is_set():
                 return
             samples = chunk.samples
