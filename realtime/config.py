@@ -91,7 +91,9 @@ class ModelSettings(BaseModel):
 
     Keys are the fields of the family's options class (documented there): models.pose.PoseOptions,
     models.asr.AsrOptions, models.llm.LlmOptions, models.tts.TtsOptions (XttsOptions in the full
-    profile), models.embeddings.EmbeddingOptions, models.vad.VadOptions, models.turn.TurnOptions.
+    profile), models.embeddings.EmbeddingOptions, models.vad.VadOptions, models.turn.TurnOptions, and
+    the full profile's scene families (realtime/scene.py): models.lifting.LiftingOptions,
+    models.video.VideoOptions, models.caption.CaptionOptions.
     """
 
     pose: dict[str, Any] = Field(default_factory=dict, description="e.g. {input_size: 480, threads: 2}")
@@ -107,6 +109,12 @@ class ModelSettings(BaseModel):
     )
     tts: dict[str, Any] = Field(default_factory=dict, description="e.g. {length_scale: 1.1}")
     embeddings: dict[str, Any] = Field(default_factory=dict, description="e.g. {backend: scibert}")
+    lifting: dict[str, Any] = Field(default_factory=dict, description="Full profile: models.lifting.LiftingOptions, "
+                                    "e.g. {window: 243}")
+    video: dict[str, Any] = Field(default_factory=dict, description="Full profile: models.video.VideoOptions, "
+                                  "e.g. {arch: swin3d_s}")
+    caption: dict[str, Any] = Field(default_factory=dict, description="Full profile: models.caption.CaptionOptions, "
+                                    "e.g. {every_s: 10}")
 
 
 class Settings(BaseSettings):

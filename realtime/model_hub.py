@@ -27,13 +27,21 @@ from realtime.analysis_load import AnalysisLoad
 from realtime.config import Settings
 from realtime.cpu_share import CpuShare
 from realtime.priority import lower_thread_priority
+from realtime.scene import LoadedLifting, LoadedVideo
 from realtime.voice.responder import build_messages
 
 log = logging.getLogger(__name__)
 
-# Load order within each lane: what a session needs first (cheap and visible) first.
+# Load order within each lane: what a session needs first (cheap and visible) first. The scene
+# families (realtime/scene.py) are the full profile's: their weights come from the Hub.
 LANES = (("pose", "action", "vad", "turn", "tts", "asr"), ("knowledge", "llm", "sentence_end"))
+SCENE_LANE = ("lifting", "video", "caption")
 FAMILIES = tuple(family for lane in LANES for family in lane)
+
+
+def families_for(profile: str) -> tuple[str, ...]:
+    """The families a profile loads at start."""
+    return FAMILIES + SCENE_LANE if profile == "full" else FAMILIES
 
 
 class ModelHub:
@@ -51,6 +59,9 @@ class ModelHub:
         self.tts: Any = None
         self.llm: Any = None
         self.knowledge: Any = None
+        self.lifting: LoadedLifting | None = None
+        self.video: LoadedVideo | None = None
+        self.caption: Any = None
         # The pose model is loaded on a worker too, so the threads its runtime starts inherit the priority.
         self.vision_pool = ThreadPoolExecutor(settings.vision_workers, thread_name_prefix="vision",
                                               initializer=lower_thread_priority, initargs=(settings.vision_nice,))
@@ -62,6 +73,10 @@ class ModelHub:
         self.prefill_pool = ThreadPoolExecutor(2, thread_name_prefix="llm-prefill")
         self.reply_pool = ThreadPoolExecutor(1, thread_name_prefix="llm-reply")
         self.tts_pool = ThreadPoolExecutor(1, thread_name_prefix="tts")
+        # The scene readings (3D lifting, clip features, captions) queue on one worker of their own, at
+        # the vision threads' lower priority: they are slower and less urgent than any frame.
+        self.scene_pool = ThreadPoolExecutor(1, thread_name_prefix="scene", initializer=lower_thread_priority,
+                                             initargs=(settings.vision_nice,))
         self.analysis_load = AnalysisLoad(workers=settings.vision_workers)  # what vision can still give (admission)
         self._loaders: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -111,10 +126,21 @@ class ModelHub:
                 self._fact_answerer = FactAnswerer(knowledge.embedder.embed)
             return self._fact_answerer
 
-    def start_loading(self, families: tuple[str, ...] = FAMILIES) -> None:
+    @property
+    def scene_expected(self) -> bool:
+        """Whether sessions should read the scene (a scene family is loaded, or will be)."""
+        return self.settings.profile == "full" or any(f is not None for f in (self.lifting, self.video, self.caption))
+
+    @property
+    def caption_every_s(self) -> float:
+        return float(self.settings.models.caption.get("every_s", 5.0))
+
+    def start_loading(self, families: tuple[str, ...] | None = None) -> None:
+        """Load `families` (default: the profile's) in the background lanes."""
+        families = families_for(self.settings.profile) if families is None else families
         for family in families:
             self.health.set(FamilyStatus(family=family, state=ModelState.LOADING))
-        for i, lane in enumerate(LANES):
+        for i, lane in enumerate((*LANES, SCENE_LANE)):
             mine = tuple(f for f in lane if f in families)
             if mine:
                 loader = threading.Thread(target=self._load_all, args=(mine,), name=f"model-loader-{i}", daemon=True)
@@ -133,7 +159,8 @@ class ModelHub:
             "pose": lambda: self.vision_pool.submit(self._load_pose).result(),  # see vision_pool
             "action": self._load_action, "vad": self._load_vad, "turn": self._load_turn, "asr": self._load_asr,
             "tts": self._load_tts, "knowledge": self._load_knowledge, "llm": self._load_llm,
-            "sentence_end": self._load_sentence_end,
+            "sentence_end": self._load_sentence_end, "lifting": self._load_lifting, "video": self._load_video,
+            "caption": self._load_caption,
         }
         for family in families:
             if self._stopping.is_set():
@@ -249,7 +276,56 @@ class ModelHub:
         chat.prefill(build_messages("", [], None, []))
         return chat, "llama.cpp", source
 
+    def _load_lifting(self) -> tuple[Any, str, str]:
+        """MotionBERT-Lite on the GPU when there is one, else the CPU (also when the GPU fails)."""
+        from models.lifting import LiftingOptions, load_model, resolve_device
+
+        base = LiftingOptions.for_profile(self.settings.profile)
+        options = LiftingOptions.model_validate({**base.model_dump(), **self.settings.models.lifting})
+        model, device = load_model(options, weights_dir()).eval(), resolve_device(options.device)
+        note = ""
+        try:
+            model = model.to(device)
+        except Exception as exc:  # no CUDA after all, or out of its memory
+            note = f" (CPU fallback: {device} unavailable, {type(exc).__name__}: {str(exc)[:120]})"
+            device, options = resolve_device("cpu"), options.model_copy(update={"device": "cpu"})
+            model = model.to(device)
+        source = str(options.checkpoint_path(weights_dir()))
+        return LoadedLifting(model, options), f"MotionBERT-Lite, torch {device}{note}", source
+
+    def _load_video(self) -> tuple[Any, str, str]:
+        """Video Swin with the phase/technique head fitted on its features (without one: features only,
+        and the scene reads no clips)."""
+        from models.video import ClipFeatures, ClipHead, VideoOptions
+
+        base = VideoOptions.for_profile(self.settings.profile)
+        options = VideoOptions.model_validate({**base.model_dump(), **self.settings.models.video})
+        try:
+            features = ClipFeatures(options)
+        except (RuntimeError, AssertionError) as exc:  # CUDA asked for and absent or failing
+            if options.device == "cpu":
+                raise
+            log.warning("video Swin on %s failed (%s); on the CPU", options.device, exc)
+            options = options.model_copy(update={"device": "cpu"})
+            features = ClipFeatures(options)
+        head_path = options.head_path()
+        head = ClipHead.load(head_path) if head_path.is_file() else None
+        if head is not None:
+            head.check_features(features.feature_config)
+        backend = f"video Swin ({options.arch}, {options.clip_length}x{options.input_size}), torch {features.device}"
+        backend += "" if head is not None else "; no head fitted: scripts/train_video_head.py"
+        return LoadedVideo(features, head), backend, str(options.checkpoint or options.arch)
+
+    def _load_caption(self) -> tuple[Any, str, str]:
+        from models.caption import Blip2Captioner, CaptionOptions, full_options
+
+        options = CaptionOptions.model_validate({**full_options(weights_dir()).model_dump(),
+                                                 **self.settings.models.caption})
+        captioner = Blip2Captioner(options)
+        return captioner, captioner.backend, captioner.source
+
     def close(self) -> None:
         self._stopping.set()
-        for pool in (self.vision_pool, self.asr_pool, self.prefill_pool, self.reply_pool, self.tts_pool):
+        for pool in (self.vision_pool, self.asr_pool, self.prefill_pool, self.reply_pool, self.tts_pool,
+                     self.scene_pool):
             pool.shutdown(wait=False, cancel_futures=True)

@@ -20,6 +20,7 @@ from coaching.events import Event
 from realtime.analysis import FrameAnalyzer, FrameResult
 from realtime.media.frame_slot import Stamped
 from realtime.protocol import CoachEvent, ErrorMessage, PoseOverlay, Status
+from realtime.scene import SceneReader
 from realtime.session_ports import VisionHost
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class VisionLoop:
         self.session = session
         self.hub = session.ctx.hub
         self.analyzer = FrameAnalyzer(self.hub.pose, session.prefs.exercise, self.hub.action)
+        # The full profile's slower readings of the same frames (3D lifting, clip model, captions).
+        self.scene = SceneReader(self.hub) if self.hub.scene_expected else None
         self._lock = threading.Lock()  # coach state: written by the vision thread, read by the responder
         self._pending_choice: str | None = None
         self._t0 = time.monotonic()
@@ -52,7 +55,10 @@ class VisionLoop:
         with self._lock:
             coach = self.analyzer.coach
             facts = coach.facts()
-            return coach.summary_lines(), facts["exercise"], list(facts["faults_this_set"])
+            lines = coach.summary_lines()
+        if self.scene is not None:
+            lines += self.scene.fact_lines()
+        return lines, facts["exercise"], list(facts["faults_this_set"])
 
     def fact_sheet(self) -> dict[str, Any]:
         """Everything measured, as `SessionStats.facts()` (any thread)."""
@@ -63,6 +69,8 @@ class VisionLoop:
         loop = asyncio.get_running_loop()
         metrics = self.session.ctx.metrics
         last_frame = 0.0
+        if self.scene is not None:
+            self.session.spawn(self.scene.run(), "scene")
         while (stamped := await self.session.frames.get()) is not None:
             # Voice first on a small CPU (realtime/cpu_share.py): this session's answer pauses its
             # analysis, anyone else's talking slows it.
@@ -121,6 +129,8 @@ class VisionLoop:
                 choice_events = self.analyzer.choose(choice, t)
             result = self.analyzer.process_image(image, t)
         result.events[:0] = choice_events
+        if self.scene is not None:
+            self.scene.offer(image, result.keypoints, result.subject, t)
         result.stages["decode"] = decode
         self.hub.analysis_load.record(time.perf_counter() - t_start)
         return result
