@@ -37,6 +37,7 @@ FULL_STEPS: dict[str, str] = {
     "embeddings": "models.embeddings.prepare",
     "asr": "models.asr.prepare",
     "llm": "models.llm.sources",
+    "tts": "models.tts.xtts_prepare",
     "lifting": "models.lifting.prepare",
     "video": "models.video.prepare",
     "caption": "models.caption.prepare",

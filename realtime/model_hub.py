@@ -244,7 +244,11 @@ class ModelHub:
             from models.tts import XttsOptions, XttsSynthesizer
 
             xtts = XttsOptions.model_validate(self.settings.models.tts)
-            return PhraseCache(XttsSynthesizer(xtts)), "xtts-v2 (coqui-tts)", xtts.model_name
+            voice = XttsSynthesizer(xtts)
+            backend = f"xtts-v2 (coqui-tts) {voice.device}"
+            if voice.fallback_reason:
+                backend += f" (CPU fallback: {voice.fallback_reason})"
+            return PhraseCache(voice), backend, str(xtts.model_dir or xtts.model_name)
         from models.tts import PiperSynthesizer, TtsOptions, embedded_options
 
         base = embedded_options(weights_dir())

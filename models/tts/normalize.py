@@ -23,7 +23,7 @@ _EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|[\s:|-]*$", re.MULTILINE)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _SPOKEN_SYMBOLS = {"&": " and ", "%": " percent", "°": " degrees", "+": " plus ", "=": " equals ", "×": " times "}
-_SPEAKABLE = re.compile(r"[A-Za-z0-9]")
+_SPEAKABLE = re.compile(r"[^\W_]")  # a letter or digit of any script: Chinese and Russian replies are speech too
 
 
 def normalize_for_speech(text: str) -> str:

@@ -30,11 +30,27 @@ class TtsOptions(BaseModel):
 
 
 class XttsOptions(BaseModel):
-    """XTTS-v2 (coqui-tts) for the full profile: multilingual, optional voice cloning."""
+    """XTTS-v2 (coqui-tts) for the full profile: multilingual, streamed, optionally cloning a voice.
 
-    model_name: str = "tts_models/multilingual/multi-dataset/xtts_v2"
-    device: str = Field("cuda", description="'cuda' or 'cpu' (CPU is far from real time).")
-    language: str = "en"
+    The weights are under the Coqui Public Model License (non-commercial use only), so nothing loads
+    them until `accept_licence` says the licence was read and the use complies. They are read from
+    `model_dir`, or from the Hub repository `model_name` through the Hugging Face cache that
+    `python -m models.prepare --profile full` fills: loading a checkpoint directory ourselves skips
+    coqui's model manager and its interactive licence prompt, which would block a server.
+    """
+
+    model_name: str = Field("coqui/XTTS-v2", description="Hub repository of the weights, used when model_dir is None.")
+    model_dir: Path | None = Field(
+        None, description="A checkpoint directory (config.json, model.pth, vocab.json, speakers_xtts.pth); "
+        "None: `model_name` from the Hub cache.")
+    cache_dir: Path | None = Field(None, description="Hub cache; None: huggingface_hub's (models/weights/hf).")
+    accept_licence: bool = Field(
+        False, description="I have read the Coqui Public Model License (https://coqui.ai/cpml) and my use "
+        "complies (non-commercial). Loading refuses without it.")
+    device: str = Field(
+        "auto", description="'auto' (CUDA when available, else the CPU), 'cuda', 'cuda:N' or 'cpu'. When CUDA "
+        "fails at load the model runs on the CPU, far from real time.")
+    language: str = Field("en", description="Default language, as Whisper names it ('en', 'fr', 'zh', ...).")
     speaker_wav: Path | None = Field(None, description="A 6-30 s clean reference clip to clone; None uses `speaker`.")
     speaker: str = Field("Claribel Dervla", description="A built-in XTTS-v2 speaker, used without a reference clip.")
     stream_chunk_size: int = Field(20, description="GPT tokens per streamed chunk: smaller starts sooner.")
