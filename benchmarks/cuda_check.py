@@ -1,6 +1,7 @@
 """CUDA check of the full ("GPU") profile's code paths without Hub weights: llama.cpp through
 `models.llm.llama.LlamaCppChat` on a GGUF made here with random weights (one tiny, one with
-Mistral-7B's shape in Q4_K), and the embedders on `device="cuda"` with a random BERT made here.
+Mistral-7B's shape in Q4_K), the embedders on `device="cuda"` with a random BERT made here, and the
+scene families (MotionBERT-Lite, video Swin-T, BLIP-2 flan-t5-xl) in their real shapes.
 
 Nothing is downloaded: the GGUFs are written with llama.cpp's own `gguf-py` (vendored in the
 llama-cpp-python sdist), the BERT with transformers' random init. Random weights give random
@@ -12,7 +13,7 @@ On a GPU machine with CUDA's nvcc, from the repository root (files under .whl/, 
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
     python3 benchmarks/cuda_check.py build --src .whl/llama_cpp_python-0.3.36-slim.tar.gz
-    python3 benchmarks/cuda_check.py all          # or: probe | llm | embed
+    python3 benchmarks/cuda_check.py all          # or: probe | llm | embed | families
 
 `.whl/` holds what that machine lacks: pydantic (+ pydantic_core, annotated-types,
 typing-inspection, typing_extensions) and diskcache wheels for cp312, and the llama-cpp-python
@@ -464,6 +465,103 @@ def embed(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+# ----------------------------------------------------------------------------------------- families
+
+def _time_calls(call: Any, reps: int, sync: Any) -> float:
+    """Median wall ms of `call` after one warm-up (`sync` waits for the device)."""
+    call()
+    sync()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        call()
+        sync()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def _lifting_case(torch: Any, device: Any, tiny: bool) -> tuple[Any, Any, str]:
+    from models.lifting import DSTformer, DSTformerConfig, LiftingOptions, MotionLifter
+
+    config = DSTformerConfig(dim_feat=16, dim_rep=32, depth=1, num_heads=2, maxlen=27) if tiny else DSTformerConfig()
+    options = LiftingOptions.for_profile("full").model_copy(update={"device": str(device), "window": min(81, config.maxlen)})
+    lifter = MotionLifter(DSTformer.from_config(config), options)
+    rng = random.Random(0)
+    for _ in range(options.window):
+        lifter.push(__import__("numpy").array([[rng.uniform(100, 500), rng.uniform(50, 450), 0.9] for _ in range(17)],
+                                                dtype="float32"), 640, 480)
+    return lifter, lifter.lift, f"MotionBERT-Lite{' (tiny)' if tiny else ''}, {options.window} frames, flip"
+
+
+def _video_case(torch: Any, device: Any, tiny: bool) -> tuple[Any, Any, str]:
+    import numpy as np
+
+    from models.video import ClipFeatures, SwinConfig, VideoOptions, VideoSwin3d, swin3d_t
+
+    options = VideoOptions.for_profile("full").model_copy(update={"device": str(device)})
+    backbone = VideoSwin3d(SwinConfig(window_size=(2, 3, 3), embed_dim=8, depths=(2, 1), num_heads=(2, 2))) if tiny \
+        else swin3d_t()
+    if tiny:
+        options = options.model_copy(update={"input_size": 32, "clip_length": 8})
+    features = ClipFeatures(options, backbone=backbone)
+    crops = np.random.default_rng(0).integers(0, 255, (1, options.clip_length, options.input_size, options.input_size, 3),
+                                              dtype=np.uint8)
+    return features, lambda: features.features_of_crops(crops), \
+        f"video Swin-T{' (tiny)' if tiny else ''}, {options.clip_length}x{options.input_size}"
+
+
+def _caption_case(torch: Any, device: Any, tiny: bool) -> tuple[Any, Any, str]:
+    from transformers import Blip2ForConditionalGeneration
+
+    from models.caption import flan_t5_xl_config, tiny_config
+
+    config = tiny_config(64, 3) if tiny else flan_t5_xl_config()
+    dtype = torch.float16 if device.type == "cuda" else torch.float32
+    model = Blip2ForConditionalGeneration(config).to(device=device, dtype=dtype).eval()
+    size = config.vision_config.image_size
+    pixels = torch.rand(1, 3, size, size, device=device, dtype=dtype)
+    prompt = torch.tensor([[config.image_token_index] * config.num_query_tokens + [5, 6, 7, 8]], device=device)
+
+    def call() -> Any:
+        with torch.inference_mode():
+            return model.generate(pixel_values=pixels, input_ids=prompt, max_new_tokens=20, min_new_tokens=20,
+                                  do_sample=False)
+
+    return model, call, f"BLIP-2 flan-t5-xl{' (tiny)' if tiny else ''}, 20 tokens, {str(dtype).split('.')[-1]}"
+
+
+def families(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The scene families (realtime/scene.py) in their real shapes with random weights: load time,
+    latency per call as the scene reader makes it, and the GPU memory each holds at its peak."""
+    import torch
+
+    sys.path.insert(0, str(REPO))
+    cases = {"lifting": _lifting_case, "video": _video_case, "caption": _caption_case}
+    rows = []
+    for family in args.only.split(","):
+        for name in args.devices.split(","):
+            device = torch.device("cuda" if name == "gpu" else "cpu")
+            row: dict[str, Any] = {"family": family, "device": str(device)}
+            try:
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()
+                    torch.cuda.reset_peak_memory_stats()
+                sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+                t0 = time.perf_counter()
+                holder, call, row["model"] = cases[family](torch, device, args.tiny)
+                sync()
+                row["load_s"] = time.perf_counter() - t0
+                row["call_ms"] = _time_calls(call, args.reps, sync)
+                if device.type == "cuda":
+                    row["peak_gpu_gb"] = torch.cuda.max_memory_allocated() / 2**30
+                del holder
+            except Exception as exc:  # noqa: BLE001 - a row says what failed, the others still run
+                row["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
 # ---------------------------------------------------------------------------------------------- all
 
 def run_all(args: argparse.Namespace) -> None:
@@ -476,10 +574,18 @@ def run_all(args: argparse.Namespace) -> None:
         results["embed"] = embed(args)
     except Exception as exc:  # noqa: BLE001
         results["embed"] = [{"error": f"{type(exc).__name__}: {exc}"}]
+    args.only, args.devices, args.reps, args.tiny = "lifting,video,caption", "gpu", 5, False
+    results["families"] = families(args)
     (work / "results.json").write_text(json.dumps(results, indent=1, default=str))
     _print_llm_table(llm_rows)
     print("\n## embeddings (models.embeddings torch path)\n")
     print(_table(results["embed"], ["model", "device", "torch_device", "load_s", "query_ms", "batch256_s", "min_cos_vs_cpu", "error"]))
+    _print_families(results["families"])
+
+
+def _print_families(rows: list[dict[str, Any]]) -> None:
+    print("\n## scene families (real shapes, random weights)\n")
+    print(_table(rows, ["family", "model", "device", "load_s", "call_ms", "peak_gpu_gb", "error"]))
 
 
 def main() -> None:
@@ -500,6 +606,11 @@ def main() -> None:
         p.add_argument("--budget-s", type=float, default=400)
     e = sub.add_parser("embed")
     e.add_argument("--devices", default="gpu,cpu")
+    f = sub.add_parser("families", help="the scene families: MotionBERT-Lite, video Swin-T, BLIP-2 flan-t5-xl")
+    f.add_argument("--only", default="lifting,video,caption")
+    f.add_argument("--devices", default="gpu", help="gpu,cpu (BLIP-2 on the CPU needs ~16 GB and minutes)")
+    f.add_argument("--reps", type=int, default=5)
+    f.add_argument("--tiny", action="store_true", help="tiny shapes: checks the script itself on a CPU")
     w = sub.add_parser("_llm_worker")
     w.add_argument("--gguf", required=True)
     w.add_argument("--ngl", type=int, default=-1)
@@ -510,7 +621,8 @@ def main() -> None:
     w.add_argument("--n-ctx", type=int, default=8192)
     w.add_argument("--no-flash-attn", action="store_true")
     args = parser.parse_args()
-    {"probe": probe, "build": build, "llm": lambda a: _print_llm_table(llm(a)), "embed": embed, "all": run_all, "_llm_worker": llm_worker}[args.cmd](args)
+    {"probe": probe, "build": build, "llm": lambda a: _print_llm_table(llm(a)), "embed": embed, "all": run_all,
+     "families": lambda a: _print_families(families(a)), "_llm_worker": llm_worker}[args.cmd](args)
 
 
 if __name__ == "__main__":
