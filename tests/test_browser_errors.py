@@ -1,7 +1,8 @@
-"""The demo page tells the person what went wrong: permission refused, no camera, server gone.
+"""The demo page tells the person what went wrong: permission refused, no camera, server gone, a
+model the session needs missing.
 
-No WebRTC connection is made here (each case fails before one), so these run in-process against
-the server on 127.0.0.1 with Chromium's background networking off.
+These run in-process against the server on 127.0.0.1 with Chromium's background networking off;
+only the last makes a WebRTC connection (the others fail before one).
 """
 
 from __future__ import annotations
@@ -49,3 +50,19 @@ async def test_server_unreachable(server) -> None:
     text = await error_after_start(server.url, FAKE_DEVICES + ["--use-fake-ui-for-media-stream"],
                                    stop_server=server.runner.cleanup)
     assert "cannot be reached" in text
+
+
+async def test_a_model_the_camera_needs_is_said_missing_in_the_conversation(server) -> None:
+    # This server loads no models: once the camera's frames arrive, the page says pose is missing.
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS + FAKE_DEVICES + [
+            "--use-fake-ui-for-media-stream"])
+        try:
+            page = await browser.new_page()
+            await page.goto(server.url)
+            await page.click("#start")
+            note = await page.wait_for_selector("#transcript li.note", timeout=20_000)
+            assert "pose model" in await note.inner_text()
+            assert await page.is_hidden("#error")
+        finally:
+            await browser.close()

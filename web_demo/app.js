@@ -14,7 +14,7 @@ const EDGES = [[5, 7], [7, 9], [6, 8], [8, 10], [5, 6], [5, 11], [6, 12], [11, 1
 
 const state = window.coachState = {
   connection: "idle", sessionId: null, messages: 0, types: {}, lastPose: null, reps: 0,
-  transcripts: [], replies: {}, errors: [],
+  transcripts: [], replies: {}, errors: [], notes: [],
   spokenTurns: [], answerTurn: null, heard: [],  // voice-to-voice as this page measured it (below)
 };
 
@@ -160,7 +160,7 @@ function onMessage(msg) {
     case "event": onEvent(msg.event); break;
     case "transcript": onTranscript(msg); break;
     case "reply": onReply(msg); break;
-    case "status": if (msg.models) setModels(msg.models); break;
+    case "status": onStatus(msg); break;
     case "error": showError(msg.message); break;
     case "voice_state": onVoiceState(msg); break;
     default: break;
@@ -221,6 +221,19 @@ function transcriptLine(id, cls) {
     $("transcript").appendChild(li);
   }
   return li;
+}
+
+// Model states update the badges; a status with words for the person (the pose model unavailable,
+// the language a reply comes in) goes into the conversation as a note. The rest echo what the page set.
+const NOTE_STATES = new Set(["pose", "language"]);
+
+function onStatus(msg) {
+  if (msg.models) setModels(msg.models);
+  if (!NOTE_STATES.has(msg.state) || !msg.message) return;
+  state.notes.push(msg.message);
+  const li = transcriptLine(`note-${state.notes.length}`, "note");
+  li.textContent = msg.message;
+  li.scrollIntoView({ block: "end" });
 }
 
 function onTranscript(msg) {
