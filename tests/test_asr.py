@@ -169,7 +169,7 @@ def multilingual() -> FasterWhisperRecognizer:
 def test_the_multilingual_whisper_names_the_language_it_hears(multilingual: FasterWhisperRecognizer, question: str,
                                                               voice: str, language: str, heard: str) -> None:
     result = multilingual.transcribe(espeak_speech(question, voice=voice, words_per_minute=175), final=True)
-    assert result.language == language, result
+    assert result.language == language and result.language_probability >= 0.5, result  # sure enough to switch to
     assert heard in result.text.lower()
     english = multilingual.transcribe(piper_speech("How many reps did I do?"), final=True)
     assert english.language == "en" and words(english.text) == "how many reps did i do"

@@ -67,10 +67,11 @@ class FakeAsr:
     """Hears the first n words of `sentence`, n the words in the audio; records its calls.
     `closes_fragments`: ends what it heard with a full stop, as Whisper sometimes closes a fragment."""
 
-    def __init__(self, sentence: str = QUESTION, closes_fragments: bool = False, language: str = "en") -> None:
+    def __init__(self, sentence: str = QUESTION, closes_fragments: bool = False, language: str = "en",
+                 sure: float = 0.9) -> None:
         self.sentence = sentence.split()
         self.closes_fragments = closes_fragments
-        self.language = language
+        self.language, self.sure = language, sure
         self.calls: list[tuple[int, bool]] = []
 
     def words(self, audio: np.ndarray) -> str:
@@ -80,7 +81,8 @@ class FakeAsr:
     def transcribe(self, audio: np.ndarray, final: bool) -> Heard:
         self.calls.append((_voiced_runs(audio), final))
         text = self.words(audio)
-        return Heard(text, self.language, -0.2, 0.01, audio.size / RATE, 0.001, final)
+        return Heard(text, self.language, -0.2, 0.01, audio.size / RATE, 0.001, final,
+                     language_probability=self.sure)
 
 
 class FakeTurn:
@@ -606,3 +608,18 @@ async def test_a_question_heard_in_english_gets_no_language_instruction(rig: Rig
     await rig.silence(0.3)
     await rig.until(lambda: rig.answers() != [])
     assert "Answer in" not in rig.llm.prompts[-1] and set(rig.tts.spoken_in) == {None}
+
+
+async def test_an_unsure_detection_keeps_the_language_the_person_has_been_speaking(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, asr=FakeAsr(language="it"))
+    rig.tts.languages = frozenset({"en", "it"})
+    try:
+        for turn, (language, sure) in enumerate((("es", 0.3), ("it", 0.84), ("es", 0.23))):  # the last one clipped
+            rig.asr.language, rig.asr.sure = language, sure
+            await rig.say(6)
+            await rig.silence(0.3)
+            await rig.until(lambda n=turn + 1: len(rig.answers()) == n and rig.host.states()[-1] == ("idle", "idle"))
+        assert ["Answer in" in p for p in rig.llm.prompts] == [False, True, True]
+        assert rig.llm.prompts[2].endswith("Answer in Italian.")
+    finally:
+        await rig.close()

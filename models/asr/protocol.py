@@ -23,6 +23,8 @@ class Transcript:
     final: bool
     dropped: str | None = None
     """Why the guard blanked the text ("no speech", "known hallucination", ...), else None."""
+    language_probability: float = 1.0
+    """How sure the detection of `language` was (1.0 where the language is fixed)."""
 
     @property
     def rtf(self) -> float:

@@ -34,6 +34,7 @@ class _Decoded:
     avg_logprob: float
     no_speech_prob: float
     compression_ratio: float | None  # None: of the text once cleaned (see `transcribe`)
+    language_probability: float = 1.0
 
 
 class FasterWhisperRecognizer:
@@ -121,6 +122,7 @@ class FasterWhisperRecognizer:
             compute_s=compute_s,
             final=final,
             dropped=reason,
+            language_probability=decoded.language_probability,
         )
 
     def _window_s(self, duration: float) -> float | None:
@@ -171,6 +173,7 @@ class FasterWhisperRecognizer:
             avg_logprob=avg_logprob,
             no_speech_prob=max((s.no_speech_prob for s in segments), default=1.0),
             compression_ratio=max((s.compression_ratio for s in segments), default=0.0),
+            language_probability=info.language_probability if opts.language is None else 1.0,
         )
 
 

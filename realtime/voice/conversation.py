@@ -47,7 +47,7 @@ from realtime.tracing import wall_time_of
 from realtime.voice.answering import AnswerSources
 from realtime.voice.cues import CuePolicy
 from realtime.voice.gate import Gate
-from realtime.voice.language import language_name, reply_language
+from realtime.voice.language import ConversationLanguage, language_name, reply_language
 from realtime.voice.listener import Listener, ListenerState, PartialRun
 from realtime.voice.own_voice import OwnWords
 from realtime.voice.read_ahead import ReadAhead
@@ -86,6 +86,7 @@ class Conversation:
         self.clock = clock
         self.turn = 0
         self.history: list[HistoryTurn] = []
+        self.language = ConversationLanguage()
         self._notes_sent: set[str] = set()  # what the person was told once about the reply's language
         self.cues = CuePolicy()
         self.active: ActiveReply | None = None
@@ -386,7 +387,8 @@ class Conversation:
             self.session.ctx.store.record(self.session.id, "turn", record)
 
         gate.run(announce)
-        await self.respond(result.text, timer, speak=self.session.prefs.voice, gate=gate, language=result.language)
+        language = self.language.heard(result.language, result.language_probability)
+        await self.respond(result.text, timer, speak=self.session.prefs.voice, gate=gate, language=language)
 
     def _own_echo(self, text: str) -> bool:
         """A transcript of the coach's own recent words, heard from a microphone known to carry its
