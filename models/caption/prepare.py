@@ -1,9 +1,9 @@
 """Setup step for the caption family (full profile): fetch BLIP-2 ahead of time.
 
-blip2-flan-t5-xl is 15.8 GB of fp32 safetensors; fetching it when the server first captions would
-stall the live loop for minutes, and the serving process keeps the Hub offline. So setup downloads
-it, with progress bars, into the Hugging Face cache under the models directory, where
-`Blip2Captioner(full_options(weights))` finds it by Hub id.
+blip2-flan-t5-xl is 15.8 GB of fp32 safetensors; fetched when the server loads the family, the
+first sessions would go without captions for minutes (and a server run with COACH_HUB_OFFLINE
+would have none). So setup downloads it, with progress bars, into the Hugging Face cache under the
+models directory, where `Blip2Captioner(full_options(weights))` finds it by Hub id.
 """
 
 from __future__ import annotations
