@@ -58,18 +58,20 @@ class Verdict:
 
 
 def _series(rule: FaultRule, frames: Sequence[FrameMeasures], baselines: dict[str, float]) -> np.ndarray | None:
-    """The rule's measure over the frames where it is judgeable; None without enough coverage."""
-    values = [f.values.get(rule.measure) for f in frames if f.view in rule.views]
-    seen = np.array([v for v in values if v is not None], dtype=float)
-    if not frames or len(seen) < max(1, rule.min_coverage * len(frames)):
+    """The rule's measure over the frames where it is judgeable, each divided by its view's scale
+    (`FaultRule.scale_in`); None without enough coverage."""
+    pairs = [(f.values.get(rule.measure), rule.scale_in(f.view)) for f in frames]
+    judged = [(v, scale) for v, scale in pairs if v is not None and scale is not None]
+    if not frames or len(judged) < max(1, rule.min_coverage * len(frames)):
         return None
+    seen = np.array([v for v, _ in judged], dtype=float)
     if rule.baseline == "rest":
         base = baselines.get(rule.measure)
         per = baselines.get(rule.per, 0.0) if rule.per is not None else 1.0
         if base is None or not per:
             return None
         seen = (seen - base) / per
-    return seen
+    return seen / np.array([scale for _, scale in judged])
 
 
 def is_excursion(rule: FaultRule) -> bool:

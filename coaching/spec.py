@@ -87,6 +87,9 @@ class FaultRule(_Spec):
     elsewhere the rule is skipped. min_coverage: the fraction of the rep's frames in which the
     measure must be visible for a verdict. during="bottom" judges only the deepest third of the
     rep (a knee collapsing under load), not the stepping or standing parts of it.
+    `unsure_views` are views where the measure still means something but less clearly (a
+    three-quarter view of a plank's body line): there the rule fires only on a fault `unsure_scale`
+    times as large, so a fault is called from such a view only when it is clear.
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -99,6 +102,8 @@ class FaultRule(_Spec):
     per: str | None = None
     during: Literal["rep", "bottom"] = "rep"
     views: tuple[View, ...] = ("side", "front")
+    unsure_views: tuple[View, ...] = ()
+    unsure_scale: float = Field(2.0, ge=1)
     cue: str
     min_coverage: float = Field(0.5, ge=0, le=1)
 
@@ -111,7 +116,15 @@ class FaultRule(_Spec):
             raise ValueError("per needs baseline='rest'")
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of above / below")
+        if set(self.views) & set(self.unsure_views):
+            raise ValueError("a view is either sure or unsure")
         return self
+
+    def scale_in(self, view: View) -> float | None:
+        """What a measure taken in `view` is divided by before the threshold (None: not judged there)."""
+        if view in self.views:
+            return 1.0
+        return self.unsure_scale if view in self.unsure_views else None
 
     @property
     def threshold(self) -> float:

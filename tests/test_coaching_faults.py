@@ -14,7 +14,7 @@ import pytest
 from coaching.analyzer import PARTIAL_FAULT, AnalyzerOptions, ExerciseAnalyzer
 from coaching.events import Event, FaultDetected, Guidance, RepCompleted
 from coaching.exercises import EXERCISES
-from coaching.faults import SUSTAINED_SHARE, FrameMeasures, judge_rep
+from coaching.faults import SUSTAINED_SHARE, FrameMeasures, judge_rep, judge_window
 from coaching.spec import ExerciseSpec, FaultRule, PhaseDriver
 from tests.coaching_sequences import Sequence, generate
 from training.real_data import RealData, plank_image_aspect, real_data_root
@@ -162,13 +162,31 @@ def test_an_excursion_must_be_sustained_a_shortfall_is_judged_on_the_best_moment
 
 
 @pytest.mark.parametrize(("faults", "fault_id"),
-                         [({}, None), ({"sag": 0.12}, "hips_sag"), ({"sag": -0.15}, "hips_pike")])
+                         [({}, None), ({"sag": 0.12}, "hips_sag"), ({"sag": -0.15}, "hips_pike"),
+                          ({"sag": -0.35}, "hips_pike")])  # piked so high that the legs slope at 47 degrees
 def test_plank_faults_from_the_side(faults: dict, fault_id: str | None) -> None:
-    """A straight plank held 8 s stays quiet; sagging or piked hips are cued while held."""
+    """A straight plank held 8 s stays quiet; sagging or piked hips are cued while held, also a
+    pike high enough to take the legs far from lying (real wrong planks: 38-55 degrees)."""
     seq = generate("plank", reps=0, view="side", faults=faults, lead_in_s=8.0, tail_s=0.0, seed=7)
     analyzer, events = analyse(seq)
     assert analyzer.spec.kind == "hold"
     assert set(fault_counts(events)) == ({fault_id} if fault_id else set())
+
+
+def test_an_unsure_view_calls_only_a_clear_fault() -> None:
+    """The plank's hip rules from a three-quarter ("unknown") view: twice the side view's offset."""
+    sag = next(r for r in EXERCISES["plank"].faults if r.id == "hips_sag")
+
+    def held(value: float, view: str) -> list[FrameMeasures]:
+        return [FrameMeasures(t=i / 30, view=view, values={"hip_sag": value}) for i in range(30)]
+
+    assert judge_window([sag], held(0.06, "side"), {})
+    assert not judge_window([sag], held(0.06, "unknown"), {})  # within what a foreshortened line shows
+    assert judge_window([sag], held(0.10, "unknown"), {})
+    assert not judge_window([sag], held(0.30, "front"), {})  # a view that cannot show it at all
+    with pytest.raises(ValueError, match="either sure or unsure"):
+        FaultRule(id="x", title="x", measure="hip_sag", aggregate="max", above=0.1, views=("side",),
+                  unsure_views=("side",), cue="x")
 
 
 @pytest.mark.parametrize("exercise", ["push_up", "plank"])
