@@ -339,8 +339,9 @@ class Runner:
         for k in kp:
             pose = Pose(k, width, height)
             view = classify_view(width_ratio(pose))
-            values = {r.id: MEASURES[r.measure](pose) for r in rules if view in r.views}
-            judged = {i: v for i, v in values.items() if v is not None}
+            # Each rule's measure from the views it judges, scaled as the coach scales it there.
+            values = {r.id: (MEASURES[r.measure](pose), scale) for r in rules if (scale := r.scale_in(view))}
+            judged = {i: v / scale for i, (v, scale) in values.items() if v is not None}
             fired = [r.id for r in rules if r.id in judged and r.fires(judged[r.id])]
             predicted.append("wrong" if fired else "correct" if judged else NOT_MEASURABLE)
             fired_ids.append(fired)

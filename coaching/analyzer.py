@@ -505,8 +505,9 @@ class ExerciseAnalyzer:
             if hidden:
                 active.append((f"Step back so I can see your {_join(hidden)}", "parts_hidden"))
             elif view not in self.spec.preferred_views and self.spec.view_guidance:
-                # Includes an oblique ("unknown") view: the faults are judged only from the views
-                # that show them, so ask for a better one rather than stay silent or guess.
+                # Includes an oblique ("unknown") view: the faults are judged fully only from the
+                # views that show them (elsewhere at most a clear one: `FaultRule.unsure_views`), so
+                # ask for a better one rather than stay silent or guess.
                 active.append((self.spec.view_guidance, "wrong_view"))
         message = self._gate.due([m for m, _ in active], t)
         if message is None:
