@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from models.health import ModelState
 from realtime.access import Access, RateLimiter, origin_allowed
 from realtime.context import ServerContext
+from realtime.model_hub import SCENE_LANE
 from realtime.sessions import ServerBusy, SessionManager
 from realtime.signaling import OfferError, check_offer
 
@@ -195,7 +196,9 @@ async def ready(request: web.Request) -> web.Response:
     a full replica stops receiving new people and keeps those it has."""
     ctx = request.app[CTX]
     sessions = request.app[SESSIONS]
-    loading = [name for name, status in ctx.health.snapshot().items() if status.state is ModelState.LOADING]
+    # The scene families (BLIP-2 alone is gigabytes) only add facts: a session reads them once loaded.
+    loading = [name for name, status in ctx.health.snapshot().items()
+               if status.state is ModelState.LOADING and name not in SCENE_LANE]
     if loading:
         return _error(503, f"models still loading: {', '.join(sorted(loading))}", headers=_retry_after(ctx))
     if (refused := sessions.refusal(with_video=True)) is not None:

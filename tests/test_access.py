@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 import websockets
 
+from models.health import FamilyStatus, ModelState
 from realtime.access import RateLimiter, SessionTokens, origin_allowed
 from realtime.analysis_load import AnalysisLoad
 from tests.rtc_client import ArrayVideoTrack, RtcTestClient, offer_sdp
@@ -158,6 +159,17 @@ async def test_a_full_server_says_when_to_come_back(start_server) -> None:
             break
         await asyncio.sleep(0.1)
     assert (await request("GET", f"{srv.url}/ready"))[0] == 200
+
+
+async def test_a_replica_is_ready_without_waiting_for_the_scene_families(start_server) -> None:
+    """The load balancer waits for what a session needs, not for the full profile's captions."""
+    srv = await start_server()
+    health = srv.ctx.health
+    health.set(FamilyStatus(family="caption", state=ModelState.LOADING))
+    assert (await request("GET", f"{srv.url}/ready"))[0] == 200
+    health.set(FamilyStatus(family="asr", state=ModelState.LOADING))
+    status, _, text = await request("GET", f"{srv.url}/ready")
+    assert status == 503 and "models still loading: asr" in text, text
 
 
 async def test_a_session_that_would_slow_the_others_is_refused(start_server) -> None:
