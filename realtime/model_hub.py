@@ -39,6 +39,11 @@ SCENE_LANE = ("lifting", "video", "caption")
 FAMILIES = tuple(family for lane in LANES for family in lane)
 
 
+# Full-profile families whose embedded model stands in when the full one cannot load (weights not
+# fetched, no Hub, no GPU, licence not accepted): a smaller model is better than none.
+EMBEDDED_FALLBACKS = ("pose", "asr", "tts", "llm")
+
+
 def families_for(profile: str) -> tuple[str, ...]:
     """The families a profile loads at start."""
     return FAMILIES + SCENE_LANE if profile == "full" else FAMILIES
@@ -170,12 +175,33 @@ class ModelHub:
                 instance, backend, source = loaders[family]()
             except Exception as exc:  # a family that cannot load is reported, never fatal
                 reason = f"{type(exc).__name__}: {exc}"
-                log.warning("model family %s unavailable: %s", family, reason)
-                self.health.set(FamilyStatus(family=family, state=ModelState.UNAVAILABLE, reason=reason))
-                continue
+                if (fallback := self._embedded_fallback(family, reason)) is None:
+                    log.warning("model family %s unavailable: %s", family, reason)
+                    self.health.set(FamilyStatus(family=family, state=ModelState.UNAVAILABLE, reason=reason))
+                    continue
+                instance, backend, source = fallback
             setattr(self, family, instance)
             self.health.set(FamilyStatus(family=family, state=ModelState.READY, backend=backend, source=source))
             log.info("model family %s ready: %s (%s) in %.1f s", family, backend, source, time.monotonic() - t0)
+
+    def _embedded_fallback(self, family: str, reason: str) -> tuple[Any, str, str] | None:
+        """The embedded profile's model, as setup prepared it, for a full-profile family that could
+        not load; its backend says so and why. None where there is none (or it fails too)."""
+        if not self._full or family not in EMBEDDED_FALLBACKS:
+            return None
+        loaders: dict[str, Callable[[], tuple[Any, str, str]]] = {
+            "pose": lambda: self.vision_pool.submit(self._load_pose, True).result(),
+            "asr": lambda: self._load_asr(True), "tts": lambda: self._load_tts(True),
+            "llm": lambda: self._load_llm(True),
+        }
+        try:
+            instance, backend, source = loaders[family]()
+        except Exception as exc:
+            log.warning("model family %s: no embedded fallback either (%s: %s)", family, type(exc).__name__, exc)
+            return None
+        log.warning("model family %s: the full profile's model is unavailable (%s); the embedded one instead",
+                    family, reason)
+        return instance, f"{backend} (embedded fallback; the full profile's: {reason[:300]})", source
 
     # ------------------------------------------------------------------ one loader per family
 
@@ -183,11 +209,15 @@ class ModelHub:
     def _full(self) -> bool:
         return self.settings.profile == "full"
 
-    def _load_pose(self) -> tuple[Any, str, str]:
+    def _overrides(self, family: str, fallback: bool) -> dict[str, Any]:
+        """The user's options for a family; none for an embedded fallback (they were for the full model)."""
+        return {} if fallback else getattr(self.settings.models, family)
+
+    def _load_pose(self, fallback: bool = False) -> tuple[Any, str, str]:
         from models.pose import PoseOptions, PosePipeline
 
-        base = PoseOptions.for_profile(self.settings.profile)
-        options = PoseOptions.model_validate({**base.model_dump(), **self.settings.models.pose})
+        base = PoseOptions.for_profile("embedded" if fallback else self.settings.profile)
+        options = PoseOptions.model_validate({**base.model_dump(), **self._overrides("pose", fallback)})
         pipeline = PosePipeline(use_fallback=options.backend == "rtmpose", options=options)
         return pipeline, f"{pipeline.backend} {options.model}", pipeline.source
 
@@ -225,22 +255,22 @@ class ModelHub:
             return SentenceEnd(llama, threads=options.threads), "llama.cpp, a context on the LLM's weights", str(path)
         return SentenceEnd.from_gguf(path, threads=options.threads), "llama.cpp, weights of its own", str(path)
 
-    def _load_asr(self) -> tuple[Any, str, str]:
+    def _load_asr(self, fallback: bool = False) -> tuple[Any, str, str]:
         from models.asr import AsrOptions, FasterWhisperRecognizer, embedded_options, full_options
 
-        base = full_options(weights_dir()) if self._full else embedded_options(weights_dir())
-        options = AsrOptions.model_validate({**base.model_dump(), **self.settings.models.asr})
+        base = full_options(weights_dir()) if self._full and not fallback else embedded_options(weights_dir())
+        options = AsrOptions.model_validate({**base.model_dump(), **self._overrides("asr", fallback)})
         recognizer = FasterWhisperRecognizer(options)
         backend = f"faster-whisper {recognizer.device} {recognizer.compute_type}"
         if recognizer.fallback_reason:
             backend += f" (CPU fallback: {recognizer.fallback_reason})"
         return recognizer, backend, options.model
 
-    def _load_tts(self) -> tuple[Any, str, str]:
+    def _load_tts(self, fallback: bool = False) -> tuple[Any, str, str]:
         """The voice, behind a cache of the short phrases it has said (cues repeat: `PhraseCache`)."""
         from models.tts import PhraseCache
 
-        if self._full:
+        if self._full and not fallback:
             from models.tts import XttsOptions, XttsSynthesizer
 
             xtts = XttsOptions.model_validate(self.settings.models.tts)
@@ -252,7 +282,7 @@ class ModelHub:
         from models.tts import PiperSynthesizer, TtsOptions, embedded_options
 
         base = embedded_options(weights_dir())
-        options = TtsOptions.model_validate({**base.model_dump(), **self.settings.models.tts})
+        options = TtsOptions.model_validate({**base.model_dump(), **self._overrides("tts", fallback)})
         return PhraseCache(PiperSynthesizer(options)), "piper", str(options.model_path)
 
     def _load_knowledge(self) -> tuple[Any, str, str]:
@@ -264,16 +294,17 @@ class ModelHub:
         self._fact_answerer_for(retriever)  # ready before the first question, not made in its answer
         return retriever, f"hybrid MiniLM + BM25, {retriever.size} passages", retriever.manifest.model_id
 
-    def _load_llm(self) -> tuple[Any, str, str]:
+    def _load_llm(self, fallback: bool = False) -> tuple[Any, str, str]:
         remote = self.settings.models.llm_remote
-        if remote is not None:
+        if remote is not None and not fallback:
             from models.llm import OpenAICompatibleChat, RemoteChatOptions
 
             options = RemoteChatOptions.model_validate(remote)
             return OpenAICompatibleChat(options), "openai-compatible", f"{options.base_url} {options.model}"
         from models.llm import LlamaCppChat, options_for
 
-        options = options_for(self.settings.profile, weights_dir(), self.settings.models.llm)
+        options = options_for("embedded" if fallback else self.settings.profile, weights_dir(),
+                              self._overrides("llm", fallback))
         source = str(options.model_path or f"{options.hub_repo}/{options.hub_filename}")
         chat = LlamaCppChat(options)
         # The fixed system prompt goes into the KV cache now, not on the first person's first question.

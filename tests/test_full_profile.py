@@ -1,7 +1,8 @@
 """The full profile's downloads, as a GPU user meets them: the Hub is reachable in `full` and never in
-`embedded`, models are chosen by name, and `python -m models.prepare --profile full --offline` says
-clearly what the models directory lacks. These machines cannot reach the Hub, so what is checked is
-the decision and the error, in fresh processes (huggingface_hub reads its settings once, at import)."""
+`embedded`, models are chosen by name, `python -m models.prepare --profile full --offline` says
+clearly what the models directory lacks, and a family whose weights are missing falls back to the
+embedded model. These machines cannot reach the Hub, so what is checked is the decision and the
+error (in fresh processes where huggingface_hub's settings matter: it reads them once, at import)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,26 @@ def test_prepare_full_offline_names_what_is_missing() -> None:
     repo, filename, _ = FULL_MODELS[DEFAULT_FULL_MODEL]
     assert f"cannot fetch {repo}/{filename} from the cache (the Hub is offline" in run.stderr
     assert "cannot fetch Whisper large-v3 (Systran/faster-whisper-large-v3) from the cache" in run.stderr
+
+
+def test_a_full_profile_without_its_weights_serves_on_the_embedded_models(tmp_path: Path) -> None:
+    """This machine has no GPU and none of the Hub's weights: pose, ASR, TTS and the LLM fall back to
+    the embedded models setup prepared, and /health says why for each; the scene families, which
+    have no embedded model, are unavailable with their reason."""
+    from models.health import HealthRegistry, ModelState
+    from realtime.config import load_settings
+    from realtime.model_hub import ModelHub
+
+    hub = ModelHub(load_settings(None, data_dir=tmp_path, profile="full"), HealthRegistry())
+    try:
+        hub.start_loading(("pose", "asr", "tts", "llm", "lifting"))
+        assert hub.wait_loaded(300)
+        health = hub.health.snapshot()
+        for family, why in (("pose", "yolov8s-pose"), ("asr", "large-v3"), ("tts", "Coqui Public Model License"),
+                            ("llm", "Mistral-7B-Instruct")):
+            assert health[family].state is ModelState.READY, health[family]
+            assert "embedded fallback" in health[family].backend and why in health[family].backend
+        assert hub.tts.languages == frozenset({"en"})
+        assert health["lifting"].state is ModelState.UNAVAILABLE and "MotionBERT" in health["lifting"].reason
+    finally:
+        hub.close()
