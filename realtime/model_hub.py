@@ -256,9 +256,14 @@ class ModelHub:
         return SentenceEnd.from_gguf(path, threads=options.threads), "llama.cpp, weights of its own", str(path)
 
     def _load_asr(self, fallback: bool = False) -> tuple[Any, str, str]:
+        """Whisper. Standing in for the full profile's large-v3, the multilingual base where setup
+        prepared it, so the reply still comes in the language the person speaks."""
         from models.asr import AsrOptions, FasterWhisperRecognizer, embedded_options, full_options
+        from models.asr.prepare import multilingual_model_dir
 
         base = full_options(weights_dir()) if self._full and not fallback else embedded_options(weights_dir())
+        if fallback and (multilingual := multilingual_model_dir(weights_dir())).is_dir():
+            base = base.model_copy(update={"model": str(multilingual), "language": None})
         options = AsrOptions.model_validate({**base.model_dump(), **self._overrides("asr", fallback)})
         recognizer = FasterWhisperRecognizer(options)
         backend = f"faster-whisper {recognizer.device} {recognizer.compute_type}"

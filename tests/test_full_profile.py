@@ -92,6 +92,7 @@ def test_a_full_profile_without_its_weights_serves_on_the_embedded_models(tmp_pa
             assert health[family].state is ModelState.READY, health[family]
             assert "embedded fallback" in health[family].backend and why in health[family].backend
         assert hub.tts.languages == frozenset({"en"})
+        assert health["asr"].source.endswith("whisper-base") and hub.asr.options.language is None  # multilingual
         assert health["lifting"].state is ModelState.UNAVAILABLE and "MotionBERT" in health["lifting"].reason
     finally:
         hub.close()
