@@ -266,9 +266,7 @@ class ModelHub:
             base = base.model_copy(update={"model": str(multilingual), "language": None})
         options = AsrOptions.model_validate({**base.model_dump(), **self._overrides("asr", fallback)})
         recognizer = FasterWhisperRecognizer(options)
-        backend = f"faster-whisper {recognizer.device} {recognizer.compute_type}"
-        if recognizer.fallback_reason:
-            backend += f" (CPU fallback: {recognizer.fallback_reason})"
+        backend = _backend(f"faster-whisper {recognizer.device} {recognizer.compute_type}", recognizer.fallback_reason)
         return recognizer, backend, options.model
 
     def _load_tts(self, fallback: bool = False) -> tuple[Any, str, str]:
@@ -280,9 +278,7 @@ class ModelHub:
 
             xtts = XttsOptions.model_validate(self.settings.models.tts)
             voice = XttsSynthesizer(xtts)
-            backend = f"xtts-v2 (coqui-tts) {voice.device}"
-            if voice.fallback_reason:
-                backend += f" (CPU fallback: {voice.fallback_reason})"
+            backend = _backend(f"xtts-v2 (coqui-tts) {voice.device}", voice.fallback_reason)
             return PhraseCache(voice), backend, str(xtts.model_dir or xtts.model_name)
         from models.tts import PiperSynthesizer, TtsOptions, embedded_options
 
@@ -318,20 +314,16 @@ class ModelHub:
 
     def _load_lifting(self) -> tuple[Any, str, str]:
         """MotionBERT-Lite on the GPU when there is one, else the CPU (also when the GPU fails)."""
-        from models.lifting import LiftingOptions, load_model, resolve_device
+        from models.devices import place
+        from models.lifting import LiftingOptions, load_model
 
         base = LiftingOptions.for_profile(self.settings.profile)
         options = LiftingOptions.model_validate({**base.model_dump(), **self.settings.models.lifting})
-        model, device = load_model(options, weights_dir()).eval(), resolve_device(options.device)
-        note = ""
-        try:
-            model = model.to(device)
-        except Exception as exc:  # no CUDA after all, or out of its memory
-            note = f" (CPU fallback: {device} unavailable, {type(exc).__name__}: {str(exc)[:120]})"
-            device, options = resolve_device("cpu"), options.model_copy(update={"device": "cpu"})
-            model = model.to(device)
+        model = load_model(options, weights_dir()).eval()
+        device, fallback = place(model, options.device, "MotionBERT-Lite")
+        options = options.model_copy(update={"device": str(device)})  # the sessions' lifters run it there
         source = str(options.checkpoint_path(weights_dir()))
-        return LoadedLifting(model, options), f"MotionBERT-Lite, torch {device}{note}", source
+        return LoadedLifting(model, options), _backend(f"MotionBERT-Lite, torch {device}", fallback), source
 
     def _load_video(self) -> tuple[Any, str, str]:
         """Video Swin with the phase/technique head fitted on its features (without one: features only,
@@ -340,19 +332,13 @@ class ModelHub:
 
         base = VideoOptions.for_profile(self.settings.profile)
         options = VideoOptions.model_validate({**base.model_dump(), **self.settings.models.video})
-        try:
-            features = ClipFeatures(options)
-        except (RuntimeError, AssertionError) as exc:  # CUDA asked for and absent or failing
-            if options.device == "cpu":
-                raise
-            log.warning("video Swin on %s failed (%s); on the CPU", options.device, exc)
-            options = options.model_copy(update={"device": "cpu"})
-            features = ClipFeatures(options)
+        features = ClipFeatures(options)
         head_path = options.head_path()
         head = ClipHead.load(head_path) if head_path.is_file() else None
         if head is not None:
             head.check_features(features.feature_config)
-        backend = f"video Swin ({options.arch}, {options.clip_length}x{options.input_size}), torch {features.device}"
+        backend = _backend(f"video Swin ({options.arch}, {options.clip_length}x{options.input_size}), torch "
+                           f"{features.device}", features.fallback_reason)
         backend += "" if head is not None else "; no head fitted: scripts/train_video_head.py"
         return LoadedVideo(features, head), backend, str(options.checkpoint or options.arch)
 
@@ -369,3 +355,8 @@ class ModelHub:
         for pool in (self.vision_pool, self.asr_pool, self.prefill_pool, self.reply_pool, self.tts_pool,
                      self.scene_pool):
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _backend(name: str, cpu_fallback: str | None) -> str:
+    """A family's backend for /health, saying why it runs on the CPU where it was meant not to."""
+    return name if cpu_fallback is None else f"{name} (CPU fallback: {cpu_fallback})"

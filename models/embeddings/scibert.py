@@ -14,7 +14,7 @@ from models.embeddings.options import SCIBERT_ID, EmbeddingOptions
 from models.embeddings.protocol import EmbedderUnavailable
 from models.embeddings.sentence_transformer import SentenceTransformerEmbedder
 from models.embeddings.sources import resolve_source
-from models.paths import pin_caches
+from models.paths import hub_offline, pin_caches
 
 
 def load_scibert(options: EmbeddingOptions | None = None) -> SentenceTransformerEmbedder:
@@ -28,11 +28,10 @@ def load_scibert(options: EmbeddingOptions | None = None) -> SentenceTransformer
     try:
         transformer = Transformer(source, max_seq_length=options.max_seq_length)
     except (OSError, ValueError) as exc:
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         why = (
             "the Hub is offline (HF_HUB_OFFLINE=1) and it is not in the cache at "
             f"{os.environ.get('HF_HOME', '~/.cache/huggingface')}"
-            if offline
+            if hub_offline()
             else str(exc).splitlines()[0]
         )
         raise EmbedderUnavailable(

@@ -13,7 +13,7 @@ from models.lifting.checkpoint import LiftingModelUnavailable, load_weights, rea
 from models.lifting.dstformer import DSTformer
 from models.lifting.geometry3d import UP, Measures3D, measure
 from models.lifting.joints import H36M, H36M_JOINTS, coco_to_h36m, normalize_box, normalize_screen
-from models.lifting.lifter import Lifted, MotionLifter, load_model, resolve_device
+from models.lifting.lifter import Lifted, MotionLifter, load_model
 from models.lifting.options import DSTformerConfig, LiftingOptions
 from models.lifting.prepare import prepare_full
 
@@ -36,5 +36,4 @@ __all__ = [
     "normalize_screen",
     "prepare_full",
     "read_state_dict",
-    "resolve_device",
 ]

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from models.devices import resolve_device
 from models.lifting.checkpoint import load_weights
 from models.lifting.dstformer import DSTformer
 from models.lifting.joints import H36M_LEFT, H36M_RIGHT, coco_to_h36m, missing_mask, normalize_box, normalize_screen
@@ -38,13 +39,6 @@ class Lifted:
     joints: np.ndarray
     embedding: np.ndarray
     frames: int
-
-
-def resolve_device(device: str) -> torch.device:
-    """`auto` is CUDA when torch has it, else the CPU; anything else is passed to torch."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def load_model(options: LiftingOptions, weights: Path) -> DSTformer:

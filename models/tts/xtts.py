@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from models.devices import place
 from models.tts.normalize import normalize_for_speech
 from models.tts.options import XttsOptions
 from models.tts.protocol import AudioChunk
@@ -67,7 +68,8 @@ class XttsSynthesizer:
         model = Xtts(self._config)
         model.load_checkpoint(self._config, checkpoint_dir=str(directory), use_deepspeed=False)
         _pass_cache_as_past_key_values(model.gpt.gpt_inference)
-        self.device, self.fallback_reason = _place(model, options.device)
+        device, self.fallback_reason = place(model, options.device, "XTTS-v2")
+        self.device = str(device)
         self._model = model
         self.languages: frozenset[str] = _speakable_languages(self._config.languages)
         if options.language not in self.languages:
@@ -137,24 +139,6 @@ class XttsSynthesizer:
         except RuntimeError as exc:  # too short, or silent
             raise RuntimeError(f"cannot clone the voice in {clip}: {exc}") from exc
         return latent, embedding
-
-
-def _place(model: Any, requested: str) -> tuple[str, str | None]:
-    """Move the model to `requested` ('auto': CUDA when available); on the CPU when CUDA fails (no GPU,
-    no CUDA build, out of memory), which is slower, not wrong. Returns (device, fallback reason)."""
-    import torch
-
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if requested == "auto" else requested
-    try:
-        model.to(device)
-    except Exception as exc:  # AssertionError (torch without CUDA), torch.OutOfMemoryError, RuntimeError
-        if device == "cpu":
-            raise
-        reason = f"{device} unavailable ({type(exc).__name__}: {str(exc)[:200]})"
-        log.warning("XTTS-v2: %s; running on the CPU, far from real time", reason)
-        model.to("cpu")
-        return "cpu", reason
-    return device, None
 
 
 def _pass_cache_as_past_key_values(inference: Any) -> None:

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import torch
 
+from models.devices import place
 from models.paths import weights_dir
 from models.video.checkpoint import KINETICS_MEAN, KINETICS_STD, checkpoint_path, load_backbone
 from models.video.clips import uniform_indices
@@ -26,13 +27,6 @@ from models.video.swin3d import VideoSwin3d
 _RESIZE_PER_CROP = 256 / 224
 
 
-def resolve_device(name: str) -> torch.device:
-    """`auto`: the first CUDA device when torch sees one, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 class ClipFeatures:
     """Turns clips of BGR frames into the backbone's pooled feature (768-d for Swin-T)."""
 
@@ -40,14 +34,14 @@ class ClipFeatures:
         """Load the checkpoint that `options` names, or use `backbone` as given (tests, random
         networks); raises VideoModelUnavailable when the checkpoint is missing or does not fit."""
         self.options = options or VideoOptions()
-        self.device = resolve_device(self.options.device)
-        if self.device.type == "cpu" and self.options.threads is not None:
-            torch.set_num_threads(self.options.threads)
         self.backbone_name = self.options.arch if backbone is None else "custom"
         if backbone is None:
             path = self.options.checkpoint or checkpoint_path(self.options.arch, weights_dir())
             backbone = load_backbone(path, self.options.arch)
-        self.model = backbone.eval().to(self.device)
+        self.device, self.fallback_reason = place(backbone.eval(), self.options.device, "video Swin")
+        if self.device.type == "cpu" and self.options.threads is not None:
+            torch.set_num_threads(self.options.threads)
+        self.model = backbone
         self.dim = backbone.config.num_features
         self._mean = torch.tensor(KINETICS_MEAN, device=self.device).view(1, 3, 1, 1, 1) * 255.0
         self._std = torch.tensor(KINETICS_STD, device=self.device).view(1, 3, 1, 1, 1) * 255.0
