@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import logging
 import signal
+import socket
 
 from aiohttp import web
 
@@ -100,17 +101,27 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """host:port bound and listening. Taken before the app starts: a port already in use is
+    refused at once, before any model family starts loading in native threads that the
+    interpreter cannot stop on its way out (which aborted the process)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
 async def start_app(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
-    """Serve `app` on host:port (0 = any free port); returns the runner (to clean up) and the port."""
+    """Serve `app` on host:port (0 = any free port); returns the runner (to clean up) and the port.
+    OSError when the address cannot be bound; the app has not started then."""
+    sock = _listening_socket(host, port)
     runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
     except BaseException:
         await runner.cleanup()
+        sock.close()
         raise
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, sock.getsockname()[1]
 
 
 async def serve(settings: Settings) -> None:

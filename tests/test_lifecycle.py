@@ -132,3 +132,31 @@ async def test_client_that_vanishes_mid_stream_ends_its_session(start_server) ->
         if proc.returncode is None:
             proc.kill()
         await proc.wait()
+
+
+async def test_a_port_in_use_is_refused_before_any_model_starts_loading(make_settings) -> None:
+    """The port was bound after the models had started loading in native threads, so a server
+    started on a taken port aborted the interpreter on its way out ("terminate called", exit 134)
+    now and then, after logging the error."""
+    import socket
+
+    from realtime.server import create_app, start_app
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        app = create_app(make_settings(load_models=True))
+        started: list[bool] = []
+
+        async def note(_app: object) -> None:
+            started.append(True)
+
+        app.on_startup.insert(0, note)
+        with pytest.raises(OSError):
+            await start_app(app, "127.0.0.1", port)
+        assert not started
+
+        proc = subprocess.run([sys.executable, "run_server.py", "--port", str(port)], cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "cannot serve on 127.0.0.1:" in proc.stderr
+    assert "model family" not in proc.stderr and "terminate" not in proc.stderr
