@@ -98,14 +98,14 @@ class ModelHub:
         """Whisper is running (it takes one core): the LLM should then read with one thread."""
         return self._transcribing > 0
 
-    async def transcribe(self, audio: Any, final: bool) -> Any:
+    async def transcribe(self, audio: Any, final: bool, unclosed: bool = False) -> Any:
         """`asr.transcribe` on the ASR pool, counted while it actually runs (not while it queues,
         and still after its caller has stopped waiting for it)."""
         def run() -> Any:
             with self._transcribing_lock:
                 self._transcribing += 1
             try:
-                return self.asr.transcribe(audio, final)
+                return self.asr.transcribe(audio, final, unclosed)
             finally:
                 with self._transcribing_lock:
                     self._transcribing -= 1

@@ -51,6 +51,21 @@ def test_transcribes_real_human_speech(asr: FasterWhisperRecognizer) -> None:
     assert "ever tried" in text and "fail better" in text
 
 
+def test_a_closed_transcript_is_read_again_without_its_closing_mark(asr: FasterWhisperRecognizer) -> None:
+    """The end-of-turn judgement reads `unclosed_text`: the same words, or the dangling word Whisper
+    dropped to close a fragment, never a closing mark."""
+    whole = asr.transcribe(pad(piper_speech("How many reps did I do?"), 0.2, 0.1), final=False, unclosed=True)
+    assert whole.text.endswith("?")
+    assert whole.unclosed_text is not None and words(whole.unclosed_text) == words(whole.text)
+    fragment = asr.transcribe(pad(piper_speech("How do I keep my elbows in during"), 0.2, 0.1), final=False,
+                              unclosed=True)
+    assert fragment.text[-1] in ".?!"  # Whisper closed the fragment as a question
+    assert fragment.unclosed_text is not None and fragment.unclosed_text[-1] not in ".?!"
+    assert words(fragment.unclosed_text).endswith("during")
+    assert asr.transcribe(np.zeros(16_000, np.float32), final=False, unclosed=True).unclosed_text is None
+    assert asr.transcribe(pad(piper_speech("How many reps did I do?"), 0.2, 0.1), final=False).unclosed_text is None
+
+
 def test_fitted_encoder_window_hears_short_and_long_speech(asr: FasterWhisperRecognizer) -> None:
     for question in ("How many reps did I do?", "Is my back rounding at the bottom?"):
         audio = pad(piper_speech(question), 0.3, 0.2)

@@ -174,9 +174,9 @@ async def test_the_partial_made_at_the_pause_is_the_final_transcript(start_serve
     calls: list[bool] = []
     transcribe = loaded_hub.asr.transcribe
 
-    def recorded(audio: np.ndarray, final: bool):  # noqa: ANN202
+    def recorded(audio: np.ndarray, final: bool, unclosed: bool = False):  # noqa: ANN202
         calls.append(final)
-        return transcribe(audio, final)
+        return transcribe(audio, final, unclosed)
 
     monkeypatch.setattr(loaded_hub.asr, "transcribe", recorded)
     server = await start_server(hub=loaded_hub, voice={"partial_interval_s": 60.0})  # no partial while they speak

@@ -260,7 +260,7 @@ class Conversation:
         if covering is not None:
             heard, source = covering.heard, "pause_partial"
         else:
-            heard, source = asyncio.ensure_future(self.hub.transcribe(audio, True)), "whole_turn"
+            heard, source = asyncio.ensure_future(self.hub.transcribe(audio, True, True)), "whole_turn"
         # Shielded: dropping the turn must not cancel a transcription the judge is waiting for too.
         spec.task = self.session.spawn(self._understand(audio, timer, spec.gate, asyncio.shield(heard), source),
                                        "speculative-turn")
@@ -275,10 +275,14 @@ class Conversation:
         loop = asyncio.get_running_loop()
         sound = loop.run_in_executor(None, self.hub.turn.probability, audio)
         try:
-            words: str | None = (await asyncio.shield(heard)).text
+            transcript = await asyncio.shield(heard)
+            words: str | None = transcript.text
         except Exception:
-            words = None  # _understand reports the failure
-        sentence_end = await self._sentence_end(words) if words else None
+            transcript, words = None, None  # _understand reports the failure
+        # The sentence model reads what Whisper heard when it may not close the sentence: before a
+        # mid-sentence pause it drops the dangling word to make a whole question of the rest.
+        reading = (getattr(transcript, "unclosed_text", None) or words) if words else None
+        sentence_end = await self._sentence_end(reading) if reading else None
         probability: float | None = None
         try:
             probability = await sound

@@ -24,7 +24,7 @@ import numpy as np
 from models.vad import Segmenter, SpeechStarted, UtteranceEnded, VadOptions
 from realtime.voice.options import ConversationOptions
 
-Transcribe = Callable[[np.ndarray, bool], Awaitable[Any]]
+Transcribe = Callable[[np.ndarray, bool, bool], Awaitable[Any]]  # audio, final, unclosed
 MIN_PARTIAL_SAMPLES = 8000  # 0.5 s: a shorter partial transcript rarely holds a word
 # Audio that may be the coach's own voice is kept this long at most: a question begun while the
 # coach's first cue still plays, in a browser that cancels its own echo, is heard once that is known.
@@ -211,9 +211,10 @@ class Listener:
         self._partial_busy = True
         # Its own future, so that a speculative answer can wait for it too (shielded there: dropping
         # the answer must not cancel the partial).
-        heard = asyncio.ensure_future(self._transcribe(audio, False))
-        self._latest_partial = PartialRun(self.utterance, segmenter.last_voiced_end,
-                                          segmenter.silence_s >= self._options.pause_partial_after_s, heard)
+        paused = segmenter.silence_s >= self._options.pause_partial_after_s
+        # A pause's transcript is judged (end of turn): it also reads the words without closing them.
+        heard = asyncio.ensure_future(self._transcribe(audio, False, paused))
+        self._latest_partial = PartialRun(self.utterance, segmenter.last_voiced_end, paused, heard)
         self._spawn(self._partial(heard, self.utterance), "asr-partial")
 
     async def _partial(self, heard: asyncio.Future[Any], utterance: int) -> None:
