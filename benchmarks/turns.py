@@ -4,9 +4,10 @@ Spoken questions stream through the server's own pieces (Silero VAD and the `Seg
 tiny.en for the partial and pause transcripts, Smart Turn v3.2, the sentence model, `pause_end_ms`)
 on the same schedule as the live loop: partial transcripts every 0.4 s while the person speaks,
 each read ahead by the sentence model; the pause transcript at 64 ms of silence, then the sentence
-model on its words as Whisper wrote them when not allowed to close the sentence (`unclosed_text`); Smart Turn at 150 ms (when the reply starts speculatively); the verdict counts
-once all have finished (their measured compute time is added to the stream time; the partials and
-their reading ahead run beside the speech and add none). Trials:
+model on its words as Whisper writes them when not allowed to close the sentence (`unclosed_text`);
+Smart Turn at 150 ms (when the reply starts speculatively); the verdict counts once all have
+finished (their measured compute time is added to the stream time; the partials and their reading
+ahead run beside the speech and add none). Trials:
 
 - mid-sentence pauses: a question stopped after a word it cannot end on ("What was my | tempo on
   the last set?"), a pause of 0.3-1.5 s, then the rest. Piper (joe, three speaking rates) says the
@@ -192,7 +193,7 @@ def run_trial(audio: np.ndarray, vad: SileroVad, asr: FasterWhisperRecognizer, t
                                                          or pending_transcript[0] != voiced_end):
             started = time.perf_counter()
             heard = asr.transcribe(segmenter.current_audio(), False, unclosed=True)
-            words = heard.text  # the sentence model reads it as Whisper wrote it when not let to close it
+            words = heard.text
             end = sentence.probability(heard.unclosed_text or words) if words else 0.0
             pending_transcript = (voiced_end, now + time.perf_counter() - started, words, end)
         if silence >= VOICE.speculate_after_silence_s and pause.probability is None and pending_transcript is not None:

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from realtime.server import create_app, start_app
 from tests.media_gen import tone
 from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient
 from tests.test_webrtc_client import moving_square
@@ -102,6 +104,7 @@ import asyncio, sys
 sys.path.insert(0, {repo!r})
 from tests.rtc_client import ArrayVideoTrack, ArrayAudioTrack, RtcTestClient
 from tests.test_webrtc_client import moving_square
+from realtime.server import create_app, start_app
 from tests.media_gen import tone
 
 async def main():
@@ -138,10 +141,6 @@ async def test_a_port_in_use_is_refused_before_any_model_starts_loading(make_set
     """The port was bound after the models had started loading in native threads, so a server
     started on a taken port aborted the interpreter on its way out ("terminate called", exit 134)
     now and then, after logging the error."""
-    import socket
-
-    from realtime.server import create_app, start_app
-
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         app = create_app(make_settings(load_models=True))

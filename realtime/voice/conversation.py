@@ -281,7 +281,7 @@ class Conversation:
             transcript, words = None, None  # _understand reports the failure
         # The sentence model reads what Whisper heard when it may not close the sentence: before a
         # mid-sentence pause it drops the dangling word to make a whole question of the rest.
-        reading = (getattr(transcript, "unclosed_text", None) or words) if words else None
+        reading = (transcript.unclosed_text or words) if transcript is not None and words else None
         sentence_end = await self._sentence_end(reading) if reading else None
         probability: float | None = None
         try:
