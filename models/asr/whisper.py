@@ -7,7 +7,8 @@ Whisper locks into repeating itself.
 Whisper's encoder always reads 30 s, so a two-second question is mostly padding, and on 2 cores
 that padding is most of the cost. For utterances that fit, the encoder reads a shorter window
 (`encoder_window_s`, like whisper.cpp's `audio_ctx`): the same faster-whisper feature extractor,
-prompt, tokenizer and CTranslate2 model, one decode without the 30 s seek loop. Asked for
+prompt, tokenizer and CTranslate2 model, one decode without the 30 s seek loop; a multilingual
+model with no language set detects it on that window first. Asked for
 (`unclosed`, the transcript of a pause the end of turn judges), that path also reads the window a
 second time with the closing marks suppressed (`Transcript.unclosed_text`): the decoder alone,
 10-40 ms for tiny.en here, with the transcript's beam (greedy decoding looped more and brought
@@ -68,16 +69,17 @@ class FasterWhisperRecognizer:
             except Exception as cpu_exc:
                 raise RuntimeError(f"cannot load Whisper model {options.model!r} on {options.device} ({exc}) "
                                    f"nor on the CPU: {cpu_exc}") from cpu_exc
-        self._windowed = options.encoder_window_s is not None and options.language is not None and not options.temperature
+        self._windowed = options.encoder_window_s is not None and not options.temperature
+        self._detects = options.language is None and self._model.model.is_multilingual
         if self._windowed:
             from faster_whisper.tokenizer import Tokenizer
             from faster_whisper.transcribe import get_suppressed_tokens
 
             model = self._model
             self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
-                                        language=options.language)
-            previous = self._tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
-            self._prompt = model.get_prompt(self._tokenizer, previous, without_timestamps=True)
+                                        language=options.language or "en")
+            self._previous = self._tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
+            self._prompts: dict[str, list[int]] = {}  # per language: the language token is in the prompt
             self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]))
             self._closing = _closing_tokens(self._tokenizer)
 
@@ -149,8 +151,13 @@ class FasterWhisperRecognizer:
         extractor = model.feature_extractor
         frames = int(window_s * extractor.sampling_rate / extractor.hop_length)
         encoded = model.encode(pad_or_trim(extractor(samples), frames))  # padded as faster-whisper pads
+        language, sure = self.options.language or "en", 1.0
+        if self._detects:  # on the window the encoder read: as sure as on 30 s here, ~1 s sooner on a CPU
+            best, sure = model.model.detect_language(encoded)[0][0]
+            language = best[2:-2]  # "<|fr|>"
+        prompt = self._prompt(language)
         result = model.model.generate(
-            encoded, [self._prompt], beam_size=beam, patience=1.0, length_penalty=1.0, max_length=model.max_length,
+            encoded, [prompt], beam_size=beam, patience=1.0, length_penalty=1.0, max_length=model.max_length,
             return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppress,
         )[0]
         tokens = result.sequences_ids[0]
@@ -160,12 +167,24 @@ class FasterWhisperRecognizer:
         reading = None
         if unclosed and tokens and tokens[-1] in self._closing:  # read again, not allowed to close the sentence
             again = model.model.generate(
-                encoded, [self._prompt], beam_size=beam, patience=1.0, length_penalty=1.0,
-                max_length=len(self._prompt) + len(tokens) + _UNCLOSED_EXTRA_TOKENS,  # the prompt counts
+                encoded, [prompt], beam_size=beam, patience=1.0, length_penalty=1.0,
+                max_length=len(prompt) + len(tokens) + _UNCLOSED_EXTRA_TOKENS,  # the prompt counts
                 suppress_blank=True, suppress_tokens=self._suppress + sorted(self._closing),
             )[0]
             reading = self._tokenizer.decode(again.sequences_ids[0]).strip() if again.sequences_ids else None
-        return _Decoded(text, self.options.language, avg_logprob, result.no_speech_prob, None, unclosed=reading)
+        return _Decoded(text, language, avg_logprob, result.no_speech_prob, None, language_probability=sure,
+                        unclosed=reading)
+
+    def _prompt(self, language: str) -> list[int]:
+        """The decoder's prompt for `language`: start of transcript, the language, the task, the gym prompt."""
+        prompt = self._prompts.get(language)
+        if prompt is None:
+            from faster_whisper.tokenizer import Tokenizer
+
+            model = self._model
+            tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
+            prompt = self._prompts[language] = model.get_prompt(tokenizer, self._previous, without_timestamps=True)
+        return prompt
 
     def _decode_30s(self, samples: np.ndarray, beam: int) -> _Decoded:
         opts = self.options
@@ -197,7 +216,7 @@ class FasterWhisperRecognizer:
 
 def _closing_tokens(tokenizer) -> frozenset[int]:  # noqa: ANN001 - faster_whisper.tokenizer.Tokenizer
     """The tokens that close a sentence: ".", "?", "!", "...", "?\"" and the like."""
-    closing = re.compile(r"[.?!\u2026]+[\"')]*")
+    closing = re.compile(r"[.?!\u2026\u3002\uff1f\uff01]+[\"')\u201d]*")
     return frozenset(i for i in range(tokenizer.eot)
                      if (piece := tokenizer.decode([i]).strip()) and closing.fullmatch(piece))
 
