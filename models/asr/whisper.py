@@ -82,6 +82,7 @@ class FasterWhisperRecognizer:
             self._prompts: dict[str, list[int]] = {}  # per language: the language token is in the prompt
             self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]))
             self._closing = _closing_tokens(self._tokenizer)
+            self._suppress_closing = self._suppress + sorted(self._closing)  # for the unclosed reading
 
     def _load(self, device: str, compute_type: str):  # noqa: ANN202 - faster_whisper.WhisperModel
         from faster_whisper import WhisperModel
@@ -169,7 +170,7 @@ class FasterWhisperRecognizer:
             again = model.model.generate(
                 encoded, [prompt], beam_size=beam, patience=1.0, length_penalty=1.0,
                 max_length=len(prompt) + len(tokens) + _UNCLOSED_EXTRA_TOKENS,  # the prompt counts
-                suppress_blank=True, suppress_tokens=self._suppress + sorted(self._closing),
+                suppress_blank=True, suppress_tokens=self._suppress_closing,
             )[0]
             reading = self._tokenizer.decode(again.sequences_ids[0]).strip() if again.sequences_ids else None
         return _Decoded(text, language, avg_logprob, result.no_speech_prob, None, language_probability=sure,
