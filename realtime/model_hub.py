@@ -350,11 +350,16 @@ class ModelHub:
         captioner = Blip2Captioner(options)
         return captioner, captioner.backend, captioner.source
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 0.0) -> bool:
+        """No family starts loading any more and the pools take no new work. `wait_s`: wait that long
+        for the families still loading; True when none is. A process must not exit while one loads:
+        the loaders run native code (llama.cpp, onnxruntime), and the interpreter finalising under
+        them aborted or crashed the process (a Ctrl-C during start-up, 1 run in 3)."""
         self._stopping.set()
         for pool in (self.vision_pool, self.asr_pool, self.prefill_pool, self.reply_pool, self.tts_pool,
                      self.scene_pool):
             pool.shutdown(wait=False, cancel_futures=True)
+        return self.wait_loaded(wait_s)
 
 
 def _backend(name: str, cpu_fallback: str | None) -> str:

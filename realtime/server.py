@@ -26,6 +26,7 @@ from realtime.websocket import websocket_session
 log = logging.getLogger(__name__)
 
 _ANNOUNCER = web.AppKey("model_announcer", asyncio.Task)
+_LOADING_WAIT_S = 30.0  # the longest a stop waits for a family loading (an embedded one takes seconds)
 
 
 def create_app(settings: Settings, hub: ModelHub | None = None) -> web.Application:
@@ -79,7 +80,9 @@ async def _announce_models(app: web.Application) -> None:
 async def _close_models(app: web.Application) -> None:
     if (announcer := app.get(_ANNOUNCER)) is not None:
         announcer.cancel()
-    app[CTX].hub.close()
+    # Stopped during start-up: the family being loaded finishes first (`ModelHub.close`).
+    if not await asyncio.to_thread(app[CTX].hub.close, _LOADING_WAIT_S):
+        log.warning("model families still loading after %.0f s; exiting under them", _LOADING_WAIT_S)
 
 
 async def _close_sessions(app: web.Application) -> None:

@@ -16,6 +16,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from models.health import ModelState
+from realtime.http_api import CTX
+from realtime.model_hub import ModelHub
 from realtime.server import create_app, start_app
 from tests.media_gen import tone
 from tests.rtc_client import ArrayAudioTrack, ArrayVideoTrack, RtcTestClient
@@ -159,3 +162,26 @@ async def test_a_port_in_use_is_refused_before_any_model_starts_loading(make_set
     assert proc.returncode == 1, proc.stderr
     assert "cannot serve on 127.0.0.1:" in proc.stderr
     assert "model family" not in proc.stderr and "terminate" not in proc.stderr
+
+
+async def test_a_server_stopped_while_a_model_loads_waits_for_it(make_settings, monkeypatch) -> None:
+    """A Ctrl-C during start-up let the interpreter exit while a family loaded in native code: the
+    process crashed (segmentation fault) 1 run in 3. Stopping now waits for the family in hand, and
+    loads none after it."""
+    loading, loaded = threading.Event(), threading.Event()
+
+    def slow_vad(self: ModelHub) -> tuple[object, str, str]:
+        loading.set()
+        time.sleep(1.0)
+        loaded.set()
+        return object(), "slow", "test"
+
+    monkeypatch.setattr(ModelHub, "_load_vad", slow_vad)
+    app = create_app(make_settings(load_models=True))
+    hub = app[CTX].hub
+    monkeypatch.setattr(hub, "start_loading", lambda: ModelHub.start_loading(hub, ("vad", "turn")))
+    runner, _ = await start_app(app)
+    assert await asyncio.to_thread(loading.wait, 10)
+    await runner.cleanup()
+    assert loaded.is_set()
+    assert hub.health.snapshot()["turn"].state is ModelState.LOADING  # never started: the stop came first
