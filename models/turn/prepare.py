@@ -7,13 +7,12 @@ file (8.7 MB) and the package's BSD-2-Clause licence are kept; Pipecat itself is
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from models.turn.smart_turn import MODEL_SHA256
+from models.wheels import download_wheel
 
 PACKAGE = "pipecat-ai==1.14.0"
 MEMBER = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
@@ -32,15 +31,7 @@ def prepare_embedded(weights: Path) -> None:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="smart-turn-") as tmp:
-        result = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "--disable-pip-version-check",
-             PACKAGE, "-d", tmp],
-            capture_output=True, text=True,
-        )
-        wheels = list(Path(tmp).glob("pipecat_ai-*.whl"))
-        if result.returncode != 0 or not wheels:
-            raise RuntimeError(f"pip could not download {PACKAGE}: {result.stderr.strip()[-500:]}")
-        with zipfile.ZipFile(wheels[0]) as wheel:
+        with zipfile.ZipFile(download_wheel(PACKAGE, Path(tmp))) as wheel:
             model = wheel.read(MEMBER)
             licence = wheel.read(LICENSE_MEMBER)
     if _sha256(model) != MODEL_SHA256:
