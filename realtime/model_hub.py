@@ -219,7 +219,11 @@ class ModelHub:
         base = PoseOptions.for_profile("embedded" if fallback else self.settings.profile)
         options = PoseOptions.model_validate({**base.model_dump(), **self._overrides("pose", fallback)})
         pipeline = PosePipeline(use_fallback=options.backend == "rtmpose", options=options)
-        return pipeline, f"{pipeline.backend} {options.model}", pipeline.source
+        description = f"{pipeline.backend} {options.model}"
+        if pipeline.backend == "yolo" and options.refine == "blazepose":
+            description += f" (BlazePose refinement off: {pipeline.refine_error})" if pipeline.refine_error \
+                else " + BlazePose full landmarks"
+        return pipeline, description, pipeline.source
 
     def _load_action(self) -> tuple[Any, str, str]:
         """The learned skeleton model: exercise recognition and rep progress (ships in the repository)."""

@@ -19,6 +19,19 @@ from realtime.server import create_app, start_app
 pin_caches()
 
 
+@pytest.fixture(scope="session")
+def pose_weights() -> Path:
+    """The models directory with the embedded pose models set up (skips where they cannot be)."""
+    from models.paths import weights_dir
+    from models.pose import PoseModelUnavailable, prepare_embedded
+
+    try:
+        prepare_embedded(weights_dir())
+    except PoseModelUnavailable as error:
+        pytest.skip(str(error))
+    return weights_dir()
+
+
 class RunningServer:
     """A live server on 127.0.0.1 and the app behind it (for inspecting sessions and metrics)."""
 

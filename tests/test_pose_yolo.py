@@ -1,13 +1,17 @@
-"""The embedded YOLO11n-pose through onnxruntime, on real images and video from registry packages."""
+"""The embedded YOLO11n-pose through onnxruntime, on real images and video from registry packages.
+
+YOLO's own keypoints (the BlazePose refinement off; tests/test_pose_blazepose.py covers it)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from models.paths import weights_dir
-from models.pose import Person, PoseEstimator, PoseModelUnavailable, PoseOptions, PosePipeline, prepare_embedded
+from models.pose import Person, PoseEstimator, PoseModelUnavailable, PoseOptions, PosePipeline
 from models.pose import pipeline as pipeline_module
 from models.pose.pipeline import yolo_model_path
 from models.pose.prepare import pose_dir
@@ -17,12 +21,8 @@ L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE, NOSE = 5, 6, 11, 12, 15,
 
 
 @pytest.fixture(scope="module")
-def pipeline() -> PosePipeline:
-    try:
-        prepare_embedded(weights_dir())
-    except PoseModelUnavailable as error:
-        pytest.skip(str(error))
-    return PosePipeline(options=PoseOptions(threads=2))
+def pipeline(pose_weights: Path) -> PosePipeline:
+    return PosePipeline(options=PoseOptions(threads=2, refine=None), weights=pose_weights)
 
 
 def confident_inside_box(person: Person, margin: float = 0.1) -> float:
@@ -142,8 +142,9 @@ def test_gray_and_bgra_versions_of_a_real_picture(pipeline: PosePipeline) -> Non
 
 def test_int8_graph_agrees_with_fp32(pipeline: PosePipeline) -> None:
     """Also on a CPU whose int8 kernels saturate: there the graph runs unfused (models.pose.session)."""
-    int8 = PosePipeline(options=PoseOptions(model=str(pose_dir(weights_dir()) / "yolo11n-pose-int8.onnx"), threads=2))
-    fp32 = PosePipeline(options=PoseOptions(int8=False, threads=2))
+    int8 = PosePipeline(options=PoseOptions(model=str(pose_dir(weights_dir()) / "yolo11n-pose-int8.onnx"), threads=2,
+                                            refine=None))
+    fp32 = PosePipeline(options=PoseOptions(int8=False, threads=2, refine=None))
     assert int8.source.endswith("yolo11n-pose-int8.onnx") and fp32.source.endswith("yolo11n-pose.onnx")
     image = cv2.imread(str(ultralytics_asset("bus.jpg")))
     quantized, reference = int8.infer_2d(image), fp32.infer_2d(image)
@@ -164,7 +165,7 @@ def test_int8_is_chosen_only_where_the_cpus_int8_kernels_are_exact(monkeypatch: 
 
 
 def test_smaller_input_size_still_finds_people() -> None:
-    small = PosePipeline(options=PoseOptions(input_size=320, threads=2))
+    small = PosePipeline(options=PoseOptions(input_size=320, threads=2, refine=None))
     assert len(small.infer_2d(cv2.imread(str(ultralytics_asset("zidane.jpg"))))) == 2
 
 

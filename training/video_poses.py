@@ -114,11 +114,22 @@ def detect_video(video: VideoFile, pose: Any) -> Detections:
 
 @functools.cache
 def pose_model_sha() -> str:
-    """sha256 of the pose model file the embedded profile loads (part of every cache key)."""
-    path = pose_model_file()
-    if not path.is_file():
-        raise FileNotFoundError(f"the pose model {path} is missing: run scripts/setup.sh")
-    return file_sha256(path)
+    """sha256 of the pose model file(s) the embedded profile loads (part of every cache key): the
+    YOLO graph's, or with the BlazePose refinement on, that of both files and its settings."""
+    options = PoseOptions()
+    paths = [pose_model_file()]
+    if options.refine == "blazepose":
+        from models.pose.prepare import blazepose_path
+
+        paths.append(blazepose_path(weights_dir()))
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"the pose model {path} is missing: run scripts/setup.sh")
+    shas = [file_sha256(path) for path in paths]
+    if len(shas) == 1:
+        return shas[0]
+    settings = f"{options.blazepose_max_people}/{options.blazepose_margin}/{options.blazepose_min_presence}"
+    return hashlib.sha256(("".join(shas) + settings).encode()).hexdigest()
 
 
 def live_pose_options(threads: int) -> PoseOptions:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from models.paths import weights_dir
 from models.pose.base import Person, PoseEstimator, PoseModelUnavailable
+from models.pose.blazepose import BlazePoseRefiner
 from models.pose.options import PoseOptions
-from models.pose.prepare import INT8_SUFFIX, extract_onnx, pose_dir, rtmpose_path
+from models.pose.prepare import INT8_SUFFIX, blazepose_path, extract_onnx, pose_dir, rtmpose_path
 from models.pose.rtmpose import RtmPose
 from models.pose.session import int8_kernels_exact
 from models.pose.yolo import YoloPose
+
+log = logging.getLogger(__name__)
 
 
 def yolo_model_path(options: PoseOptions, weights: Path) -> Path:
@@ -30,7 +34,8 @@ class PosePipeline:
     """2D pose for every person in a frame, from the backend the options (or `use_fallback`) pick.
 
     Raises PoseModelUnavailable when the chosen backend's weights are not on this machine; it
-    never downloads: setup (`prepare_embedded` / `prepare_full`) does that.
+    never downloads: setup (`prepare_embedded` / `prepare_full`) does that. A refinement that cannot
+    load (`options.refine`) leaves YOLO's own keypoints, and `refine_error` says why.
     """
 
     def __init__(
@@ -41,6 +46,7 @@ class PosePipeline:
         self.backend = "rtmpose" if use_fallback else self.options.backend
         yolo_path = yolo_model_path(self.options, root)
         self.estimator: PoseEstimator
+        self.refine_error: str | None = None
         if self.backend == "yolo":
             if not yolo_path.exists():
                 raise PoseModelUnavailable(
@@ -49,6 +55,13 @@ class PosePipeline:
                 )
             self.estimator = YoloPose(yolo_path, self.options)
             self.source = str(yolo_path)
+            if self.options.refine == "blazepose":
+                try:
+                    self.estimator = BlazePoseRefiner(blazepose_path(root), self.options, self.estimator)
+                    self.source += f" + {blazepose_path(root)}"
+                except PoseModelUnavailable as error:
+                    self.refine_error = str(error)
+                    log.warning("pose refinement off, YOLO's keypoints only: %s", error)
         else:
             rtm_path = _prepared_rtmpose(self.options.rtmpose_model, root)
             detector = YoloPose(yolo_path, self.options) if yolo_path.exists() else None

