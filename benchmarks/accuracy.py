@@ -220,7 +220,8 @@ def track_video(detections: video_poses.Detections, exercise: str) -> tuple[list
     frames: list[np.ndarray | None] = []
     events: list[Event] = []
     for i, t in enumerate(detections.times):
-        result = analyzer.process_people(detections.people(i, min_score), detections.width, detections.height, float(t))
+        people, refine = detections.frame(i, min_score)
+        result = analyzer.process_people(people, detections.width, detections.height, float(t), refine)
         frames.append(result.keypoints)
         events += result.events
     end = float(detections.times[-1]) if len(detections.times) else 0.0

@@ -10,7 +10,7 @@ unseen, when the best person then in view becomes the new subject under a new id
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -135,12 +135,14 @@ class SubjectTracker:
         self.smoother.reset()
 
     def update(
-        self, persons: Sequence[PersonLike], t: float, frame_size: tuple[int, int] | None = None
+        self, persons: Sequence[PersonLike], t: float, frame_size: tuple[int, int] | None = None,
+        refine: Callable[[PersonLike], np.ndarray] | None = None,
     ) -> TrackedSubject | None:
         """Feed one frame's detections at time `t` (seconds); the subject if it is seen in this frame.
 
         frame_size: (width, height), so the first choice can prefer the most central person;
-        without it the largest wins.
+        without it the largest wins. refine: the subject's keypoints read again (BlazePose), called
+        for the subject alone once it is chosen; tracking itself matches the detector's keypoints.
         """
         self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self.reacquire_after_s]
         if self.subject_id is not None and all(tr.track_id != self.subject_id for tr in self._tracks):
@@ -154,7 +156,7 @@ class SubjectTracker:
         if self.subject_id not in seen:
             return None
         person = seen[self.subject_id]
-        raw = np.asarray(person.keypoints, dtype=np.float32)
+        raw = np.asarray(person.keypoints if refine is None else refine(person), dtype=np.float32)
         return TrackedSubject(
             track_id=self.subject_id,
             keypoints=self.smoother(raw, t),

@@ -7,7 +7,7 @@ recorded set is coached exactly as a live one would be.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +16,7 @@ from coaching.coach import Coach
 from coaching.events import Event
 from coaching.motion import MotionModel
 from coaching.tracking import PersonLike, SubjectTracker
-from models.pose import PoseEstimator
+from models.pose import PersonRefiner, PoseEstimator
 
 
 @dataclass
@@ -46,9 +46,13 @@ class FrameResult:
 class FrameAnalyzer:
     """Pose + tracking + coaching for one camera. Not thread-safe: one caller at a time."""
 
-    def __init__(self, pose: PoseEstimator | None, exercise: str = "auto", motion: MotionModel | None = None) -> None:
-        """motion: the learned skeleton model (None: the shipped one, loaded once per process)."""
+    def __init__(self, pose: PoseEstimator | None, exercise: str = "auto", motion: MotionModel | None = None,
+                 refiner: PersonRefiner | None = None) -> None:
+        """motion: the learned skeleton model (None: the shipped one, loaded once per process).
+        refiner: reads the tracked person's joints again in each frame (BlazePose; the pose
+        family's `PosePipeline.refiner`); the other people keep the pose model's."""
         self.pose = pose
+        self.refiner = refiner
         self.tracker = SubjectTracker()
         self.coach = Coach(exercise=exercise, motion=motion)
 
@@ -60,22 +64,36 @@ class FrameAnalyzer:
         t0 = time.perf_counter()
         people = self.pose.infer_2d(image)
         pose_s = time.perf_counter() - t0
-        result = self.process_people(people, width, height, t)
+        refiner = self.refiner
+        refine = None if refiner is None else \
+            (lambda person: refiner.refine_person(image, person).keypoints)  # type: ignore[arg-type]
+        result = self.process_people(people, width, height, t, refine)
         result.stages = {"pose": pose_s, **result.stages}
         return result
 
-    def process_people(self, people: Sequence[PersonLike], width: int, height: int, t: float) -> FrameResult:
-        """One frame's detected people (from the pose model): tracking and analysis. The accuracy
-        benchmark replays stored detections through here, so a change to tracking is measured
-        without running pose again."""
+    def process_people(self, people: Sequence[PersonLike], width: int, height: int, t: float,
+                       refine: Callable[[PersonLike], np.ndarray] | None = None) -> FrameResult:
+        """One frame's detected people (from the pose model): tracking, the tracked person's joints
+        read again (`refine`, timed as "refine"), and analysis. The accuracy benchmark replays
+        stored detections through here, so a change to tracking is measured without running pose
+        again."""
         t0 = time.perf_counter()
-        subject = self.tracker.update(people, t, (width, height))
+        refine_s = 0.0
+
+        def timed(person: PersonLike) -> np.ndarray:
+            nonlocal refine_s
+            started = time.perf_counter()
+            keypoints = refine(person)  # type: ignore[misc]
+            refine_s = time.perf_counter() - started
+            return keypoints
+
+        subject = self.tracker.update(people, t, (width, height), None if refine is None else timed)
         t1 = time.perf_counter()
         keypoints = None if subject is None else subject.keypoints
         events = self.coach.update(keypoints, width, height, t)
         t2 = time.perf_counter()
         return FrameResult(width, height, keypoints, None if subject is None else subject.track_id, len(people),
-                           events, {"tracking": t1 - t0, "analysis": t2 - t1})
+                           events, {"tracking": t1 - t0 - refine_s, "refine": refine_s, "analysis": t2 - t1})
 
     def process_keypoints(self, keypoints: np.ndarray | None, width: int, height: int, t: float) -> list[Event]:
         """Keypoints already estimated (a sequence file): analysis only."""

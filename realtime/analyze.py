@@ -92,7 +92,7 @@ def analyse_video(path: Path, exercise: str) -> tuple[list[Event], dict[str, Any
         pose = PosePipeline(weights=weights_dir())
     except PoseModelUnavailable as exc:
         raise AnalysisError(str(exc)) from None
-    analyzer = FrameAnalyzer(pose, exercise)
+    analyzer = FrameAnalyzer(pose, exercise, refiner=pose.refiner)
     events: list[Event] = []
     frames, seen, with_people, t = 0, 0, 0, 0.0
     subjects: set[int] = set()

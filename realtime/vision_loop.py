@@ -37,7 +37,8 @@ class VisionLoop:
     def __init__(self, session: VisionHost) -> None:
         self.session = session
         self.hub = session.ctx.hub
-        self.analyzer = FrameAnalyzer(self.hub.pose, session.prefs.exercise, self.hub.action)
+        self.analyzer = FrameAnalyzer(self.hub.pose, session.prefs.exercise, self.hub.action,
+                                      refiner=getattr(self.hub.pose, "refiner", None))
         # The full profile's slower readings of the same frames (3D lifting, clip model, captions).
         self.scene = SceneReader(self.hub) if self.hub.scene_expected else None
         self._lock = threading.Lock()  # coach state: written by the vision thread, read by the responder

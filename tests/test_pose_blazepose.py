@@ -1,5 +1,6 @@
-"""BlazePose refining YOLO's people: the turned region, the way back to frame pixels, and the real
-model on a real push-up's bottom, where YOLO folds the elbow onto the shoulder."""
+"""BlazePose refining YOLO's people: the turned region, the way back to frame pixels, the real
+model on a real push-up's bottom, where YOLO folds the elbow onto the shoulder, and the per-frame
+analysis refining the person it tracks."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def test_a_missing_model_leaves_yolos_keypoints_and_says_why(tmp_path: Path, pos
     for graph in (pose_weights / "pose").glob("yolo11n-pose*.onnx"):
         (tmp_path / "pose" / graph.name).symlink_to(graph)
     pipeline = PosePipeline(options=PoseOptions(threads=1), weights=tmp_path)
-    assert not isinstance(pipeline.estimator, BlazePoseRefiner)
+    assert pipeline.refiner is None
     assert pipeline.refine_error is not None and "pose_landmark_full.tflite" in pipeline.refine_error
     assert pipeline.infer_2d(np.zeros((240, 320, 3), np.uint8)) == []
 
@@ -99,6 +100,12 @@ def pipeline(pose_weights: Path) -> PosePipeline:
     return PosePipeline(options=PoseOptions(threads=2), weights=pose_weights)
 
 
+def refined(pipeline: PosePipeline, image: np.ndarray) -> Person:
+    """The most confident person in `image`, read again by the pipeline's refiner."""
+    assert isinstance(pipeline.refiner, BlazePoseRefiner), pipeline.refine_error
+    return pipeline.refiner.refine_person(image, max(pipeline.infer_2d(image), key=lambda p: p.score))
+
+
 def near_elbow(person: Person) -> tuple[float, float]:
     """The left (near) elbow's angle and the right (far) arm's least joint confidence."""
     k = person.keypoints
@@ -107,32 +114,27 @@ def near_elbow(person: Person) -> tuple[float, float]:
 
 def test_the_real_model_reads_a_push_ups_bottom_elbow_and_hides_the_far_arm(pipeline: PosePipeline,
                                                                             pose_weights: Path) -> None:
-    assert isinstance(pipeline.estimator, BlazePoseRefiner), pipeline.refine_error
     assert blazepose_path(pose_weights).is_file()
     image = push_up_bottom()
-    people = pipeline.infer_2d(image)
-    person = max(people, key=lambda p: p.score)
-    angle, far_confidence = near_elbow(person)
+    angle, far_confidence = near_elbow(refined(pipeline, image))
     assert angle < 75, f"near elbow read at {angle:.0f} degrees"
     assert far_confidence < 0.3  # the far arm is behind the body: not guessed
     # Turned by 180 degrees (a phone upside down) the same body is still read.
-    flipped = max(pipeline.infer_2d(cv2.rotate(image, cv2.ROTATE_180)), key=lambda p: p.score)
-    assert near_elbow(flipped)[0] < 80
+    assert near_elbow(refined(pipeline, cv2.rotate(image, cv2.ROTATE_180)))[0] < 80
 
 
 def test_threads_refining_side_by_side_agree(pipeline: PosePipeline) -> None:
     image = push_up_bottom()
-    alone = pipeline.infer_2d(image)
-    results: list[list[Person]] = []
-    threads = [threading.Thread(target=lambda: results.append(pipeline.infer_2d(image))) for _ in range(3)]
+    alone = refined(pipeline, image)
+    results: list[Person] = []
+    threads = [threading.Thread(target=lambda: results.append(refined(pipeline, image))) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert len(results) == 3
-    for people in results:
-        assert len(people) == len(alone)
-        assert np.allclose(people[0].keypoints, alone[0].keypoints, atol=0.5)
+    for person in results:  # on one thread or two, as the others run beside
+        assert np.allclose(person.keypoints, alone.keypoints, atol=0.5)
 
 
 def test_refined_keypoints_are_in_original_pixels(pipeline: PosePipeline) -> None:
@@ -141,8 +143,7 @@ def test_refined_keypoints_are_in_original_pixels(pipeline: PosePipeline) -> Non
     dx, dy = 150, 220
     canvas = np.zeros((image.shape[0] + dy, image.shape[1] + dx, 3), np.uint8)
     canvas[dy:, dx:] = image
-    plain = max(pipeline.infer_2d(image), key=lambda p: p.score)
-    moved = max(pipeline.infer_2d(canvas), key=lambda p: p.score)
+    plain, moved = refined(pipeline, image), refined(pipeline, canvas)
     both = (plain.keypoints[:, 2] > 0.5) & (moved.keypoints[:, 2] > 0.5)
     assert both.sum() >= 6
     offset = np.median(moved.keypoints[both, :2] - plain.keypoints[both, :2], axis=0)
@@ -153,15 +154,15 @@ def test_refined_keypoints_are_in_original_pixels(pipeline: PosePipeline) -> Non
 def test_odd_frames_and_a_person_half_outside_them_give_finite_keypoints(pipeline: PosePipeline,
                                                                         shape: tuple[int, ...]) -> None:
     """The refiner on a frame of any size, for a person whose box runs past its edges."""
-    assert isinstance(pipeline.estimator, BlazePoseRefiner)
+    assert isinstance(pipeline.refiner, BlazePoseRefiner)
     image = np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8)
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     h, w = image.shape[:2]
     person = Person(keypoints=lying_person(), box=np.array([-w, -h, 2 * w, 2 * h], np.float32), score=0.9)
-    refined = pipeline.estimator.estimate(image, person)
-    assert refined.keypoints.shape == (17, 3) and np.isfinite(refined.keypoints).all()
-    assert ((refined.keypoints[:, 2] >= 0) & (refined.keypoints[:, 2] <= 1)).all()
+    read = pipeline.refiner.refine_person(image, person)
+    assert read.keypoints.shape == (17, 3) and np.isfinite(read.keypoints).all()
+    assert ((read.keypoints[:, 2] >= 0) & (read.keypoints[:, 2] <= 1)).all()
 
 
 def test_setup_without_the_wheel_or_with_another_model_in_it_says_so(tmp_path: Path,
@@ -188,3 +189,39 @@ def test_setup_without_the_wheel_or_with_another_model_in_it_says_so(tmp_path: P
     with pytest.raises(PoseModelUnavailable, match="not the model"):
         pose_prepare.prepare_blazepose(tmp_path)
     assert not blazepose_path(tmp_path).exists()
+
+
+def test_the_analysis_refines_the_person_it_tracks_and_no_one_else() -> None:
+    """Fast tier: a scripted pose model with two people and a refiner that records whom it reads."""
+    from realtime.analysis import FrameAnalyzer
+
+    def person(x: float, size: float) -> Person:
+        k = lying_person()
+        k[:, 0] = x + (k[:, 0] - 400) * size
+        return Person(keypoints=k, box=np.array([x - 200 * size, 250, x + 200 * size, 360], np.float32), score=0.9)
+
+    coached, bystander = person(320, 1.0), person(560, 0.4)  # central and larger: the one tracked
+
+    class TwoPeople:
+        def infer_2d(self, image: np.ndarray) -> list[Person]:
+            return [bystander, coached]
+
+    class Recording:
+        def __init__(self) -> None:
+            self.seen: list[Person] = []
+
+        def refine_person(self, image: np.ndarray, who: Person) -> Person:
+            self.seen.append(who)
+            k = who.keypoints.copy()
+            k[:, 1] += 5.0  # the refined reading, told apart from the detector's
+            return Person(keypoints=k, box=who.box, score=who.score)
+
+    refiner = Recording()
+    analyzer = FrameAnalyzer(TwoPeople(), "squat", refiner=refiner)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    for i in range(5):
+        result = analyzer.process_image(frame, i / 30)
+    assert [who is coached for who in refiner.seen] == [True] * 5
+    assert result.keypoints is not None
+    assert np.nanmean(result.keypoints[:, 1] - coached.keypoints[:, 1]) == pytest.approx(5.0, abs=0.5)
+    assert "refine" in result.stages

@@ -1,4 +1,5 @@
-"""The pose model's view of the real videos, computed once and kept: who it saw in every frame.
+"""The pose model's view of the real videos, computed once and kept: who it saw in every frame,
+and how the refinement (BlazePose) reads each of them, as a live session reads the one it tracks.
 
 Pose is the slow part of anything done over the real videos (~34k frames, ~10 minutes on these 2
 cores), and what comes after it (subject tracking, the coach) changes often. So each video's
@@ -13,14 +14,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from coaching.tracking import SubjectTracker
+from coaching.tracking import PersonLike, SubjectTracker
 from models.paths import weights_dir
 from models.pose.base import Person
 from models.pose.options import PoseOptions
@@ -57,7 +58,10 @@ class Detections:
     """A video's pose model output per frame: every person detected with a score of at least
     DETECT_SCORE (up to P a frame, padded with score 0), frame times and the frame size. Tracking
     and coaching are replayed from it, with the people the live score threshold keeps: the pose
-    model's non-maximum suppression goes best first, so a lower threshold only adds boxes."""
+    model's non-maximum suppression goes best first, so a lower threshold only adds boxes.
+    `refined` holds each person's keypoints as the pose family's refiner reads them (for the people
+    the live threshold keeps; None when the refinement is off), so a replay refines the person it
+    tracks exactly as a live session does, without the image."""
 
     keypoints: np.ndarray  # (N, P, 17, 3)
     boxes: np.ndarray  # (N, P, 4)
@@ -65,33 +69,45 @@ class Detections:
     times: np.ndarray
     width: int
     height: int
+    refined: np.ndarray | None = None  # (N, P, 17, 3)
 
-    def people(self, index: int, min_score: float) -> list[Person]:
-        return [Person(keypoints=k, box=b, score=float(s))
-                for k, b, s in zip(self.keypoints[index], self.boxes[index], self.scores[index])
-                if s > 0 and s >= min_score]
+    def frame(self, index: int, min_score: float) -> tuple[list[Person], Callable[[PersonLike], np.ndarray] | None]:
+        """The people of one frame the threshold keeps, and the refinement for the tracker
+        (`SubjectTracker.update(refine=...)`; None without a stored refinement)."""
+        kept = [j for j, s in enumerate(self.scores[index]) if s > 0 and s >= min_score]
+        people = [Person(keypoints=self.keypoints[index, j], box=self.boxes[index, j], score=float(self.scores[index, j]))
+                  for j in kept]
+        if self.refined is None:
+            return people, None
+        rows = {id(person): self.refined[index, j] for person, j in zip(people, kept, strict=True)}
+        return people, lambda person: rows[id(person)]
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        extra = {} if self.refined is None else {"refined": self.refined}
         np.savez_compressed(tmp, keypoints=self.keypoints, boxes=self.boxes, scores=self.scores,
-                            times=self.times, size=np.array([self.width, self.height]))
+                            times=self.times, size=np.array([self.width, self.height]), **extra)
         os.replace(tmp, path)  # a run killed mid-write leaves no half cache behind
 
     @classmethod
     def load(cls, path: Path) -> Detections:
         with np.load(path) as z:
-            return cls(z["keypoints"], z["boxes"], z["scores"], z["times"], int(z["size"][0]), int(z["size"][1]))
+            return cls(z["keypoints"], z["boxes"], z["scores"], z["times"], int(z["size"][0]), int(z["size"][1]),
+                       z["refined"] if "refined" in z.files else None)
 
 
 def detect_video(video: VideoFile, pose: Any) -> Detections:
     """The pose model over every frame, as `python -m realtime.analyze` runs it: each frame turned
-    upright by its rotation tag, then FrameAnalyzer.process_image's pose call."""
+    upright by its rotation tag, then FrameAnalyzer.process_image's pose call, and the pose
+    family's refiner (`pose.refiner`) on every person the live threshold keeps."""
     import av
 
     from realtime.media.video_frames import upright_bgr
 
     people: list[list[Person]] = []
+    refined: list[list[np.ndarray]] = []
+    refiner, min_score = getattr(pose, "refiner", None), live_score_threshold()
     times: list[float] = []
     width = height = 0
     with av.open(str(video.path)) as container:
@@ -100,16 +116,23 @@ def detect_video(video: VideoFile, pose: Any) -> Detections:
         for index, frame in enumerate(container.decode(stream)):
             image = upright_bgr(frame)
             height, width = image.shape[:2]
-            people.append(pose.infer_2d(image))
+            found = pose.infer_2d(image)
+            people.append(found)
+            if refiner is not None:
+                refined.append([refiner.refine_person(image, p).keypoints if p.score >= min_score else p.keypoints
+                                for p in found])
             times.append(float(frame.time) if frame.time is not None else index / rate)
     n, most = len(people), max((len(p) for p in people), default=0)
     keypoints = np.zeros((n, most, 17, 3), np.float32)
     boxes = np.zeros((n, most, 4), np.float32)
     scores = np.zeros((n, most), np.float32)
+    stored_refined = np.zeros((n, most, 17, 3), np.float32) if refiner is not None else None
     for i, frame_people in enumerate(people):
         for j, person in enumerate(frame_people):
             keypoints[i, j], boxes[i, j], scores[i, j] = person.keypoints, person.box, person.score
-    return Detections(keypoints, boxes, scores, np.array(times), width, height)
+            if stored_refined is not None:
+                stored_refined[i, j] = refined[i][j]
+    return Detections(keypoints, boxes, scores, np.array(times), width, height, stored_refined)
 
 
 @functools.cache
@@ -128,7 +151,7 @@ def pose_model_sha() -> str:
     shas = [file_sha256(path) for path in paths]
     if len(shas) == 1:
         return shas[0]
-    settings = f"{options.blazepose_max_people}/{options.blazepose_margin}/{options.blazepose_min_presence}"
+    settings = f"subject/{options.blazepose_margin}/{options.blazepose_min_presence}"
     return hashlib.sha256(("".join(shas) + settings).encode()).hexdigest()
 
 
@@ -149,7 +172,8 @@ def tracked_keypoints(detections: Detections) -> list[np.ndarray | None]:
     min_score = live_score_threshold()
     out: list[np.ndarray | None] = []
     for i, t in enumerate(detections.times):
-        subject = tracker.update(detections.people(i, min_score), float(t), (detections.width, detections.height))
+        people, refine = detections.frame(i, min_score)
+        subject = tracker.update(people, float(t), (detections.width, detections.height), refine)
         out.append(None if subject is None else subject.keypoints)
     return out
 

@@ -81,3 +81,12 @@ class PoseEstimator(Protocol):
     def infer_2d(self, image: np.ndarray) -> list[Person]:
         """Every person in `image` (HxW gray, HxWx3 BGR or HxWx4 BGRA); empty when nobody is there."""
         ...
+
+
+@runtime_checkable
+class PersonRefiner(Protocol):
+    """Reads one already found person's joints again, better (BlazePose on YOLO's people)."""
+
+    def refine_person(self, image: np.ndarray, person: Person) -> Person:
+        """`person` with refined keypoints (in `image`'s pixels), or as it came when it cannot be."""
+        ...

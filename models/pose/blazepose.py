@@ -1,4 +1,4 @@
-"""BlazePose GHUM (MediaPipe's pose landmark model, "full") as a top-down refiner of YOLO's people.
+"""BlazePose GHUM (MediaPipe's pose landmark model, "full") as a top-down refiner of YOLO's person.
 
 Why: YOLO11n-pose finds people well but places their joints loosely where a limb folds against the
 body. At the bottom of a side-view push-up it collapses the near elbow onto the shoulder and reads
@@ -6,10 +6,11 @@ the arm at 90-150 degrees where it is bent to 55-60 (WorkoutTracker `push-up_6`)
 were cued as "not lowering all the way". BlazePose, made for fitness, reads the same frames at 55-62
 degrees and says the far arm is hidden (visibility 0.1-0.3) instead of guessing it.
 
-How, as MediaPipe's own pipeline does it but with YOLO as the detector: each person's region is
-centred on the hips and turned so the hips-to-shoulders axis points up (the landmark model was
-trained on upright crops: a push-up is lying on its side to it otherwise), sized to the person's
-keypoints, and warped to the model's 256x256 input. The model gives 39 landmarks (33 body points and
+How: as MediaPipe's own pipeline does it, but with YOLO as the detector and the subject tracker
+choosing whom (one person a frame, the one being coached: `realtime.analysis.FrameAnalyzer`).
+The person's region is centred on the hips and turned so the hips-to-shoulders axis points up (the
+landmark model was trained on upright crops: a push-up is lying on its side to it otherwise), sized
+to the person's keypoints, and warped to the model's 256x256 input. The model gives 39 landmarks (33 body points and
 6 auxiliary ones) in crop pixels with visibility and presence logits; the 17 COCO joints are taken
 (MediaPipe-33 indices 0, 2, 5, 7, 8, 11-16, 23-28, as the real data's MediaPipe sources map them)
 and warped back. A joint's confidence is its visibility times its presence (both sigmoids), so a
@@ -30,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.pose.base import NUM_KEYPOINTS, Person, PoseEstimator, PoseModelUnavailable
+from models.pose.base import NUM_KEYPOINTS, Person, PoseModelUnavailable
 from models.pose.image import to_bgr
 from models.pose.options import PoseOptions
 
@@ -100,15 +101,16 @@ def decode(raw: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
 
 class BlazePoseRefiner:
-    """Top-down BlazePose on the people another backend found; the most prominent ones only.
+    """Top-down BlazePose on a person another backend found (`PersonRefiner`).
 
-    `max_people`: how many people a frame refines, largest boxes first (the coached person is
-    nearly always one of them); the others keep the detector's keypoints. A person the landmark
-    model does not see (pose flag under `min_presence`) keeps them too.
-    Thread-safe: each calling thread gets its own interpreter (LiteRT's are not shareable).
+    A person the landmark model does not see (pose flag under `options.blazepose_min_presence`)
+    keeps the detector's keypoints. Thread-safe: each calling thread gets its own interpreters
+    (LiteRT's are not shareable): one on `options.threads` for a person read alone, one on
+    `options.threads_beside` for a person read while another thread reads one (two sessions'
+    frames side by side), as the YOLO sessions do.
     """
 
-    def __init__(self, model_path: Path, options: PoseOptions, detector: PoseEstimator) -> None:
+    def __init__(self, model_path: Path, options: PoseOptions) -> None:
         if not model_path.is_file():
             raise PoseModelUnavailable(
                 f"BlazePose landmark model {model_path} is missing: run scripts/setup.sh (models.pose.prepare_embedded)")
@@ -116,52 +118,49 @@ class BlazePoseRefiner:
             raise PoseModelUnavailable("the LiteRT runtime is not installed: pip install ai-edge-litert")
         self.model_path = model_path
         self.options = options
-        self.detector = detector
         self._local = threading.local()
+        self._running = 0  # people being read now, over all threads
+        self._running_lock = threading.Lock()
 
-    def _interpreter(self) -> tuple[object, int, int, int]:
-        cached = getattr(self._local, "interpreter", None)
-        if cached is None:
+    def _interpreter(self, threads: int) -> tuple[object, int, int, int]:
+        interpreters = self._local.__dict__.setdefault("interpreters", {})
+        if threads not in interpreters:
             from ai_edge_litert.interpreter import Interpreter
 
-            interpreter = Interpreter(model_path=str(self.model_path), num_threads=self.options.threads)
+            interpreter = Interpreter(model_path=str(self.model_path), num_threads=threads)
             interpreter.allocate_tensors()
             outputs = {d["name"]: d["index"] for d in interpreter.get_output_details()}
-            cached = (interpreter, interpreter.get_input_details()[0]["index"], outputs["Identity"],
-                      outputs["Identity_1"])
-            self._local.interpreter = cached
-        return cached
+            interpreters[threads] = (interpreter, interpreter.get_input_details()[0]["index"], outputs["Identity"],
+                                     outputs["Identity_1"])
+        return interpreters[threads]
 
-    def estimate(self, bgr: np.ndarray, person: Person) -> Person:
+    def _landmarks(self, blob: np.ndarray) -> tuple[float, np.ndarray]:
+        """The pose flag and the (195,) landmark tensor for one crop."""
+        with self._running_lock:
+            threads = self.options.threads_beside if self._running else self.options.threads
+            self._running += 1
+        try:
+            interpreter, input_index, landmarks_index, flag_index = self._interpreter(threads)
+            interpreter.set_tensor(input_index, blob)  # type: ignore[attr-defined]
+            interpreter.invoke()  # type: ignore[attr-defined]
+            flag = float(interpreter.get_tensor(flag_index).reshape(-1)[0])  # type: ignore[attr-defined]
+            return flag, interpreter.get_tensor(landmarks_index)[0].copy()  # type: ignore[attr-defined]
+        finally:
+            with self._running_lock:
+                self._running -= 1
+
+    def refine_person(self, image: np.ndarray, person: Person) -> Person:
         """`person` with BlazePose keypoints, or as it came when the model does not see a body there."""
+        bgr = to_bgr(image)
+        if bgr.shape[0] == 0 or bgr.shape[1] == 0:
+            return person
         centre, side, rotation = region(person.keypoints, person.box, self.options.blazepose_margin)
         matrix = region_matrix(centre, side, rotation)
         crop = cv2.warpAffine(bgr, matrix, (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
         blob = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32)[None] * (1.0 / 255.0)
-        interpreter, input_index, landmarks_index, flag_index = self._interpreter()
-        interpreter.set_tensor(input_index, blob)  # type: ignore[attr-defined]
-        interpreter.invoke()  # type: ignore[attr-defined]
-        flag = float(interpreter.get_tensor(flag_index).reshape(-1)[0])  # type: ignore[attr-defined]
+        flag, landmarks = self._landmarks(blob)
         if flag < self.options.blazepose_min_presence:
             return person
-        keypoints = decode(interpreter.get_tensor(landmarks_index)[0], matrix)  # type: ignore[attr-defined]
+        keypoints = decode(landmarks, matrix)
         return Person(keypoints=keypoints[:NUM_KEYPOINTS], box=person.box, score=person.score)
-
-    def refine(self, bgr: np.ndarray, people: list[Person]) -> list[Person]:
-        """The detector's people, the `max_people` largest with BlazePose keypoints, order kept."""
-        ranked = sorted(range(len(people)), key=lambda i: -_area(people[i].box))[: self.options.blazepose_max_people]
-        out = list(people)
-        for i in ranked:
-            out[i] = self.estimate(bgr, people[i])
-        return out
-
-    def infer_2d(self, image: np.ndarray) -> list[Person]:
-        bgr = to_bgr(image)
-        if bgr.shape[0] == 0 or bgr.shape[1] == 0:
-            return []
-        return self.refine(bgr, self.detector.infer_2d(bgr))
-
-
-def _area(box: np.ndarray) -> float:
-    return float(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0))

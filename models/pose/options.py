@@ -71,14 +71,10 @@ class PoseOptions(BaseModel):
     box_padding: float = Field(1.25, gt=0.0, description="Person box enlargement before the RTMPose crop.")
     refine: Literal["blazepose"] | None = Field(
         "blazepose",
-        description="Top-down refinement of the YOLO backend's people: 'blazepose' reads the joints again with "
-        "MediaPipe's BlazePose landmark model (models/pose/blazepose.py: far surer elbows and knees where a limb "
-        "folds against the body), None keeps YOLO's keypoints.",
+        description="Top-down refinement of the coached person (one a frame, ~5 ms on these 2 cores): 'blazepose' "
+        "reads their joints again with MediaPipe's BlazePose landmark model (models/pose/blazepose.py: far surer "
+        "elbows and knees where a limb folds against the body), None keeps the YOLO backend's keypoints.",
     )
-    blazepose_max_people: int = Field(
-        2, ge=1, description="People refined per frame, largest boxes first (~6 ms each on these 2 cores): the "
-        "person training and one more, as the pose model often boxes a body on the floor twice (one of 1 against "
-        "2 on the real videos: recognition 90.6% against 92.8% of PushFit's); smaller people keep YOLO's keypoints.")
     blazepose_margin: float = Field(1.25, gt=0.0, description="The refined region's side over the person's extent.")
     blazepose_min_presence: float = Field(
         0.5, ge=0.0, le=1.0, description="Below this pose flag BlazePose sees no body there: YOLO's keypoints stay.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from models.paths import weights_dir
-from models.pose.base import Person, PoseEstimator, PoseModelUnavailable
+from models.pose.base import Person, PersonRefiner, PoseEstimator, PoseModelUnavailable
 from models.pose.blazepose import BlazePoseRefiner
 from models.pose.options import PoseOptions
 from models.pose.prepare import INT8_SUFFIX, blazepose_path, extract_onnx, pose_dir, rtmpose_path
@@ -34,8 +34,9 @@ class PosePipeline:
     """2D pose for every person in a frame, from the backend the options (or `use_fallback`) pick.
 
     Raises PoseModelUnavailable when the chosen backend's weights are not on this machine; it
-    never downloads: setup (`prepare_embedded` / `prepare_full`) does that. A refinement that cannot
-    load (`options.refine`) leaves YOLO's own keypoints, and `refine_error` says why.
+    never downloads: setup (`prepare_embedded` / `prepare_full`) does that. `refiner` reads a
+    chosen person's joints again (`options.refine`; the per-frame analysis calls it for the person it
+    coaches); one that cannot load is None, YOLO's own keypoints stay, and `refine_error` says why.
     """
 
     def __init__(
@@ -46,6 +47,7 @@ class PosePipeline:
         self.backend = "rtmpose" if use_fallback else self.options.backend
         yolo_path = yolo_model_path(self.options, root)
         self.estimator: PoseEstimator
+        self.refiner: PersonRefiner | None = None
         self.refine_error: str | None = None
         if self.backend == "yolo":
             if not yolo_path.exists():
@@ -57,7 +59,7 @@ class PosePipeline:
             self.source = str(yolo_path)
             if self.options.refine == "blazepose":
                 try:
-                    self.estimator = BlazePoseRefiner(blazepose_path(root), self.options, self.estimator)
+                    self.refiner = BlazePoseRefiner(blazepose_path(root), self.options)
                     self.source += f" + {blazepose_path(root)}"
                 except PoseModelUnavailable as error:
                     self.refine_error = str(error)
