@@ -83,11 +83,11 @@ class FakeAsr:
 
     def transcribe(self, audio: np.ndarray, final: bool, unclosed: bool = False) -> Heard:
         self.calls.append((_voiced_runs(audio), final))
-        text, unclosed = self.words(audio), None
+        text, reading = self.words(audio), None
         if unclosed and self.completes_fragments and _voiced_runs(audio) == len(self.sentence) - 1:
-            text, unclosed = " ".join(self.sentence), text
+            text, reading = " ".join(self.sentence), text
         return Heard(text, self.language, -0.2, 0.01, audio.size / RATE, 0.001, final,
-                     language_probability=self.sure, unclosed_text=unclosed)
+                     language_probability=self.sure, unclosed_text=reading)
 
 
 class FakeTurn:
