@@ -123,7 +123,9 @@ class BlazePoseRefiner:
         self._running_lock = threading.Lock()
 
     def _interpreter(self, threads: int) -> tuple[object, int, int, int]:
-        interpreters = self._local.__dict__.setdefault("interpreters", {})
+        interpreters: dict[int, tuple[object, int, int, int]] | None = getattr(self._local, "interpreters", None)
+        if interpreters is None:
+            interpreters = self._local.interpreters = {}
         if threads not in interpreters:
             from ai_edge_litert.interpreter import Interpreter
 
@@ -144,7 +146,7 @@ class BlazePoseRefiner:
             interpreter.set_tensor(input_index, blob)  # type: ignore[attr-defined]
             interpreter.invoke()  # type: ignore[attr-defined]
             flag = float(interpreter.get_tensor(flag_index).reshape(-1)[0])  # type: ignore[attr-defined]
-            return flag, interpreter.get_tensor(landmarks_index)[0].copy()  # type: ignore[attr-defined]
+            return flag, interpreter.get_tensor(landmarks_index)[0]  # type: ignore[attr-defined]  (a copy)
         finally:
             with self._running_lock:
                 self._running -= 1
