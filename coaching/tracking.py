@@ -6,6 +6,11 @@ tracks for everyone, not just the subject, is what keeps the subject's id throug
 the passer-by's own track claims the passer-by. The subject is chosen once (largest and most
 central person), kept while it is seen or hidden briefly, and released after `reacquire_after_s`
 unseen, when the best person then in view becomes the new subject under a new id.
+
+A person the pose model is unsure of (a score under `start_score`) starts no track, but may continue
+the subject's (ByteTrack's second association, Zhang et al. 2022, kept to the one person coached): a
+small, dim or blurred person, as in a phone's 320x240 clip, scores 0.1-0.25 on many frames between
+confident ones, and a track that only confident detections feed loses the person on those frames.
 """
 
 from __future__ import annotations
@@ -111,6 +116,8 @@ class SubjectTracker:
     reacquire_after_s: a subject unseen this long is released and a new one chosen.
     min_similarity: below this blend of IoU and OKS a detection is not the same person.
     min_confidence: joints below it count as not visible (matching and smoothing).
+    start_score: the least detection score that starts a track (and can become the subject); a
+        detection below it only continues the subject's track, when no confident one matched it.
     """
 
     def __init__(
@@ -119,9 +126,11 @@ class SubjectTracker:
         min_similarity: float = 0.3,
         min_confidence: float = 0.3,
         smoother: KeypointSmoother | None = None,
+        start_score: float = 0.25,
     ) -> None:
         self.reacquire_after_s = reacquire_after_s
         self.min_similarity = min_similarity
+        self.start_score = start_score
         self.min_confidence = min_confidence
         self.smoother = smoother or KeypointSmoother(min_confidence=min_confidence)
         self._tracks: list[_Track] = []
@@ -149,7 +158,11 @@ class SubjectTracker:
             self.subject_id = None
             self.smoother.reset()
 
-        seen = self._associate(persons, t)
+        confident = [p for p in persons if p.score >= self.start_score]
+        unsure = [p for p in persons if p.score < self.start_score]
+        seen = self._associate(confident, t)
+        if unsure:
+            self._continue(unsure, seen, t)
         if self.subject_id is None and seen:
             self.subject_id = max(seen, key=lambda tid: _prominence(seen[tid].box, frame_size))
             self.smoother.reset()
@@ -167,30 +180,10 @@ class SubjectTracker:
         )
 
     def _associate(self, persons: Sequence[PersonLike], t: float) -> dict[int, PersonLike]:
-        """Match detections to tracks greedily, best similarity first; new tracks for the rest.
-
-        First against where each track is predicted to be (this separates people who cross),
-        then, for what is left, against where it was last seen (a jumping or stopping person
-        whose velocity estimate overshot).
-        """
+        """Match detections to tracks (`_match`); new tracks for the rest."""
         seen: dict[int, PersonLike] = {}
-        used_tracks: set[int] = set()
         used_persons: set[int] = set()
-        for predict in (True, False):
-            pairs = [
-                (self._similarity(track, person, t, predict), ti, pi)
-                for ti, track in enumerate(self._tracks)
-                if ti not in used_tracks
-                for pi, person in enumerate(persons)
-                if pi not in used_persons
-            ]
-            for similarity, ti, pi in sorted(pairs, key=lambda pair: pair[0], reverse=True):
-                if similarity < self.min_similarity or ti in used_tracks or pi in used_persons:
-                    continue
-                used_tracks.add(ti)
-                used_persons.add(pi)
-                self._move(self._tracks[ti], persons[pi], t)
-                seen[self._tracks[ti].track_id] = persons[pi]
+        self._match(self._tracks, persons, t, seen, used_persons)
 
         # The subject unmatched, but a detection left over lies inside where they just were, or
         # holds that box: the pose model often boxes only part of a person lying on the floor
@@ -224,6 +217,35 @@ class SubjectTracker:
             self._tracks.append(track)
             seen[track.track_id] = persons[pi]
         return seen
+
+    def _continue(self, persons: Sequence[PersonLike], seen: dict[int, PersonLike], t: float) -> None:
+        """The second association: unsure detections matched to the subject's track when no
+        confident one matched it; the rest are dropped, never a new track. Only the subject's:
+        a passer-by's track kept alive on unsure boxes (often a second box on the subject)
+        later claims the subject's confident box."""
+        self._match([tr for tr in self._tracks if tr.track_id == self.subject_id], persons, t, seen, set())
+
+    def _match(self, tracks: list[_Track], persons: Sequence[PersonLike], t: float,
+               seen: dict[int, PersonLike], used_persons: set[int]) -> None:
+        """Greedy matching, best similarity first, of the persons not used yet to the tracks not
+        seen yet: first against where each track is predicted to be (this separates people who
+        cross), then, for what is left, against where it was last seen (a jumping or stopping
+        person whose velocity estimate overshot). Matches go into `seen` and `used_persons`."""
+        for predict in (True, False):
+            pairs = [
+                (self._similarity(track, person, t, predict), ti, pi)
+                for ti, track in enumerate(tracks)
+                if track.track_id not in seen
+                for pi, person in enumerate(persons)
+                if pi not in used_persons
+            ]
+            for similarity, ti, pi in sorted(pairs, key=lambda pair: pair[0], reverse=True):
+                track = tracks[ti]
+                if similarity < self.min_similarity or track.track_id in seen or pi in used_persons:
+                    continue
+                used_persons.add(pi)
+                self._move(track, persons[pi], t)
+                seen[track.track_id] = persons[pi]
 
     def _similarity(self, track: _Track, person: PersonLike, t: float, predict: bool) -> float:
         """Blend of box IoU and OKS between a detection and a track (moved on at its velocity if `predict`)."""

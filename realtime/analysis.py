@@ -16,7 +16,7 @@ from coaching.coach import Coach
 from coaching.events import Event
 from coaching.motion import MotionModel
 from coaching.tracking import PersonLike, SubjectTracker
-from models.pose import PersonRefiner, PoseEstimator
+from models.pose import PersonRefiner, PoseEstimator, PoseOptions
 
 
 @dataclass
@@ -29,6 +29,7 @@ class FrameResult:
     """(17, 3) smoothed x, y (NaN where not visible) and confidence of the coached person, or None."""
     subject: int | None
     people: int
+    """People in view: detections confident enough to start a track (`FrameAnalyzer.start_score`)."""
     events: list[Event]
     stages: dict[str, float] = field(default_factory=dict)
 
@@ -50,10 +51,14 @@ class FrameAnalyzer:
                  refiner: PersonRefiner | None = None) -> None:
         """motion: the learned skeleton model (None: the shipped one, loaded once per process).
         refiner: reads the tracked person's joints again in each frame (BlazePose; the pose
-        family's `PosePipeline.refiner`); the other people keep the pose model's."""
+        family's `PosePipeline.refiner`); the other people keep the pose model's. The tracker
+        starts following someone from the pose options' score_threshold (the pose family's
+        own options, or the defaults a recorded set's detections were made with)."""
         self.pose = pose
         self.refiner = refiner
-        self.tracker = SubjectTracker()
+        options = getattr(pose, "options", None)
+        self.start_score = (options if isinstance(options, PoseOptions) else PoseOptions()).score_threshold
+        self.tracker = SubjectTracker(start_score=self.start_score)
         self.coach = Coach(exercise=exercise, motion=motion)
 
     def process_image(self, image: np.ndarray, t: float) -> FrameResult:
@@ -92,7 +97,8 @@ class FrameAnalyzer:
         keypoints = None if subject is None else subject.keypoints
         events = self.coach.update(keypoints, width, height, t)
         t2 = time.perf_counter()
-        return FrameResult(width, height, keypoints, None if subject is None else subject.track_id, len(people),
+        people_in_view = sum(person.score >= self.start_score for person in people)
+        return FrameResult(width, height, keypoints, None if subject is None else subject.track_id, people_in_view,
                            events, {"tracking": t1 - t0 - refine_s, "refine": refine_s, "analysis": t2 - t1})
 
     def process_keypoints(self, keypoints: np.ndarray | None, width: int, height: int, t: float) -> list[Event]:

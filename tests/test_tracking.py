@@ -264,3 +264,46 @@ def test_joint_hold_forgets_its_sightings_when_the_clock_goes_back() -> None:
     lost[9] = (np.nan, np.nan, 0.0)
     assert np.isnan(hold(lost, 0.0)[9, 0])
     assert np.allclose(hold(lost, 0.033)[:9], body[:9])  # and holding goes on from the new sightings
+
+
+def unsure(detection: Detection, score: float = 0.15) -> Detection:
+    return Detection(keypoints=detection.keypoints, box=detection.box, score=score)
+
+
+def test_an_unsure_detection_continues_the_subject_but_starts_nobody() -> None:
+    """A blurred person scores under start_score on some frames (ByteTrack's low-score boxes): those
+    keep the subject seen; an unsure box elsewhere never becomes anyone."""
+    tracker = SubjectTracker(start_score=0.25)
+    subject_box = person(500, 150, 200, 500)
+    frames = [[subject_box]] + [[unsure(person(500 + i, 150, 200, 500)), unsure(person(50, 200, 150, 400))]
+                                for i in range(1, 10)]
+    seen = run(tracker, frames)
+    assert all(s is not None for s in seen)
+    assert {s.track_id for s in seen if s is not None} == {1}
+    assert all(s.score == pytest.approx(0.15) for s in seen[1:] if s is not None)
+    assert len(tracker._tracks) == 1  # the unsure box on the left started no track
+
+
+def test_nobody_is_chosen_from_unsure_detections_alone() -> None:
+    tracker = SubjectTracker(start_score=0.25)
+    assert all(s is None for s in run(tracker, [[unsure(person(500, 150, 200, 500))]] * 5))
+    assert tracker.subject_id is None
+
+
+def test_a_confident_detection_is_matched_before_an_unsure_one() -> None:
+    """A confident box and an unsure one both overlap the subject; the confident one is the subject,
+    and the unsure one (a second, partial box) is dropped."""
+    tracker = SubjectTracker(start_score=0.25)
+    run(tracker, [[person(500, 150, 200, 500)]])
+    partial = unsure(person(505, 150, 200, 480), score=0.2)
+    subject = tracker.update([partial, person(502, 150, 200, 500)], 1 / FPS, frame_size=(1280, 720))
+    assert subject is not None and subject.score == pytest.approx(0.9)
+
+
+def test_unsure_detections_keep_no_passer_by_alive() -> None:
+    """Only the subject is continued on unsure boxes: a second track kept alive on them (often a
+    second box on the subject) would later claim the subject's own confident box."""
+    tracker = SubjectTracker(start_score=0.25, reacquire_after_s=0.5)
+    subject, passer_by = person(500, 150, 200, 500), person(50, 200, 150, 400)
+    run(tracker, [[subject, passer_by]] + [[subject, unsure(passer_by)]] * 30)
+    assert [tr.track_id for tr in tracker._tracks] == [tracker.subject_id]

@@ -151,7 +151,7 @@ def pose_model_sha() -> str:
     shas = [file_sha256(path) for path in paths]
     if len(shas) == 1:
         return shas[0]
-    settings = f"subject/{options.blazepose_margin}/{options.blazepose_min_presence}"
+    settings = f"subject/{options.blazepose_margin}/{options.blazepose_min_presence}/{options.lowest_score}"
     return hashlib.sha256(("".join(shas) + settings).encode()).hexdigest()
 
 
@@ -161,8 +161,8 @@ def live_pose_options(threads: int) -> PoseOptions:
 
 
 def live_score_threshold() -> float:
-    """The least person score a live session keeps."""
-    return PoseOptions().score_threshold
+    """The least person score a live session keeps (some only to continue a track)."""
+    return PoseOptions().lowest_score
 
 
 def tracked_keypoints(detections: Detections) -> list[np.ndarray | None]:

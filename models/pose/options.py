@@ -54,7 +54,17 @@ class PoseOptions(BaseModel):
         description="onnxruntime execution providers in order of preference; None = CUDA when this "
         "onnxruntime offers it, then CPU.",
     )
-    score_threshold: float = Field(0.25, ge=0.0, le=1.0, description="Minimum person confidence.")
+    score_threshold: float = Field(0.25, ge=0.0, le=1.0, description="Minimum confidence of a person: the "
+                                   "subject tracker starts following someone only from such a detection.")
+    continue_score_threshold: float = Field(
+        0.1, ge=0.0, le=1.0, description="Detections down to this confidence are returned too, to continue someone "
+        "already followed (coaching.tracking, ByteTrack's second association): a small or blurred person scores "
+        "0.1-0.25 on many frames. At score_threshold or above: off.")
+
+    @property
+    def lowest_score(self) -> float:
+        """The least confidence of a detection the pose family returns."""
+        return min(self.score_threshold, self.continue_score_threshold)
     nms_iou_threshold: float = Field(
         0.7, ge=0.0, le=1.0, description="Boxes overlapping more than this are one person (Ultralytics' default)."
     )

@@ -70,13 +70,14 @@ class YoloPose:
         pred = raw[0]
         if pred.shape[0] != _CHANNELS:
             raise ValueError(f"expected a (1, {_CHANNELS}, N) YOLO pose output, got {raw.shape}")
-        candidates = np.flatnonzero(pred[4] > self.options.score_threshold)
+        floor = self.options.lowest_score
+        candidates = np.flatnonzero(pred[4] > floor)
         if candidates.size == 0:
             return []
         pred = pred[:, candidates].T  # (M, 56): only survivors are transposed
         xywh = pred[:, :4].copy()
         xywh[:, :2] -= xywh[:, 2:] / 2  # centre -> top-left, as NMSBoxes wants
-        keep = cv2.dnn.NMSBoxes(xywh, pred[:, 4], self.options.score_threshold, self.options.nms_iou_threshold)
+        keep = cv2.dnn.NMSBoxes(xywh, pred[:, 4], floor, self.options.nms_iou_threshold)
         keep = np.asarray(keep, dtype=np.int64).reshape(-1)[: self.options.max_persons]
         pred = pred[keep]
 
