@@ -148,8 +148,8 @@ def test_int8_graph_agrees_with_fp32(pipeline: PosePipeline) -> None:
     assert int8.source.endswith("yolo11n-pose-int8.onnx") and fp32.source.endswith("yolo11n-pose.onnx")
     image = cv2.imread(str(ultralytics_asset("bus.jpg")))
     # The people both graphs are sure of; the unsure ones kept to continue a track differ more.
-    quantized, reference = ([p for p in pipeline.infer_2d(image) if p.score >= pipeline.options.score_threshold]
-                            for pipeline in (int8, fp32))
+    quantized, reference = ([p for p in graph.infer_2d(image) if p.score >= graph.options.score_threshold]
+                            for graph in (int8, fp32))
     assert len(quantized) == len(reference) == 4
     for ref in reference:
         match = min(quantized, key=lambda p: float(np.abs(p.box - ref.box).sum()))

@@ -168,7 +168,7 @@ def live_score_threshold() -> float:
 def tracked_keypoints(detections: Detections) -> list[np.ndarray | None]:
     """The coached person's keypoints per frame (None: nobody tracked), as the live subject
     tracker makes them from the people the live score threshold keeps."""
-    tracker = SubjectTracker()
+    tracker = SubjectTracker(start_score=PoseOptions().score_threshold)
     min_score = live_score_threshold()
     out: list[np.ndarray | None] = []
     for i, t in enumerate(detections.times):

@@ -60,11 +60,6 @@ class PoseOptions(BaseModel):
         0.1, ge=0.0, le=1.0, description="Detections down to this confidence are returned too, to continue someone "
         "already followed (coaching.tracking, ByteTrack's second association): a small or blurred person scores "
         "0.1-0.25 on many frames. At score_threshold or above: off.")
-
-    @property
-    def lowest_score(self) -> float:
-        """The least confidence of a detection the pose family returns."""
-        return min(self.score_threshold, self.continue_score_threshold)
     nms_iou_threshold: float = Field(
         0.7, ge=0.0, le=1.0, description="Boxes overlapping more than this are one person (Ultralytics' default)."
     )
@@ -95,3 +90,8 @@ class PoseOptions(BaseModel):
         if profile == "full":
             return cls(model="yolov8s-pose", int8=False, threads=4, threads_beside=4)
         return cls()
+
+    @property
+    def lowest_score(self) -> float:
+        """The least confidence of a detection the pose family returns."""
+        return min(self.score_threshold, self.continue_score_threshold)
