@@ -70,6 +70,7 @@ class _Track:
     keypoints: np.ndarray
     velocity: np.ndarray  # px/s of the box centre
     last_seen: float
+    last_sure: float  # last matched to a confident detection
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -153,7 +154,9 @@ class SubjectTracker:
         without it the largest wins. refine: the subject's keypoints read again (BlazePose), called
         for the subject alone once it is chosen; tracking itself matches the detector's keypoints.
         """
-        self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self.reacquire_after_s]
+        # Unsure detections alone do not keep a track: a dim box left where the subject stood
+        # would hold on to them after they left, and nobody new would ever be coached.
+        self._tracks = [tr for tr in self._tracks if t - tr.last_sure <= self.reacquire_after_s]
         if self.subject_id is not None and all(tr.track_id != self.subject_id for tr in self._tracks):
             self.subject_id = None
             self.smoother.reset()
@@ -212,6 +215,7 @@ class SubjectTracker:
                 keypoints=np.asarray(persons[pi].keypoints, dtype=np.float64).copy(),
                 velocity=np.zeros(2),
                 last_seen=t,
+                last_sure=t,
             )
             self._next_id += 1
             self._tracks.append(track)
@@ -258,8 +262,7 @@ class SubjectTracker:
         oks = keypoint_similarity(keypoints, np.asarray(person.keypoints), area, self.min_confidence)
         return iou if oks is None else 0.5 * (iou + oks)
 
-    @staticmethod
-    def _move(track: _Track, person: PersonLike, t: float) -> None:
+    def _move(self, track: _Track, person: PersonLike, t: float) -> None:
         box = np.asarray(person.box, dtype=np.float64)
         dt = t - track.last_seen
         if dt > 0:
@@ -268,6 +271,8 @@ class SubjectTracker:
         track.box = box.copy()
         track.keypoints = np.asarray(person.keypoints, dtype=np.float64).copy()
         track.last_seen = t
+        if person.score >= self.start_score:
+            track.last_sure = t
 
 
 def _prominence(box: np.ndarray, frame_size: tuple[int, int] | None) -> float:

@@ -307,3 +307,16 @@ def test_unsure_detections_keep_no_passer_by_alive() -> None:
     subject, passer_by = person(500, 150, 200, 500), person(50, 200, 150, 400)
     run(tracker, [[subject, passer_by]] + [[subject, unsure(passer_by)]] * 30)
     assert [tr.track_id for tr in tracker._tracks] == [tracker.subject_id]
+
+
+def test_unsure_detections_alone_do_not_keep_the_subject() -> None:
+    """The subject leaves; a dim box stays where they stood. It continues them for up to
+    reacquire_after_s after their last confident sighting, then the person who comes in is coached."""
+    tracker = SubjectTracker(start_score=0.25, reacquire_after_s=1.0)
+    spot = person(500, 150, 200, 500)
+    newcomer = person(900, 150, 200, 500)
+    seen = run(tracker, [[spot]] + [[unsure(spot)]] * 45 + [[unsure(spot), newcomer]] * 15)
+    assert seen[29] is not None and seen[29].track_id == 1  # still the subject within the second
+    last = seen[-1]
+    assert last is not None and last.track_id != 1
+    np.testing.assert_allclose(last.box, newcomer.box)
