@@ -59,7 +59,7 @@ def vp8_stream(source: Path, frames: int, size: tuple[int, int] = (640, 480)) ->
 def measure(video: bytes, estimator: YoloPose) -> tuple[dict[str, np.ndarray], float, float]:
     """Per-frame times (ms) of each stage; shares of frames with anyone found and with the subject."""
     times: dict[str, list[float]] = {stage: [] for stage in STAGES}
-    tracker = SubjectTracker()
+    tracker = SubjectTracker(start_score=estimator.options.score_threshold)
     found = tracked = 0
     with av.open(io.BytesIO(video), "r") as container:
         packets = container.demux(video=0)
@@ -81,7 +81,7 @@ def measure(video: bytes, estimator: YoloPose) -> tuple[dict[str, np.ndarray], f
             t4 = time.perf_counter()
             subject = tracker.update(people, index / 30.0, frame_size=(bgr.shape[1], bgr.shape[0]))
             t5 = time.perf_counter()
-            found += bool(people)
+            found += any(p.score >= tracker.start_score for p in people)  # not the unsure ones alone
             tracked += subject is not None
             for stage, (start, end) in zip(STAGES, ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5)), strict=True):
                 times[stage].append((end - start) * 1000.0)

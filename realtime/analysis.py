@@ -29,7 +29,7 @@ class FrameResult:
     """(17, 3) smoothed x, y (NaN where not visible) and confidence of the coached person, or None."""
     subject: int | None
     people: int
-    """People in view: detections confident enough to start a track (`FrameAnalyzer.start_score`)."""
+    """People in view: detections confident enough to start a track (`SubjectTracker.start_score`)."""
     events: list[Event]
     stages: dict[str, float] = field(default_factory=dict)
 
@@ -51,15 +51,24 @@ class FrameAnalyzer:
                  refiner: PersonRefiner | None = None) -> None:
         """motion: the learned skeleton model (None: the shipped one, loaded once per process).
         refiner: reads the tracked person's joints again in each frame (BlazePose; the pose
-        family's `PosePipeline.refiner`); the other people keep the pose model's. The tracker
-        starts following someone from the pose options' score_threshold (the pose family's
-        own options, or the defaults a recorded set's detections were made with)."""
+        family's `PosePipeline.refiner`); the other people keep the pose model's."""
+        self.tracker = SubjectTracker()
         self.pose = pose
         self.refiner = refiner
-        options = getattr(pose, "options", None)
-        self.start_score = (options if isinstance(options, PoseOptions) else PoseOptions()).score_threshold
-        self.tracker = SubjectTracker(start_score=self.start_score)
         self.coach = Coach(exercise=exercise, motion=motion)
+
+    @property
+    def pose(self) -> PoseEstimator | None:
+        """The pose family, set again when it finishes loading after the session started. The
+        tracker starts following someone from its options' score_threshold (without options: the
+        defaults a recorded set's detections were made with)."""
+        return self._pose
+
+    @pose.setter
+    def pose(self, pose: PoseEstimator | None) -> None:
+        self._pose = pose
+        options = getattr(pose, "options", None)
+        self.tracker.start_score = (options if isinstance(options, PoseOptions) else PoseOptions()).score_threshold
 
     def process_image(self, image: np.ndarray, t: float) -> FrameResult:
         """A BGR (or gray/BGRA) frame at time `t` seconds."""
@@ -97,7 +106,7 @@ class FrameAnalyzer:
         keypoints = None if subject is None else subject.keypoints
         events = self.coach.update(keypoints, width, height, t)
         t2 = time.perf_counter()
-        people_in_view = sum(person.score >= self.start_score for person in people)
+        people_in_view = sum(person.score >= self.tracker.start_score for person in people)
         return FrameResult(width, height, keypoints, None if subject is None else subject.track_id, people_in_view,
                            events, {"tracking": t1 - t0 - refine_s, "refine": refine_s, "analysis": t2 - t1})
 

@@ -225,3 +225,23 @@ def test_the_analysis_refines_the_person_it_tracks_and_no_one_else() -> None:
     assert result.keypoints is not None
     assert np.nanmean(result.keypoints[:, 1] - coached.keypoints[:, 1]) == pytest.approx(5.0, abs=0.5)
     assert "refine" in result.stages
+
+
+def test_the_tracker_starts_from_the_pose_familys_own_threshold() -> None:
+    """A session can start before pose has loaded; the pose family set later brings its options'
+    score_threshold to the tracker, and only people at it count as in view."""
+    from realtime.analysis import FrameAnalyzer
+
+    class Sure:
+        options = PoseOptions(score_threshold=0.6)
+
+        def infer_2d(self, image: np.ndarray) -> list[Person]:
+            k = np.zeros((17, 3), np.float32)
+            return [Person(keypoints=k, box=np.array([0, 0, 10, 10], np.float32), score=0.5)]
+
+    analyzer = FrameAnalyzer(None, "squat")
+    assert analyzer.tracker.start_score == PoseOptions().score_threshold
+    analyzer.pose = Sure()
+    assert analyzer.tracker.start_score == 0.6
+    result = analyzer.process_image(np.zeros((48, 64, 3), np.uint8), 0.0)
+    assert result.people == 0 and result.subject is None

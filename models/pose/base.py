@@ -79,7 +79,9 @@ class PoseEstimator(Protocol):
     """Anything that turns one frame into the people in it."""
 
     def infer_2d(self, image: np.ndarray) -> list[Person]:
-        """Every person in `image` (HxW gray, HxWx3 BGR or HxWx4 BGRA); empty when nobody is there."""
+        """Every person in `image` (HxW gray, HxWx3 BGR or HxWx4 BGRA); empty when nobody is there.
+        Those under the options' score_threshold (down to continue_score_threshold) are only for
+        continuing someone already tracked."""
         ...
 
 

@@ -97,7 +97,7 @@ class YoloPose:
         ]
 
     def infer_2d(self, image: np.ndarray) -> list[Person]:
-        """Every person in the frame, in frame pixels, best first."""
+        """Every person in the frame, in frame pixels, best first, down to `options.lowest_score`."""
         bgr = to_bgr(image)
         height, width = bgr.shape[:2]
         if height == 0 or width == 0:
