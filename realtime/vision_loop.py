@@ -121,7 +121,9 @@ class VisionLoop:
         t_start = time.perf_counter()
         image = stamped.item.to_ndarray(format="bgr24")
         decode = time.perf_counter() - t_start
-        self.analyzer.pose = self.hub.pose  # the session may have started before pose finished loading
+        if self.analyzer.pose is not self.hub.pose:  # the session started before pose finished loading
+            self.analyzer.pose = self.hub.pose
+            self.analyzer.refiner = getattr(self.hub.pose, "refiner", None)
         t = stamped.arrived - self._t0
         with self._lock:
             choice_events: list[Event] = []
