@@ -11,6 +11,13 @@ A person the pose model is unsure of (a score under `start_score`) starts no tra
 the subject's (ByteTrack's second association, Zhang et al. 2022, kept to the one person coached): a
 small, dim or blurred person, as in a phone's 320x240 clip, scores 0.1-0.25 on many frames between
 confident ones, and a track that only confident detections feed loses the person on those frames.
+
+The pose model often boxes one person twice, worst on a body lying on the floor or filling a small
+frame: a box on part of them beside one on all of them, the two swapping from frame to frame. Each
+box can start a track of its own, and the subject's track then loses frame after frame to its twin.
+So a track never seen apart from the subject (`_Track.apart`) is taken for a shadow of them: when
+the subject finds no detection of its own and such a track's box overlaps theirs, the subject takes
+it over (`_reclaim`).
 """
 
 from __future__ import annotations
@@ -71,6 +78,7 @@ class _Track:
     velocity: np.ndarray  # px/s of the box centre
     last_seen: float
     last_sure: float  # last matched to a confident detection
+    apart: bool = False  # once seen beside the subject, not overlapping them: somebody else
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -99,6 +107,14 @@ def _area(box: np.ndarray) -> float:
 def _nested(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether one box lies mostly inside the other."""
     return _covered(a, b) or _covered(b, a)
+
+
+_OVERLAP_IOU = 0.3
+
+
+def _overlapping(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two boxes could be one person's: overlapping by a third or more, or one inside the other."""
+    return box_iou(a, b) >= _OVERLAP_IOU or _nested(a, b)
 
 
 def keypoint_similarity(a: np.ndarray, b: np.ndarray, area: float, min_confidence: float) -> float | None:
@@ -172,6 +188,7 @@ class SubjectTracker:
         if self.subject_id not in seen:
             return None
         person = seen[self.subject_id]
+        self._mark_apart(seen)
         raw = np.asarray(person.keypoints if refine is None else refine(person), dtype=np.float32)
         return TrackedSubject(
             track_id=self.subject_id,
@@ -188,19 +205,9 @@ class SubjectTracker:
         used_persons: set[int] = set()
         self._match(self._tracks, persons, t, seen, used_persons)
 
-        # The subject unmatched, but a detection left over lies inside where they just were, or
-        # holds that box: the pose model often boxes only part of a person lying on the floor
-        # (push-ups, planks), and a box that jumps like that from one frame to the next is the
-        # subject, not somebody new.
         subject = next((tr for tr in self._tracks if tr.track_id == self.subject_id), None)
         if subject is not None and subject.track_id not in seen:
-            nested = [pi for pi in range(len(persons))
-                      if pi not in used_persons and _nested(np.asarray(persons[pi].box), subject.box)]
-            if nested:
-                pi = max(nested, key=lambda i: box_iou(subject.box, np.asarray(persons[i].box)))
-                used_persons.add(pi)
-                self._move(subject, persons[pi], t)
-                seen[subject.track_id] = persons[pi]
+            self._reclaim(subject, persons, used_persons, seen, t)
 
         # Unmatched detections start tracks, largest first, except a second box on someone already
         # seen: YOLO sometimes adds an upper-body box inside a full-body one (or the other way
@@ -221,6 +228,35 @@ class SubjectTracker:
             self._tracks.append(track)
             seen[track.track_id] = persons[pi]
         return seen
+
+    def _reclaim(self, subject: _Track, persons: Sequence[PersonLike], used_persons: set[int],
+                 seen: dict[int, PersonLike], t: float) -> None:
+        """The subject matched no detection, but one overlaps where they just were: a box left over,
+        or one a shadow of theirs took (a track never seen apart from them, dropped now). The pose
+        model often boxes only part of a person lying on the floor (push-ups, planks), or all of
+        them and more, and a box that jumps like that from one frame to the next is the subject,
+        not somebody new. The most overlapping one is theirs."""
+        shadows = {pi: tr for tr in self._tracks if tr.track_id in seen and tr is not subject and not tr.apart
+                   for pi, person in enumerate(persons) if person is seen[tr.track_id]}
+        candidates = [pi for pi in range(len(persons))
+                      if (pi not in used_persons or pi in shadows)
+                      and _overlapping(np.asarray(persons[pi].box), subject.box)]
+        if not candidates:
+            return
+        pi = max(candidates, key=lambda i: box_iou(subject.box, np.asarray(persons[i].box)))
+        if pi in shadows:
+            del seen[shadows[pi].track_id]
+            self._tracks.remove(shadows[pi])
+        used_persons.add(pi)
+        self._move(subject, persons[pi], t)
+        seen[subject.track_id] = persons[pi]
+
+    def _mark_apart(self, seen: dict[int, PersonLike]) -> None:
+        """Tracks seen beside the subject this frame without overlapping them are somebody else."""
+        subject_box = np.asarray(seen[self.subject_id].box)  # type: ignore[index]
+        for track in self._tracks:
+            if track.track_id in seen and track.track_id != self.subject_id and not track.apart:
+                track.apart = not _overlapping(np.asarray(seen[track.track_id].box), subject_box)
 
     def _continue(self, persons: Sequence[PersonLike], seen: dict[int, PersonLike], t: float) -> None:
         """The second association: unsure detections matched to the subject's track when no

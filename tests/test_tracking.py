@@ -320,3 +320,19 @@ def test_unsure_detections_alone_do_not_keep_the_subject() -> None:
     last = seen[-1]
     assert last is not None and last.track_id != 1
     np.testing.assert_allclose(last.box, newcomer.box)
+
+
+def test_a_second_box_on_the_subject_cannot_take_them_from_themselves() -> None:
+    """The pose model boxes a person lying on the floor twice (all of them, and part of them with
+    some floor), overlapping but neither inside the other, so the second box starts a track of its
+    own. On the frames where only that second box is found, it is still the subject (PushFit
+    `correct87`: the subject was lost on those frames and the set never recognised)."""
+    tracker = SubjectTracker()
+    lying = STANDING[:, ::-1]
+    whole = person(300, 300, 600, 180, pose=lying)
+    part = person(220, 260, 400, 220, pose=SQUATTING)
+    frames = [[whole, part]] * 3 + [[part]] * 6 + [[whole]] * 3 + [[part, whole]] * 2 + [[part]] * 3
+    results = run(tracker, frames)
+    assert all(r is not None for r in results)
+    assert len({r.track_id for r in results if r is not None}) == 1
+    assert len(tracker._tracks) == 1  # the second box's track was the subject's shadow
