@@ -326,7 +326,7 @@ def test_a_second_box_on_the_subject_cannot_take_them_from_themselves() -> None:
     """The pose model boxes a person lying on the floor twice (all of them, and part of them with
     some floor), overlapping but neither inside the other, so the second box starts a track of its
     own. On the frames where only that second box is found, it is still the subject (PushFit
-    `correct87`: the subject was lost on those frames and the set never recognised)."""
+    `correct87`, a close-up from a phone, lost its subject on one frame in ten this way)."""
     tracker = SubjectTracker()
     lying = STANDING[:, ::-1]
     whole = person(300, 300, 600, 180, pose=lying)
