@@ -84,7 +84,8 @@ class ServerMetrics:
         self.pause_judgements = Counter(
             "coach_pause_judgements_total",
             "Pauses judged by Smart Turn and the words heard: the turn ended there (end), or waited a "
-            "little (wait: the words sound finished, the sound not) or until the silence cap (wait_cap)",
+            "little (wait: the words sound finished, the sound not) or until the silence cap (wait_cap), or "
+            "the person went on before the judgement came (overtaken: the judges' latency shows here)",
             ["verdict"],
             registry=r,
         )

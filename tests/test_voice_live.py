@@ -134,9 +134,11 @@ async def test_a_breath_mid_question_is_waited_out_and_its_speculative_answer_dr
         assert "tempo" in finals[0]["text"].lower() and "set" in finals[0]["text"].lower(), finals
         assert {m["turn"] for m in client.messages if m["type"] == "reply"} == {done["turn"]}
         registry = server.ctx.metrics.registry
-        verdicts = {v: registry.get_sample_value("coach_pause_judgements_total", {"verdict": v})
-                    for v in ("end", "wait", "wait_cap")}
-        assert (verdicts["wait_cap"] or 0) + (verdicts["wait"] or 0) >= 1, verdicts
+        # The pause after "my" was not judged the end: the judges said wait, or, on a slow machine,
+        # the person went on before Whisper, Smart Turn and the sentence model had all been heard.
+        verdicts = {v: registry.get_sample_value("coach_pause_judgements_total", {"verdict": v}) or 0
+                    for v in ("end", "wait", "wait_cap", "overtaken")}
+        assert verdicts["wait_cap"] + verdicts["wait"] + verdicts["overtaken"] >= 1, verdicts
         assert registry.get_sample_value("coach_speculative_turns_total", {"outcome": "abandoned"}) >= 1
         assert registry.get_sample_value("coach_speculative_turns_total", {"outcome": "confirmed"}) == 1
         server.ctx.store.flush()

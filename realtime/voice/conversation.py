@@ -289,8 +289,9 @@ class Conversation:
         except Exception as exc:
             log.warning("session %s: end-of-turn model failed: %s", self.session.id, exc)
             self.session.ctx.metrics.model_errors.labels("turn").inc()
-        if self._speculation is not spec:
-            return  # they went on speaking, or the silence already ended the turn
+        if self._speculation is not spec:  # they went on speaking, or the silence cap ended the turn
+            self.session.ctx.metrics.pause_judgements.labels("overtaken").inc()
+            return
         end_ms = pause_end_ms(probability, words, self._turn_options, sentence_end)
         self.session.ctx.metrics.pause_judgements.labels(
             "end" if end_ms == 0 else "wait_cap" if end_ms == self._turn_options.silence_cap_ms else "wait").inc()
