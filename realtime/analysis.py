@@ -71,19 +71,30 @@ class FrameAnalyzer:
         self.tracker.start_score = (options if isinstance(options, PoseOptions) else PoseOptions()).score_threshold
 
     def process_image(self, image: np.ndarray, t: float) -> FrameResult:
-        """A BGR (or gray/BGRA) frame at time `t` seconds."""
-        if self.pose is None:
-            raise RuntimeError("no pose model is loaded")
-        height, width = image.shape[:2]
+        """A BGR (or gray/BGRA) frame at time `t` seconds: `detect`, then `process_detected`."""
         t0 = time.perf_counter()
-        people = self.pose.infer_2d(image)
+        people = self.detect(image)
         pose_s = time.perf_counter() - t0
+        result = self.process_detected(image, people, t)
+        result.stages = {"pose": pose_s, **result.stages}
+        return result
+
+    def detect(self, image: np.ndarray) -> list[PersonLike]:
+        """Everyone the pose model finds in the frame. Reads no state of this analyzer, so the live
+        loop runs it for the next frame while `process_detected` is still on this one."""
+        pose = self.pose
+        if pose is None:
+            raise RuntimeError("no pose model is loaded")
+        return list(pose.infer_2d(image))
+
+    def process_detected(self, image: np.ndarray, people: Sequence[PersonLike], t: float) -> FrameResult:
+        """A frame's detections (`detect`), in frame order: tracking, the tracked person's joints
+        read again from the image by the refiner, and analysis."""
+        height, width = image.shape[:2]
         refiner = self.refiner
         refine = None if refiner is None else \
             (lambda person: refiner.refine_person(image, person).keypoints)  # type: ignore[arg-type]
-        result = self.process_people(people, width, height, t, refine)
-        result.stages = {"pose": pose_s, **result.stages}
-        return result
+        return self.process_people(people, width, height, t, refine)
 
     def process_people(self, people: Sequence[PersonLike], width: int, height: int, t: float,
                        refine: Callable[[PersonLike], np.ndarray] | None = None) -> FrameResult:

@@ -168,10 +168,12 @@ class Settings(BaseSettings):
         "cores are short, the voice loop and the media go first, and analysis takes what is left. 0: equal shares."
     )
     vision_workers: int = Field(
-        2, ge=1, description="Frames analysed at once, each on one worker thread: one session's frames stay in "
-        "order (its loop waits for each), two sessions' run side by side, the pose model on fewer threads "
-        "each (`models.pose.PoseOptions.threads_beside`). 2 workers on 2 cores gave 4 streams 14.2 analysed "
-        "fps each where one gave 10.2 (benchmarks/vision.py, docs/DEPLOYMENT.md)."
+        2, ge=1, description="Frames analysed at once, each on one worker thread: one session's frames are "
+        "coached in order, a session alone has its next frame's pose run beside this one's coaching while "
+        "the workers have room for every session's two (realtime/vision_loop.py), two sessions' run side by "
+        "side, the pose model on fewer threads each (`models.pose.PoseOptions.threads_beside`). 2 workers on "
+        "2 cores gave 4 streams 14.2 analysed fps each where one gave 10.2 (benchmarks/vision.py, "
+        "docs/DEPLOYMENT.md)."
     )
     limits: Limits = Field(default_factory=Limits)
     models: ModelSettings = Field(default_factory=ModelSettings)

@@ -41,6 +41,7 @@ def test_the_refiner_and_threshold_of_a_pose_family_loaded_after_the_session_beg
     hub.pose = pose = LatePose()
     frame = av.VideoFrame.from_ndarray(np.zeros((480, 640, 3), np.uint8), format="bgr24")
     for seq in range(3):
-        result = loop._process(Stamped(frame, arrived=seq / 30, seq=seq))
+        stamped = Stamped(frame, arrived=seq / 30, seq=seq)
+        result = loop._track_and_coach(loop._detect(stamped), stamped)
     assert loop.analyzer.tracker.start_score == 0.6
     assert result.subject is not None and pose.refiner.calls == 3
