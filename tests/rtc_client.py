@@ -10,7 +10,7 @@ import asyncio
 import fractions
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -280,32 +280,59 @@ async def offer_sdp() -> str:
     return sdp
 
 
+def _at_rate(path: str, fps: float | None) -> Iterator[av.VideoFrame]:
+    """A video file's frames resampled to `fps` (None: as recorded): a 60 fps file played as a
+    30 fps camera loses every other frame, a 24 fps one repeats some, and both keep their speed."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        step = float(stream.average_rate or 30) / fps if fps else 1.0
+        next_slot = 0.0
+        for i, frame in enumerate(container.decode(stream)):
+            while next_slot < i + 1 - 1e-6:  # the output slots that fall in this frame's time
+                yield frame
+                next_slot += step
+
+
 def load_video_frames(path: str, size: tuple[int, int] = (640, 480), max_frames: int | None = None,
                       fps: float | None = None) -> list[np.ndarray]:
-    """Decode a video file into BGR frames letterboxed to `size` (for ArrayVideoTrack).
-
-    `fps` resamples the clip to that rate (a 60 fps file played as a 30 fps camera keeps its speed).
-    """
+    """Decode a video file into BGR frames letterboxed to `size` (for ArrayVideoTrack), resampled
+    to `fps` (`_at_rate`)."""
     import cv2
 
     frames: list[np.ndarray] = []
-    with av.open(path) as container:
-        stream = container.streams.video[0]
-        src_fps = float(stream.average_rate or 30)
-        step = src_fps / fps if fps else 1.0
-        next_index = 0.0
-        for i, frame in enumerate(container.decode(stream)):
-            if i + 1e-6 < next_index:
-                continue
-            next_index += step
-            image = frame.to_ndarray(format="bgr24")
-            h, w = image.shape[:2]
-            scale = min(size[0] / w, size[1] / h)
-            resized = cv2.resize(image, (int(w * scale), int(h * scale)))
-            canvas = np.zeros((size[1], size[0], 3), np.uint8)
-            y0, x0 = (size[1] - resized.shape[0]) // 2, (size[0] - resized.shape[1]) // 2
-            canvas[y0:y0 + resized.shape[0], x0:x0 + resized.shape[1]] = resized
-            frames.append(canvas)
-            if max_frames and len(frames) >= max_frames:
-                break
+    for frame in _at_rate(path, fps):
+        image = frame.to_ndarray(format="bgr24")
+        h, w = image.shape[:2]
+        scale = min(size[0] / w, size[1] / h)
+        resized = cv2.resize(image, (int(w * scale), int(h * scale)))
+        canvas = np.zeros((size[1], size[0], 3), np.uint8)
+        y0, x0 = (size[1] - resized.shape[0]) // 2, (size[0] - resized.shape[1]) // 2
+        canvas[y0:y0 + resized.shape[0], x0:x0 + resized.shape[1]] = resized
+        frames.append(canvas)
+        if max_frames and len(frames) >= max_frames:
+            break
     return frames
+
+
+def load_phone_frames(path: str, long_side: int = 640, fps: float = 30.0, still_s: float = 1.5) -> list[np.ndarray]:
+    """A recorded clip as a phone camera would send it: upright (its display rotation applied),
+    long side `long_side` px (even sides, the clip's own aspect), resampled to `fps`. Led in by
+    `still_s` of an empty (black) view, the time a session takes to start and the person to choose
+    an exercise, and followed by as much of its last frame: the person stays in view, as a
+    recording's analysis reads its end (`Coach.finish`)."""
+    import cv2
+
+    from realtime.media.video_frames import upright_bgr
+
+    images: list[np.ndarray] = []
+    source = None
+    for frame in _at_rate(path, fps):
+        if frame is not source:  # a frame repeated to keep the rate is the same picture again
+            source, image = frame, upright_bgr(frame)
+            h, w = image.shape[:2]
+            scale = long_side / max(h, w)
+            size = (2 * round(w * scale / 2), 2 * round(h * scale / 2))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        images.append(image)
+    still = round(still_s * fps)
+    return [np.zeros_like(images[0])] * still + images + [images[-1]] * still

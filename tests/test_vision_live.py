@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tests.media import sports2d_demo_video
-from tests.rtc_client import ArrayVideoTrack, RtcTestClient, load_video_frames
+from tests.rtc_client import ArrayVideoTrack, EncodedVideoTrack, RtcTestClient, load_phone_frames, load_video_frames
+from training.real_data import real_data_root
 
 pytestmark = pytest.mark.slow
 
@@ -60,5 +61,29 @@ async def test_odd_sizes_and_black_frames_flow_without_a_person(start_server, lo
         assert all(p["people"] == 0 and "keypoints" not in p for p in poses)
         assert (poses[-1]["width"], poses[-1]["height"]) == (width, height)
         assert not [m for m in client.messages if m["type"] == "error"]
+    finally:
+        await client.close()
+
+
+@pytest.mark.skipif(real_data_root() is None, reason="the real development set (../shared/data/real) is not here")
+async def test_a_real_persons_push_ups_sent_as_a_phone_sends_them_are_counted_live(start_server, loaded_hub) -> None:
+    """WorkoutTracker's `push-up_1` (two reps marked; side view, 1080p), upright at 640 px, VP8,
+    30 fps, the exercise chosen: two reps counted, as they are on every frame of the clip
+    (benchmarks/live_reps.py measures all 54 clips)."""
+    root = real_data_root()
+    assert root is not None
+    frames = load_phone_frames(str(root / "videos/workouttracker/push_up/push-up_1.mp4"))
+    server = await start_server(hub=loaded_hub)
+    client = RtcTestClient(server.url, video=EncodedVideoTrack(frames + [frames[-1]] * 30))
+    await client.connect()
+    played = time.monotonic()
+    try:
+        await client.wait_for(lambda m: m["type"] == "hello")
+        client.send({"type": "exercise", "exercise": "push_up"})
+        await client.wait_for(lambda m: m["type"] == "status" and m.get("state") == "exercise")
+        await asyncio.sleep(len(frames) / 30 + 0.5 - (time.monotonic() - played))
+        events = [m["event"] for m in client.messages if m["type"] == "event"]
+        reps = [e for e in events if e["type"] == "rep_completed"]
+        assert [(e["exercise"], e["rep"]) for e in reps] == [("push_up", 1), ("push_up", 2)]
     finally:
         await client.close()
