@@ -79,13 +79,13 @@ class FrameAnalyzer:
         result.stages = {"pose": pose_s, **result.stages}
         return result
 
-    def detect(self, image: np.ndarray) -> list[PersonLike]:
+    def detect(self, image: np.ndarray) -> Sequence[PersonLike]:
         """Everyone the pose model finds in the frame. Reads no state of this analyzer, so the live
         loop runs it for the next frame while `process_detected` is still on this one."""
         pose = self.pose
         if pose is None:
             raise RuntimeError("no pose model is loaded")
-        return list(pose.infer_2d(image))
+        return pose.infer_2d(image)
 
     def process_detected(self, image: np.ndarray, people: Sequence[PersonLike], t: float) -> FrameResult:
         """A frame's detections (`detect`), in frame order: tracking, the tracked person's joints

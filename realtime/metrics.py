@@ -85,7 +85,8 @@ class ServerMetrics:
             "coach_pause_judgements_total",
             "Pauses judged by Smart Turn and the words heard: the turn ended there (end), or waited a "
             "little (wait: the words sound finished, the sound not) or until the silence cap (wait_cap), or "
-            "the person went on before the judgement came (overtaken: the judges' latency shows here)",
+            "the pause was settled before the judgement came (overtaken: the person went on, or the silence "
+            "cap ended the turn first; the judges' latency shows here)",
             ["verdict"],
             registry=r,
         )

@@ -70,7 +70,6 @@ class ModelHub:
         # The pose model is loaded on a worker too, so the threads its runtime starts inherit the priority.
         self.vision_pool = ThreadPoolExecutor(settings.vision_workers, thread_name_prefix="vision",
                                               initializer=lower_thread_priority, initargs=(settings.vision_nice,))
-        self.vision_workers = settings.vision_workers
         self.vision_streams = 0  # sessions whose vision loop runs (changed on the event loop only)
         self.asr_pool = ThreadPoolExecutor(2, thread_name_prefix="asr")  # a final beside a partial
         # Replies get a worker of their own: once a reply waits for the model, a prefill reading gives

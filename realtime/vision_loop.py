@@ -16,6 +16,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,7 @@ class _Detected:
     """A frame after the first stage: its image, the people found, and what that took."""
 
     image: np.ndarray
-    people: list[PersonLike]
+    people: Sequence[PersonLike]
     stages: dict[str, float]
     seconds: float
 
@@ -95,7 +96,7 @@ class VisionLoop:
                 # Two frames at once only while the workers have room for every session's two: with
                 # more sessions, one's next frame would queue behind another's and only add latency.
                 # One at a time, the next frame is taken when this one is done, as fresh as it can be.
-                if analysing is not None and 2 * self.hub.vision_streams > self.hub.vision_workers:
+                if analysing is not None and 2 * self.hub.vision_streams > self.hub.settings.vision_workers:
                     await analysing
                 if (stamped := await self.session.frames.get()) is None:
                     break

@@ -60,7 +60,7 @@ def _loop(timeline: Timeline, other_streams: int, fail_on: int | None = None
           ) -> tuple[VisionLoop, LatestFrameSlot[av.VideoFrame], list[object]]:
     pool = ThreadPoolExecutor(2)
     hub = SimpleNamespace(pose=SlowPose(timeline, fail_on), action=None, scene_expected=False, vision_pool=pool,
-                          vision_workers=2, vision_streams=other_streams, cpu=CpuShare(),
+                          settings=SimpleNamespace(vision_workers=2), vision_streams=other_streams, cpu=CpuShare(),
                           analysis_load=SimpleNamespace(record=lambda seconds: None))
     slot: LatestFrameSlot[av.VideoFrame] = LatestFrameSlot()
     sent: list[object] = []
