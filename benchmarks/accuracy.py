@@ -874,6 +874,8 @@ def run(options: Options) -> Record:
         "exercises_known": sorted(EXERCISES),
     }
     results["clips"] = clips
+    # What each short clip was named, so two runs can be told apart clip by clip, not only in sum.
+    results["short_clips"] = sorted(kinds["short"], key=lambda r: r["file"])
     return results
 
 

@@ -66,6 +66,8 @@ def test_benchmark_runs_every_section_on_a_tiny_subset(tmp_path: Path) -> None:
     short = [lengths["all"] for lengths in data["recognition"]["short_clips"]]
     assert [s["seconds"] for s in short] == list(accuracy.SHORT_LENGTHS_S)
     assert all(s["known"] + s["negatives"] > 0 for s in short)
+    for s in short:  # each short clip's name is kept too, file by file
+        assert sum(len(r["announced"][f"{s['seconds']:g}"]) for r in data["short_clips"]) == s["known"] + s["negatives"]
     manual = data["reps"]["manual"]["overall"]["all"]
     assert manual["n"] >= 2 and manual["mae"] >= 0 and manual["exact_pct"] <= manual["within_1_pct"]
     assert all(c["held_out"] in (True, False) for c in data["clips"])
