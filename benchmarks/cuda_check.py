@@ -183,6 +183,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 def _import_gguf(work: Path) -> Any:
     try:
         import gguf
+        return gguf
     except ImportError:
         candidates = sorted((work / "src").glob("*/vendor/llama.cpp/gguf-py"))
         if not candidates:
