@@ -40,7 +40,7 @@ from realtime.analysis import FrameAnalyzer  # noqa: E402
 from realtime.config import load_settings  # noqa: E402
 from realtime.model_hub import ModelHub  # noqa: E402
 from realtime.server import create_app, start_app  # noqa: E402
-from tests.rtc_client import EncodedVideoTrack, RtcTestClient, load_phone_frames  # noqa: E402
+from tests.rtc_client import load_phone_frames, play_clip  # noqa: E402
 from training.real_data import RealData, real_data_root  # noqa: E402
 from training.split import is_held_out  # noqa: E402
 
@@ -69,20 +69,9 @@ def every_frame(hub: ModelHub, frames: list[np.ndarray], exercises: dict[str, st
 
 async def streamed(url: str, frames: list[np.ndarray], exercise: str) -> dict[str, Any]:
     """The frames played live to the server; what the client was told."""
-    # The track loops its frames: it is given a second more of the last one than is played, and
-    # the client leaves as the frames are done (the analysis of the last ones still under way).
-    client = RtcTestClient(url, video=EncodedVideoTrack(frames + [frames[-1]] * round(FPS), fps=FPS))
-    await client.connect()
-    started = time.monotonic()
-    await client.wait_for(lambda m: m["type"] == "hello")
-    if exercise != "auto":
-        client.send({"type": "exercise", "exercise": exercise})
-        await client.wait_for(lambda m: m["type"] == "status" and m.get("state") == "exercise")
-    await asyncio.sleep(max(0.0, len(frames) / FPS + 0.5 - (time.monotonic() - started)))
-    await client.close()
-    streamed_s = time.monotonic() - started
-    events = [m["event"] for m in client.messages if m["type"] == "event"]
-    poses = sum(m["type"] == "pose" for m in client.messages)
+    messages, streamed_s = await play_clip(url, frames, None if exercise == "auto" else exercise, FPS)
+    events = [m["event"] for m in messages if m["type"] == "event"]
+    poses = sum(m["type"] == "pose" for m in messages)
     return {"reps": sum(e["type"] == "rep_completed" for e in events),
             "announced": [e["exercise"] for e in events if e["type"] == "exercise_changed"],
             "analysed_fps": round(poses / streamed_s, 1)}

@@ -336,3 +336,23 @@ def load_phone_frames(path: str, long_side: int = 640, fps: float = 30.0, still_
         images.append(image)
     still = round(still_s * fps)
     return [np.zeros_like(images[0])] * still + images + [images[-1]] * still
+
+
+async def play_clip(base_url: str, frames: list[np.ndarray], exercise: str | None = None,
+                    fps: float = 30.0) -> tuple[list[dict[str, Any]], float]:
+    """Plays `frames` to the server once as a phone's camera (VP8, `fps`), with `exercise` chosen
+    first (None: "recognise for me"), and leaves as they are done (the analysis of the last ones
+    still under way). Returns every message the server sent and the seconds streamed."""
+    # The track loops its frames: it is given a second more of the last one than is played.
+    client = RtcTestClient(base_url, video=EncodedVideoTrack(frames + [frames[-1]] * round(fps), fps=fps))
+    await client.connect()
+    started = time.monotonic()
+    try:
+        await client.wait_for(lambda m: m["type"] == "hello")
+        if exercise is not None:
+            client.send({"type": "exercise", "exercise": exercise})
+            await client.wait_for(lambda m: m["type"] == "status" and m.get("state") == "exercise")
+        await asyncio.sleep(max(0.0, len(frames) / fps + 0.5 - (time.monotonic() - started)))
+    finally:
+        await client.close()
+    return client.messages, time.monotonic() - started

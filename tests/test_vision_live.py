@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.media import sports2d_demo_video
-from tests.rtc_client import ArrayVideoTrack, EncodedVideoTrack, RtcTestClient, load_phone_frames, load_video_frames
+from tests.rtc_client import ArrayVideoTrack, RtcTestClient, load_phone_frames, load_video_frames, play_clip
 from training.real_data import real_data_root
 
 pytestmark = pytest.mark.slow
@@ -74,16 +74,7 @@ async def test_a_real_persons_push_ups_sent_as_a_phone_sends_them_are_counted_li
     assert root is not None
     frames = load_phone_frames(str(root / "videos/workouttracker/push_up/push-up_1.mp4"))
     server = await start_server(hub=loaded_hub)
-    client = RtcTestClient(server.url, video=EncodedVideoTrack(frames + [frames[-1]] * 30))
-    await client.connect()
-    played = time.monotonic()
-    try:
-        await client.wait_for(lambda m: m["type"] == "hello")
-        client.send({"type": "exercise", "exercise": "push_up"})
-        await client.wait_for(lambda m: m["type"] == "status" and m.get("state") == "exercise")
-        await asyncio.sleep(len(frames) / 30 + 0.5 - (time.monotonic() - played))
-        events = [m["event"] for m in client.messages if m["type"] == "event"]
-        reps = [e for e in events if e["type"] == "rep_completed"]
-        assert [(e["exercise"], e["rep"]) for e in reps] == [("push_up", 1), ("push_up", 2)]
-    finally:
-        await client.close()
+    messages, _ = await play_clip(server.url, frames, "push_up")
+    events = [m["event"] for m in messages if m["type"] == "event"]
+    reps = [e for e in events if e["type"] == "rep_completed"]
+    assert [(e["exercise"], e["rep"]) for e in reps] == [("push_up", 1), ("push_up", 2)]
