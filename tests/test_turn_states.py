@@ -31,7 +31,7 @@ from realtime.media.reply_track import ReplyAudioTrack
 from realtime.context import ServerContext
 from realtime.metrics import ServerMetrics
 from realtime.model_hub import ModelHub
-from realtime.protocol import Reply, Status, Transcript, VoiceState
+from realtime.protocol import Reply, Status, Transcript, TurnMetrics, VoiceState
 from realtime.session_ports import Preferences
 from realtime.records.sqlite import SqliteRecordStore
 from realtime.voice.conversation import Conversation
@@ -436,6 +436,9 @@ async def test_speaking_over_the_reply_stops_it_and_starts_their_turn(rig: Rig) 
     await asyncio.sleep(0.2)
     assert len(rig.host.channel.audio) <= audio_before + 2  # at most the chunk under way when it stopped
     assert rig.conversation.history[-1].interrupted
+    # Its latency was measured although it was cut off while still being synthesised.
+    reported = [m for m in rig.host.of(TurnMetrics) if m.turn == interrupted[0].turn]
+    assert len(reported) == 1 and "first_reply_frame" in reported[0].stages
 
 
 async def _answer_queued_in_a_track(rig: Rig) -> ReplyAudioTrack:
@@ -458,6 +461,10 @@ async def test_speaking_over_the_tail_of_a_synthesised_reply_still_stops_it(rig:
     interrupted = [m for m in rig.host.of(Reply) if m.interrupted]
     assert len(interrupted) == 1 and track.pending_seconds == 0
     assert rig.conversation.history[-1].interrupted
+    # Its timings are reported once cut off, without a first frame: none of it was heard.
+    reported = [m for m in rig.host.of(TurnMetrics) if m.turn == interrupted[0].turn]
+    assert len(reported) == 1 and "first_reply_frame" not in reported[0].stages
+    assert "final_transcript" in reported[0].stages
 
 
 async def _sound(rig: Rig, windows: int) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 import threading
+from typing import Any
 
 import numpy as np
 import pytest
@@ -53,6 +54,14 @@ async def voice_client(server) -> tuple[RtcTestClient, ArrayAudioTrack]:  # noqa
     await client.connect()
     await client.wait_for(lambda m: m["type"] == "hello")
     return client, mic
+
+
+def conversation_log(client: RtcTestClient) -> list[tuple[Any, ...]]:
+    """What the client heard of the conversation, for a failure's message: each final transcript,
+    each reply's end (interrupted or not), each error, in order."""
+    return [(m["type"], m.get("turn"), m.get("text") or m.get("code") or ("interrupted" if m.get("interrupted") else ""))
+            for m in client.messages if (m["type"] == "transcript" and m["final"]) or m["type"] == "error"
+            or (m["type"] == "reply" and m["done"])]
 
 
 def reply_text(client: RtcTestClient, turn: int) -> str:
@@ -414,8 +423,11 @@ async def test_a_person_interrupting_over_the_echo_still_barges_in(start_server,
         assert interrupted["done"] and session.reply_track.pending_seconds < 0.1
         # The interruption is a turn of its own, timed from where it ended, although the microphone
         # was held while the echo was measured (a clock that fell behind made it look seconds slow).
-        metrics = await client.wait_for(lambda m: m["type"] == "metrics" and m["turn"] > interrupted["turn"],
-                                        timeout=60)
+        try:
+            metrics = await client.wait_for(lambda m: m["type"] == "metrics" and m["turn"] > interrupted["turn"],
+                                            timeout=60)
+        except TimeoutError:
+            pytest.fail(f"no turn after the interrupted one: {conversation_log(client)}")
         # Negative when the transcript was made at a pause before the confirmed end of the turn
         # (turn_timer.py); seconds either way would be the clock falling behind.
         assert -1500 < metrics["stages"]["final_transcript"] < 1500, metrics

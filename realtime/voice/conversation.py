@@ -457,7 +457,7 @@ class Conversation:
             said, source = STILL_LOADING, "still_loading"
         if self.active is not None:
             self.interrupt("new turn")
-        reply = ActiveReply(turn=timer.turn, kind=kind, gate=gate or Gate())
+        reply = ActiveReply(turn=timer.turn, kind=kind, gate=gate or Gate(), timer=timer)
         self.active = reply
         reply.task = asyncio.current_task()  # type: ignore[assignment]
         self.cpu.set_answering(True)
@@ -544,10 +544,9 @@ class Conversation:
         # the answer is synthesised: a short answer is often written before its first words are,
         # and this prefill beside Piper made them ~0.2 s late ("I did not see any reps yet.").
         reply.gate.run(lambda: self.session.spawn(self._prefill(self.turn, None), "llm-prefill"))
-        # With speech queued but not yet on the wire, the first frame's callback reports instead.
-        if reply.speaker is None or not reply.speaker.produced_audio or "first_reply_frame" in timer:
+        # A spoken reply is reported by its first frame's callback (`_sink`), cut off later or not.
+        if reply.speaker is None or not reply.speaker.produced_audio:
             reply.gate.run(lambda: self._report(timer))
-        reply.written = True
         if reply.speaker is not None:
             await self._played_out()
 
@@ -583,8 +582,7 @@ class Conversation:
         def first_sent() -> None:
             self.cpu.set_answering(False)
             timer.stamp("first_reply_frame")
-            if self.active is None or self.active.turn != timer.turn or self.active.written:
-                self._report(timer)  # the reply was written before its first frame went out
+            self._report(timer)  # every stage before the reply's sound is stamped by now
 
         track = self.session.reply_track
         if track is not None:
@@ -604,6 +602,8 @@ class Conversation:
         reply.send(self.session, Reply(turn=reply.turn, done=True, interrupted=True, kind=reply.kind))
         if reply.kind != "cue":
             reply.gate.run(lambda: self._remember(None, reply, interrupted=True, citations=[]))
+        if reply.timer is not None:  # its stages so far; without `first_reply_frame` if none was heard
+            reply.gate.run(lambda timer=reply.timer: self._report(timer))
         log.info("session %s: reply %d interrupted (%s), %.2f s of speech dropped", self.session.id,
                  reply.turn, reason, dropped)
 

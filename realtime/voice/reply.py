@@ -18,6 +18,7 @@ from typing import Literal
 from realtime.session_ports import SessionHost
 from realtime.voice.gate import Gate
 from realtime.voice.speaker import Speaker
+from realtime.voice.turn_timer import TurnTimer
 
 ReplyKind = Literal["answer", "cue", "summary"]
 
@@ -40,9 +41,9 @@ class ActiveReply:
     stop: threading.Event = field(default_factory=threading.Event)
     task: asyncio.Task[None] | None = None
     speaker: Speaker | None = None
+    timer: TurnTimer | None = None  # the person's turn it answers (a cue answers none)
     text: str = ""
     sounding: bool = False  # unspoken (text only): its first text is on its way
-    written: bool = False  # all of it is written and synthesised; only its playback remains
 
     def send(self, host: SessionHost, message: object) -> None:
         """To the client once the turn is confirmed (a speculative reply's messages wait)."""
