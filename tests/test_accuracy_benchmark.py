@@ -70,6 +70,8 @@ def test_benchmark_runs_every_section_on_a_tiny_subset(tmp_path: Path) -> None:
         assert sum(len(r["announced"][f"{s['seconds']:g}"]) for r in data["short_clips"]) == s["known"] + s["negatives"]
     manual = data["reps"]["manual"]["overall"]["all"]
     assert manual["n"] >= 2 and manual["mae"] >= 0 and manual["exact_pct"] <= manual["within_1_pct"]
+    labelled = data["reps"]["manual"]["labelled_reps"]["all"]
+    assert labelled["n"] == sum(1 for c in data["clips"] if c["manual"] and c["reps_true"])
     assert all(c["held_out"] in (True, False) for c in data["clips"])
 
     phase = data["phase"]["overall"]["all"]
