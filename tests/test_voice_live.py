@@ -59,7 +59,8 @@ async def voice_client(server) -> tuple[RtcTestClient, ArrayAudioTrack]:  # noqa
 def conversation_log(client: RtcTestClient) -> list[tuple[Any, ...]]:
     """What the client heard of the conversation, for a failure's message: each final transcript,
     each reply's end (interrupted or not), each error, in order."""
-    return [(m["type"], m.get("turn"), m.get("text") or m.get("code") or ("interrupted" if m.get("interrupted") else ""))
+    return [(m["type"], m.get("turn"),
+             m.get("text") or m.get("code") or ("interrupted" if m.get("interrupted") else ""))
             for m in client.messages if (m["type"] == "transcript" and m["final"]) or m["type"] == "error"
             or (m["type"] == "reply" and m["done"])]
 
