@@ -95,12 +95,17 @@ class Person:
         return cls(client, mic)
 
     async def ask(self, speech: np.ndarray, timeout: float = 60.0) -> dict[str, Any]:
-        """Speak one question and wait for its turn's metrics: the stages, what was heard and said."""
+        """Speak one question and wait until its answer is over (the coach's reply idle again; its
+        turn's metrics come with the first frame): the stages, what was heard and said."""
         client, seen = self.client, len(self.client.messages)
         self.mic.play(speech)
         try:
             metrics = await client.wait_for(lambda m: m["type"] == "metrics" and client.messages.index(m) >= seen,
                                             timeout=timeout)
+            at = next(i for i in range(seen, len(client.messages)) if client.messages[i] is metrics)
+            async with asyncio.timeout(timeout):  # voice_state messages repeat: found by position
+                while not any(m["type"] == "voice_state" and m["reply"] == "idle" for m in client.messages[at + 1:]):
+                    await asyncio.sleep(0.05)
         except TimeoutError:  # counted and shown, and the run goes on: one lost turn must not hide the rest
             heard = [(m["type"], m.get("text") or m.get("delta") or m.get("code")) for m in client.messages[seen:]
                      if m["type"] not in ("pose", "event", "status")]
