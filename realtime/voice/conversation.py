@@ -582,7 +582,9 @@ class Conversation:
         def first_sent() -> None:
             self.cpu.set_answering(False)
             timer.stamp("first_reply_frame")
-            self._report(timer)  # every stage before the reply's sound is stamped by now
+            # After the speaker's first-audio callback (`tts_first_audio`): the TTS thread queued it
+            # on the loop before it handed over this audio, and the track may send it first.
+            asyncio.get_running_loop().call_soon(self._report, timer)
 
         track = self.session.reply_track
         if track is not None:
