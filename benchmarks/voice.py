@@ -81,6 +81,10 @@ class Person:
     def __init__(self, client: RtcTestClient, mic: ArrayAudioTrack) -> None:
         self.client = client
         self.mic = mic
+        # The last answer's audio lies between its first text (sent before its speech is synthesised)
+        # and the coach's reply going idle: a spoken cue (the video's exercise) may sound before or after.
+        self.answer_from: float | None = None
+        self.answer_until: float | None = None
 
     @classmethod
     async def connect(cls, url: str, video_path: str | None, client_encodes: bool) -> Person:
@@ -98,31 +102,40 @@ class Person:
         """Speak one question and wait until its answer is over (the coach's reply idle again; its
         turn's metrics come with the first frame): the stages, what was heard and said."""
         client, seen = self.client, len(self.client.messages)
+        self.answer_from = self.answer_until = None
         self.mic.play(speech)
         try:
             metrics = await client.wait_for(lambda m: m["type"] == "metrics" and client.messages.index(m) >= seen,
                                             timeout=timeout)
             at = next(i for i in range(seen, len(client.messages)) if client.messages[i] is metrics)
             async with asyncio.timeout(timeout):  # voice_state messages repeat: found by position
-                while not any(m["type"] == "voice_state" and m["reply"] == "idle" for m in client.messages[at + 1:]):
+                while (idle := next((i for i in range(at + 1, len(client.messages))
+                                     if client.messages[i]["type"] == "voice_state"
+                                     and client.messages[i]["reply"] == "idle"), None)) is None:
                     await asyncio.sleep(0.05)
         except TimeoutError:  # counted and shown, and the run goes on: one lost turn must not hide the rest
             heard = [(m["type"], m.get("text") or m.get("delta") or m.get("code")) for m in client.messages[seen:]
                      if m["type"] not in ("pose", "event", "status")]
             return {"stages": {}, "transcript": "", "reply": f"NO ANSWER in {timeout:.0f} s; got {heard}",
                     "failed": True}
+        self.answer_until = client.message_times[idle] + 0.1  # its last frames may trail the message
+        self.answer_from = next((client.message_times[i] - 0.05 for i in range(seen, len(client.messages))
+                                 if client.messages[i]["type"] == "reply" and client.messages[i]["kind"] == "answer"
+                                 and client.messages[i]["turn"] == metrics["turn"]), None)
         finals = [m for m in client.messages[seen:] if m["type"] == "transcript" and m["final"]]
         reply = "".join(m["delta"] for m in client.messages[seen:] if m["type"] == "reply" and m["kind"] == "answer")
         return {"stages": metrics["stages"], "transcript": finals[-1]["text"] if finals else "", "reply": reply}
 
     async def audible_since(self, since: float | None) -> tuple[float | None, list[float]]:
         """When the last question ended, and the arrival times of audible reply frames after `since`
-        (after that end when None)."""
+        (None: the last answer's frames)."""
         done = self.mic.speech_done_at
-        start = done if since is None else since
+        start, until = since, float("inf")
+        if since is None and done is not None:
+            start, until = max(done, self.answer_from or done), self.answer_until or until
         heard = [] if start is None else [
             at for pcm, at in zip(self.client.received_audio, self.client.received_audio_times)
-            if at > start and np.abs(pcm).max() > 500]
+            if start < at <= until and np.abs(pcm).max() > 500]
         return done, heard
 
     async def close(self, _: object = None) -> None:
@@ -290,6 +303,7 @@ async def run(args: argparse.Namespace) -> None:
                 rows.append(result)
                 stamps = " ".join(f"{result['stages'].get(stage, float('nan')):.0f}" for stage in STAGES)
                 print(f"  [{voice}] {question!r} -> heard {result['transcript']!r}; stages {stamps} ms; "
+                      f"heard after {result['client_v2v']:.0f} ms, longest pause {result['pause']:.0f} ms; "
                       f"reply {result['reply'][:70]!r}", flush=True)
                 await asyncio.sleep(1.0)
     registry = app[CTX].metrics.registry

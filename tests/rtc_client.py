@@ -185,6 +185,7 @@ class RtcTestClient:
         self.channel_label = channel_label
         self.token = token
         self.messages: list[dict[str, Any]] = []
+        self.message_times: list[float] = []  # time.monotonic() each message arrived
         self.message_event = asyncio.Event()
         self.received_audio: list[np.ndarray] = []
         self.received_audio_times: list[float] = []
@@ -225,6 +226,7 @@ class RtcTestClient:
 
     def _on_message(self, raw: str) -> None:
         self.messages.append(json.loads(raw))
+        self.message_times.append(time.monotonic())
         self.message_event.set()
 
     async def _record(self, track: MediaStreamTrack) -> None:
