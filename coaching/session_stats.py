@@ -43,13 +43,18 @@ def fault_title(exercise: str | None, fault: str) -> str:
     return rule.title if rule else fault.replace("_", " ")
 
 
+def counted(n: int, noun: str) -> str:
+    """"1 rep", "3 reps": the facts are read aloud and copied by the LLM, so they say it right."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def fault_list(exercise: str | None, faults: dict[str, int], reps: int) -> str:
     """"knees caving in 2 of 5 reps, hips sagging 3 times", most frequent first: rep faults out of
     the set's reps; cues during holds and stops short of a rep (not reps) as a number of times."""
     parts = []
     for f, n in Counter(faults).most_common():
         counted_in_reps = reps and f != PARTIAL_FAULT and n <= reps
-        how = f"in {n} of {reps} reps" if counted_in_reps else f"{n} {'time' if n == 1 else 'times'}"
+        how = f"in {n} of {counted(reps, 'rep')}" if counted_in_reps else counted(n, "time")
         parts.append(f"{fault_title(exercise, f)} {how}")
     return ", ".join(parts)
 
@@ -152,9 +157,9 @@ class SessionStats:
         else:
             # One count a line, each saying what it counts (benchmarks/answers.py): sharing a line, the
             # small model added the set's reps to the total, and answered the total for "this set".
-            lines.append(f"This set (set {self.set_number}): {self.reps_in_set} reps so far.")
+            lines.append(f"This set (set {self.set_number}): {counted(self.reps_in_set, 'rep')} so far.")
             if tot.reps != self.reps_in_set:
-                lines.append(f"Total today: {tot.reps} {_title(ex)} reps, this set included.")
+                lines.append(f"Total today: {counted(tot.reps, _title(ex) + ' rep')}, this set included.")
             if self.last_rep is not None:
                 lines.append(self._rep_line(self.last_rep))
             else:
@@ -163,10 +168,11 @@ class SessionStats:
             lines.append("Faults this set: " + fault_list(ex, self.set_faults, self.reps_in_set) + ".")
         if self.last_set is not None and self.last_set.exercise == ex:
             s = self.last_set
-            what = f"held {s.hold_s:.0f} seconds" if s.hold_s is not None else f"{s.reps} reps in {s.duration_s:.0f} seconds"
+            what = (f"held {s.hold_s:.0f} seconds" if s.hold_s is not None
+                    else f"{counted(s.reps, 'rep')} in {s.duration_s:.0f} seconds")
             faults = fault_list(ex, s.faults, s.reps) if s.faults else "no faults seen"
             lines.append(f"Previous set (set {s.set}): {what}; {faults}.")
-        others = [f"{_title(n)}: {t.reps} reps" if EXERCISES.get(n) and EXERCISES[n].kind == "reps"
+        others = [f"{_title(n)}: {counted(t.reps, 'rep')}" if EXERCISES.get(n) and EXERCISES[n].kind == "reps"
                   else f"{_title(n)}: best hold {t.best_hold_s:.0f} seconds"
                   for n, t in self._totals.items() if n != ex and (t.reps or t.best_hold_s)]
         if others:

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from coaching.events import Event
 from coaching.exercises import EXERCISES
+from coaching.session_stats import counted
 from coaching.measures import MEASURES
 from models.paths import pin_caches
 from realtime.analysis import FrameAnalyzer
@@ -150,14 +151,14 @@ def _extent(rep: dict[str, Any]) -> str:
 
 def render(summary: dict[str, Any]) -> str:
     lines = [f"{summary['frames']} frames, {summary['seconds']} s; exercise: "
-             f"{', '.join(summary['exercises']) or 'none recognised'}; {len(summary['reps'])} reps"]
+             f"{', '.join(summary['exercises']) or 'none recognised'}; {counted(len(summary['reps']), 'rep')}"]
     for rep in summary["reps"]:
         phases = ", ".join(f"{p['phase']} {p['seconds']:.1f}s" for p in rep["phases"])
         faults = ", ".join(rep["faults"]) or "no faults"
         lines.append(f"  rep {rep['rep']} ({rep['exercise']}, set {rep['set']}): {phases}; {_extent(rep)}; "
                      f"tempo {rep['tempo']['eccentric_s']:.1f}/{rep['tempo']['concentric_s']:.1f} s; {faults}")
     for s in summary["sets"]:
-        lines.append(f"  set {s['set']} ({s['exercise']}): {s['reps']} reps in {s['duration_s']:.0f} s; "
+        lines.append(f"  set {s['set']} ({s['exercise']}): {counted(s['reps'], 'rep')} in {s['duration_s']:.0f} s; "
                      f"faults {s['faults'] or 'none'}")
     lines += [f"  guidance: {g}" for g in summary["guidance"]]
     return "\n".join(lines)

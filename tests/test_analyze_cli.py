@@ -146,6 +146,7 @@ def test_each_rep_is_shown_in_its_own_measure_and_unit() -> None:
     knee = render(summary({"measure": "knee_angle", "min": 84.4, "max": 171.0, "unit": "deg"},
                           {"measure": "knee_angle", "value": 84.4, "unit": "deg"}))
     assert "knee angle 84 degrees at the turning point" in knee
+    assert "; 1 rep\n" in knee and "1 reps" not in knee
     hands = render(summary({"measure": "wrist_height", "min": -0.42, "max": 1.18, "unit": "torso lengths"}, None))
     assert "from -0.4 to 1.2 torso lengths" in hands
     learned = render(summary({"measure": "motion_progress", "min": 0.1, "max": 0.9, "unit": "fraction of the rep"},

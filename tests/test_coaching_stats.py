@@ -76,6 +76,16 @@ def test_the_first_set_has_no_total_and_no_rep_says_nothing_is_measured() -> Non
     assert not any(line.startswith("Total") for line in lines)  # it would only repeat the set's count
 
 
+def test_one_rep_is_said_as_one_rep() -> None:
+    """The facts are read aloud and copied by the LLM: "1 rep", never "1 reps"."""
+    coach = Coach("squat")
+    play(coach, generate("squat", reps=1, view="side", faults={"depth": 60}, seed=3))
+    lines = coach.summary_lines()
+    assert "This set (set 1): 1 rep so far." in lines
+    assert "Faults this set: depth above parallel in 1 of 1 rep." in lines
+    assert not any("1 reps" in line for line in lines)
+
+
 def test_summary_is_empty_before_anything_happens() -> None:
     coach = Coach()
     assert coach.summary_lines() == [] and coach.facts()["exercise"] is None
