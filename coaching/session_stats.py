@@ -44,7 +44,7 @@ def fault_title(exercise: str | None, fault: str) -> str:
 
 
 def counted(n: int, noun: str) -> str:
-    """"1 rep", "3 reps": the facts are read aloud and copied by the LLM, so they say it right."""
+    """"1 rep", "3 reps": fact answers say these lines aloud and the LLM copies their wording."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 

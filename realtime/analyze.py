@@ -26,8 +26,8 @@ from tqdm import tqdm
 
 from coaching.events import Event
 from coaching.exercises import EXERCISES
-from coaching.session_stats import counted
 from coaching.measures import MEASURES
+from coaching.session_stats import counted
 from models.paths import pin_caches
 from realtime.analysis import FrameAnalyzer
 from realtime.media.video_frames import upright_bgr
