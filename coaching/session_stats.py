@@ -43,9 +43,14 @@ def fault_title(exercise: str | None, fault: str) -> str:
     return rule.title if rule else fault.replace("_", " ")
 
 
+def plural(noun: str, n: int) -> str:
+    """The noun for n of it: "rep" / "reps", "press" / "presses"."""
+    return noun if n == 1 else f"{noun}es" if noun.endswith(("sh", "ch", "s", "x")) else f"{noun}s"
+
+
 def counted(n: int, noun: str) -> str:
     """"1 rep", "3 reps": fact answers say these lines aloud and the LLM copies their wording."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"{n} {plural(noun, n)}"
 
 
 def fault_list(exercise: str | None, faults: dict[str, int], reps: int) -> str:

@@ -27,7 +27,7 @@ import numpy as np
 
 from coaching.exercises import EXERCISES
 from coaching.measures import MEASURES
-from coaching.session_stats import fault_list, fault_title
+from coaching.session_stats import counted, fault_list, fault_title, plural
 
 
 class FactQuestion(str, enum.Enum):
@@ -161,10 +161,7 @@ _NOTHING_YET = ["I haven't seen you exercise yet.", "Nothing measured yet: start
 
 def _noun(exercise: str | None, n: int) -> str:
     spec = EXERCISES.get(exercise or "")
-    if spec is None:
-        return "rep" if n == 1 else "reps"
-    title = spec.title.lower()
-    return title if n == 1 else f"{title}es" if title.endswith(("sh", "ch", "s", "x")) else f"{title}s"
+    return plural(spec.title.lower() if spec is not None else "rep", n)
 
 
 def _a(word: str) -> str:
@@ -283,7 +280,7 @@ def _sets(facts: dict[str, Any], rng: random.Random) -> str:
     if facts["exercise"] is None:
         return rng.choice(_NOTHING_YET)
     done, current = facts["sets_completed"], facts["set"]
-    finished = f"{done} {'set' if done == 1 else 'sets'} done" if done else "no set finished yet"
+    finished = f"{counted(done, 'set')} done" if done else "no set finished yet"
     return rng.choice([f"This is set {current}; {finished}.", f"You're on set {current}, {finished}."])
 
 
