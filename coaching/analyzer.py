@@ -169,6 +169,13 @@ class ExerciseAnalyzer:
         return getattr(self.spec.phases, self._machine.phase)
 
     @property
+    def rep_since(self) -> float | None:
+        """When the rep under way began, by the learned progress or by the exercise's own
+        thresholds (the earlier); None when neither is inside a rep."""
+        starts = [m.rep_since for m in (self._machine, self._own) if m is not None and m.rep_since is not None]
+        return min(starts) if starts else None
+
+    @property
     def set_number(self) -> int:
         """The set in progress (1-based)."""
         return self._hold.set_number if self._hold is not None else self._set_number

@@ -199,12 +199,14 @@ class Coach:
         return events
 
     def _still_or_moving(self, still: str, t: float, since: float | None, confidence: float | None) -> str:
-        """A plank was recognised: push-ups still under way (a rep counted in the last
-        _PLANK_LOOKBACK_S) or a body that went down and up like a push-up in the frames the decision
-        was made on (`since`, or the last _PLANK_LOOKBACK_S) make it push-ups."""
+        """A plank was recognised: push-ups still under way (a rep counted, or one begun, in the
+        last _PLANK_LOOKBACK_S) or a body that went down and up like a push-up in the frames the
+        decision was made on (`since`, or the last _PLANK_LOOKBACK_S) make it push-ups. A shallow
+        first push-up the model reads as a plank may still be settling when the plank is voted."""
         moving = _MOVING_OF[still]
         if self.exercise == moving:
-            pushing = t - self._counted_until < _PLANK_LOOKBACK_S
+            begun = self.analyzer.rep_since if self.analyzer is not None else None
+            pushing = t - max(self._counted_until, begun or float("-inf")) < _PLANK_LOOKBACK_S
         else:
             pushing = self._moves_like(moving, max(self._switched_t, t - _PLANK_LOOKBACK_S) if since is None else since,
                                        t + 1.0)

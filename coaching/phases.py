@@ -129,6 +129,11 @@ class PhaseMachine:
         """In a rep, or back at the start but the rep not yet closed."""
         return self.in_rep or self._crossed_t is not None
 
+    @property
+    def rep_since(self) -> float | None:
+        """When the rep under way (or still settling) began; None when there is none."""
+        return self._samples[0][0] if self.busy and self._samples else None
+
     def reset(self) -> None:
         self.phase = None
         self._samples = []
