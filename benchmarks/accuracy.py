@@ -325,7 +325,7 @@ class Runner:
         record.update(
             truth=[table.get(c) for c in codes],
             predicted=[frame_phase(spec, k, width, height) or NOT_MEASURABLE for k in kp],
-            learned=[learned_frame_phase(model, k) if model else NOT_MEASURABLE for k in kp],
+            learned=[learned_frame_phase(model, k, exercise) if model else NOT_MEASURABLE for k in kp],
             views=views,
             driver_for_view=[bool(single_frame_drivers(spec, v)) for v in views],
             held_out=held,

@@ -5,9 +5,10 @@
 statistics fed with every event it returns, so `facts()` / `summary_lines()` are always current.
 
 The learned skeleton model (coaching.motion) reads every frame: its class probabilities drive
-recognition, its rep progress drives counting. The model judges a frame's progress once it has
-seen 0.5 s more (its lookahead), so frames reach the analyzer that much later (each with the
-progress of the reading that made it due: one frame a reading at the camera's rate). Recognition
+recognition, its rep progress for the exercise being counted (a row per exercise) drives
+counting. The model judges a frame's progress once it has seen 0.5 s more (its lookahead), so
+frames reach the analyzer that much later (each with the progress of the reading that made it
+due: one frame a reading at the camera's rate). Recognition
 needs a rep or so to be sure, so recent frames are kept and, when an exercise is recognised,
 those since its movement began are played through its new analyzer first: the reps done before
 the announcement are counted, not lost. A movement that ends with nothing recognised (the person
@@ -99,7 +100,7 @@ class _Frame:
     width: int
     height: int
     t: float
-    progress: float | None
+    progress: dict[str, float] | None
     probabilities: dict[str, float] | None
 
 
@@ -239,7 +240,8 @@ class Coach:
                 start = i
         events: list[Event] = []
         for f in frames[start:]:
-            events += [e for e in self.analyzer.update(f.keypoints, f.width, f.height, f.t, progress=f.progress,
+            progress = _of(f.progress, exercise)
+            events += [e for e in self.analyzer.update(f.keypoints, f.width, f.height, f.t, progress=progress,
                                                        exercising=_doing(f.probabilities, exercise))
                        if e.type in _REPLAYED]
         return events
@@ -348,7 +350,8 @@ class Coach:
         if self.analyzer is None:
             return []
         doing = _doing(probs, self.analyzer.spec.name if self.mode == AUTO else None)
-        events = self.analyzer.update(keypoints, width, height, t, progress=progress, exercising=doing)
+        events = self.analyzer.update(keypoints, width, height, t, progress=_of(progress, self.analyzer.spec.name),
+                                      exercising=doing)
         self.stats.observe(events)
         if any(e.type == "rep_completed" for e in events):
             self._counted_until = t
@@ -436,6 +439,12 @@ class Coach:
 
     def summary_lines(self) -> list[str]:
         return self.stats.summary_lines()
+
+
+def _of(progress: dict[str, float] | None, exercise: str) -> float | None:
+    """The exercise's own row of the model's progress (None: no reading, or a model without it,
+    whose count then rests on the exercise's own thresholds)."""
+    return None if progress is None else progress.get(exercise)
 
 
 def _doing(probabilities: dict[str, float] | None, exercise: str | None) -> float | None:

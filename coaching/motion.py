@@ -1,7 +1,8 @@
 """The learned skeleton model's view of the person, frame by frame: what they do and how far into the rep.
 
 `MotionModel` is the port: anything that reads recent keypoints and says which exercise (class
-probabilities) and each frame's rep progress (0 start position .. 1 turning point) fits;
+probabilities) and, for each exercise, each frame's rep progress (0 start position .. 1 turning
+point) fits;
 models.action.SkeletonActionModel is the shipped one. `MotionTracker` keeps the recent frames
 of the coached person and asks the model once per frame, so recognition and counting read the
 same model at the same moment, live and for a recorded set alike.
@@ -21,7 +22,9 @@ from coaching.smoothing import JOINT_HOLD_S, JointHold
 
 class MotionOutput(Protocol):
     probabilities: np.ndarray
+    """(classes,)"""
     progress: np.ndarray
+    """(classes, window): each class's rep progress per tick, the newest last."""
     body_frames: int
 
 
@@ -48,11 +51,12 @@ class MotionModel(Protocol):
 @dataclass(frozen=True, slots=True)
 class MotionReading:
     """One frame's reading. probabilities is None when too little of the window held a body.
-    progress is the rep progress of the moment progress_t, a little before t (the model's lookahead)."""
+    progress is each exercise's rep progress at the moment progress_t, a little before t (the
+    model's lookahead): the count reads the row of the exercise it counts."""
 
     t: float
     probabilities: dict[str, float] | None
-    progress: float | None
+    progress: dict[str, float] | None
     progress_t: float
 
 
@@ -102,7 +106,7 @@ class MotionTracker:
         if not self._times:
             return MotionReading(t, None, None, progress_t)
         out = self.model.read(np.fromiter(self._times, float, len(self._times)), np.stack(self._frames), t)
-        progress = float(out.progress[-1])
+        progress = {c: float(p) for c, p in zip(self.model.classes, out.progress[:, -1])}
         if out.body_frames < self.min_body * self.model.window:
             return MotionReading(t, None, progress, progress_t)
         probs = {c: float(p) for c, p in zip(self.model.classes, out.probabilities)}

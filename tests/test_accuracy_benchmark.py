@@ -140,8 +140,8 @@ def test_learned_frame_phase_reads_frames_the_thresholds_cannot(exercise: str, v
     model = load_default_model()
     seq = generate(exercise, reps=1, view=view, noise_px=0.0, drop_prob=0.0, tempo_jitter=0.0)
     assert seq.progress is not None
-    assert learned_frame_phase(model, seq.frames[0]) == "rest"
-    assert learned_frame_phase(model, seq.frames[int(np.argmax(seq.progress))]) == "turn"
+    assert learned_frame_phase(model, seq.frames[0], exercise) == "rest"
+    assert learned_frame_phase(model, seq.frames[int(np.argmax(seq.progress))], exercise) == "turn"
 
 
 def test_frame_phase_is_none_without_a_single_frame_driver_or_its_joints() -> None:

@@ -89,28 +89,33 @@ def test_gaps_in_the_signal_do_not_double_count() -> None:
 
 class ScriptedMotion:
     """A MotionModel whose progress is a function of time and whose class is fixed: the real
-    Coach, tracker and analyzer run on top of it."""
+    Coach, tracker and analyzer run on top of it. `rows`: other classes' progress (the model has a
+    row per class), listed before the label's; the label is then the surest class all the same."""
 
     fps = FPS
     window = 32
     lookahead = 12
     min_confidence = 0.3
 
-    def __init__(self, progress_at: object, label: str = "squat", sure_after_s: float = 0.0) -> None:
-        self.progress_at = progress_at
+    def __init__(self, progress_at: object, label: str = "squat", sure_after_s: float = 0.0,
+                 rows: dict[str, object] | None = None) -> None:
+        self.rows = {**(rows or {}), label: progress_at}
         self.label = label
         self.sure_after_s = sure_after_s
-        self.classes = [label, "other"]
+        self.classes = [*self.rows, "other"]
 
     def featurise(self, keypoints: np.ndarray) -> np.ndarray:
         return np.ones((len(keypoints), 1), dtype=np.float32)
 
     def read(self, times: np.ndarray, features: np.ndarray, t: float) -> object:
         sure = t >= self.sure_after_s
-        probs = np.array([0.95, 0.05]) if sure else np.array([0.45, 0.55])  # unsure, not sure of "other"
+        probs = np.zeros(len(self.classes))
+        # unsure: not sure of "other" either
+        probs[self.classes.index(self.label)], probs[-1] = (0.95, 0.05) if sure else (0.45, 0.55)
         back = t - self.lookahead / self.fps
-        prog = np.array([self.progress_at(back - (self.window - 1 - i) / self.fps) for i in range(self.window)])
-        return type("Out", (), {"probabilities": probs, "progress": prog, "body_frames": self.window})()
+        ticks = back - (self.window - 1 - np.arange(self.window)) / self.fps
+        rows = np.array([[f(u) for u in ticks] for f in self.rows.values()] + [np.zeros(self.window)])
+        return type("Out", (), {"probabilities": probs, "progress": rows, "body_frames": self.window})()
 
 
 def squats_in_step(reps: int, period: float, lead: float, seed: int, tail_s: float = 1.5) -> Sequence:
@@ -164,6 +169,19 @@ def test_a_long_set_named_late_keeps_its_early_reps() -> None:
     changes = [e for e in events if isinstance(e, ExerciseChanged)]
     assert [c.exercise for c in changes] == ["squat"] and changes[0].t > 26.0
     assert [r.rep for r in events if isinstance(r, RepCompleted)] == list(range(1, 13))
+
+
+@pytest.mark.parametrize("exercise", ["squat", "auto"])
+def test_the_count_reads_its_own_exercises_progress(exercise: str) -> None:
+    """The model gives each exercise its own row of progress. A squatter whose arms rise between
+    squats moves a front raise's row twice a squat; the squats count on the squat's row alone.
+    Read from the front raise's row, the same set counts twelve."""
+    squat, arms = squat_progress(6, period=2.4, lead=1.0), squat_progress(12, period=1.2, lead=1.0)
+    seq = squats_in_step(6, period=2.4, lead=1.0, seed=4)
+    coach = Coach(exercise, motion=ScriptedMotion(squat, rows={"front_raise": arms}))
+    assert reps_of(play(coach, seq.frames, seq.times)) == 6
+    misread = Coach(exercise, motion=ScriptedMotion(arms, rows={"front_raise": squat}))
+    assert reps_of(play(misread, seq.frames, seq.times)) == 12
 
 
 def test_progress_that_swings_while_the_body_stands_still_counts_no_rep() -> None:
@@ -298,13 +316,12 @@ def test_a_recognition_after_counted_reps_does_not_count_them_again() -> None:
     class Flip(ScriptedMotion):
         def read(self, times: np.ndarray, features: np.ndarray, t: float) -> object:
             out = super().read(times, features, t)
-            # sure of squats, then unsure (squat reps still count), then sure of lunges
-            out.probabilities = np.array([0.95, 0.05, 0.0] if t < 4.0 else [0.3, 0.4, 0.3] if t < 9.0
-                                         else [0.0, 0.05, 0.95])
+            # (lunge, squat, other): sure of squats, then unsure (squat reps still count), then sure of lunges
+            out.probabilities = np.array([0.0, 0.95, 0.05] if t < 4.0 else [0.3, 0.3, 0.4] if t < 9.0
+                                         else [0.95, 0.0, 0.05])
             return out
 
-    motion = Flip(squat_progress(5, period=2.0, lead=1.0))
-    motion.classes = ["squat", "other", "lunge"]
+    motion = Flip(squat_progress(5, period=2.0, lead=1.0), rows={"lunge": lambda t: 0.05})
     seq = squats_in_step(5, period=2.0, lead=1.0, seed=6)
     coach = Coach(motion=motion)
     events = [e for kp, t in seq for e in coach.update(kp, seq.width, seq.height, float(t))]

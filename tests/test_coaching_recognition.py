@@ -109,7 +109,7 @@ def test_no_person_and_garbage_frames(model: SkeletonActionModel) -> None:
                                                       rng.uniform(-1, 2, 17)])
         reading = tracker.update(kp, i / 30)
         rec.update(reading)
-        assert reading.progress is None or 0.0 <= reading.progress <= 1.0
+        assert reading.progress is None or all(0.0 <= p <= 1.0 for p in reading.progress.values())
     assert all(np.isfinite(v) for v in rec.last_probabilities.values())
     assert rec.update(tracker.update(None, 100.0)) is None
 
@@ -431,7 +431,7 @@ class _RecordingModel:
         return frame_features(keypoints)
 
     def read(self, times: np.ndarray, features: np.ndarray, t: float) -> object:
-        return type("Out", (), {"probabilities": np.array([0.5, 0.5]), "progress": np.zeros(self.window),
+        return type("Out", (), {"probabilities": np.array([0.5, 0.5]), "progress": np.zeros((2, self.window)),
                                 "body_frames": self.window})()
 
 
@@ -482,6 +482,7 @@ def test_training_code_builds_a_tiny_model_that_onnxruntime_runs(tmp_path: Path)
     assert np.allclose(out.progress, expected_progress, atol=1e-4)
     reading = MotionTracker(tiny).update(seq.frames[-1], float(seq.times[-1]))
     assert isinstance(reading, MotionReading) and reading.progress is not None
+    assert list(reading.progress) == classes  # one row of progress per class: the count reads its exercise's
 
     # The shipped kind: networks from several seeds, averaged inside one ONNX graph.
     from training.net import MeanOfNets

@@ -4,15 +4,14 @@ A `Clip` is a run of keypoint frames (any coordinates: the features normalise pe
 its class and, where the source says it, a per-frame rep progress target (0 at the start
 position, 1 at the turning point). Where each comes from:
 
-  * RepCount-A sequences: class only. Their per-rep [start, end] marks do not say where the
-    start position is: in continuous sets they often run bottom to bottom, and a progress target
-    built on them taught the network two peaks per rep (tried; counts got worse). With
-    measure_progress, counted sets of known exercises (these, Countix, PushFit MoveNet) also get
-    progress read from the exercise's own measure where it counts them (training.measured_progress;
-    tried, not shipped: docs/REAL_PEOPLE.md);
-  * Countix-Fitness sequences: class only (counts, no marks); bench press and rope push-down
-    are "other", sit-ups and pull-ups are exercises of ours;
-  * PushFit MoveNet sequences: push-up class;
+  * RepCount-A sequences: class, and with measure_progress (the shipped recipe) a progress target
+    read from the exercise's own measure where that measure counts the set's labelled reps
+    (training.measured_progress). Their per-rep [start, end] marks do not say where the start
+    position is: in continuous sets they often run bottom to bottom, and a progress target built
+    on them taught the network two peaks per rep (tried; counts got worse);
+  * Countix-Fitness sequences: class, and progress as RepCount-A's (counts, no marks); bench
+    press and rope push-down are "other", sit-ups and pull-ups are exercises of ours;
+  * PushFit MoveNet sequences: push-up class, and progress as RepCount-A's;
   * the videos of those clips (PushFit, WorkoutTracker push-ups) as the shipped pose model and the
     live subject tracker see them (training.video_poses): push-up class, in the very keypoint
     convention the live loop gives the network;

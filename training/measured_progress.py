@@ -10,8 +10,10 @@ percentiles and turned so that 1 is the turning point, it is a progress target, 
 can be trusted: the set keeps it when the measure's peaks count the labelled reps within 10%;
 otherwise the set teaches its class only.
 
-Used by `scripts/train_skeleton.py --measured-progress`. Tried on 2026-12-06 and not shipped: the
-reps counted better, recognition and the single-frame phase read worse (docs/REAL_PEOPLE.md).
+Used by `scripts/train_skeleton.py` (on unless `--no-measured-progress`). Tried on 2026-12-06 with
+one row of progress for every class and not shipped then (the reps counted better, recognition and
+the single-frame phase read worse); shipped on 2026-12-07 with a row per class, where each real
+set teaches only its own exercise's row (docs/REAL_PEOPLE.md).
 """
 
 from __future__ import annotations

@@ -3,9 +3,12 @@
 Input (batch, T, 51) from models.action.features.frame_features on a 30 fps clock. Two outputs:
   * `logits` (batch, classes): which exercise (or "other") the clip shows, from masked mean and
     max pooling over the frames that hold a body;
-  * `progress` (batch, T): per frame, how far the body is from the start position of the rep
-    (0) towards its turning point (1): the bottom of a squat, the top of a curl. Phases and
-    counts follow from it in coaching.motion, whatever the view.
+  * `progress` (batch, classes, T): per class and frame, how far the body is from that
+    exercise's start position (0) towards its turning point (1): the bottom of a squat, the top
+    of a curl. The coach reads the row of the exercise it counts; phases and counts follow from it
+    in coaching.motion, whatever the view. One row per class, because one row for every class
+    has to peak at whatever the person's arms or legs do: a squatter raising the arms between
+    squats read as two reps a squat (docs/REAL_PEOPLE.md).
 Convolutions are causal (each frame sees only itself and the past), so the live loop, which
 has no future frames, reads exactly what training optimised. Receptive field: 67 frames, 2.2 s.
 Progress output t is trained on frame t - LOOKAHEAD (scripts/train_skeleton.py): whether a frame
@@ -53,7 +56,7 @@ class SkeletonActionNet(nn.Module):
         self.blocks = nn.Sequential(*[Block(width, d, dropout) for d in DILATIONS])
         self.classify = nn.Sequential(nn.Linear(2 * width, width), nn.ReLU(), nn.Dropout(dropout),
                                       nn.Linear(width, classes))
-        self.progress = nn.Conv1d(width, 1, 1)
+        self.progress = nn.Conv1d(width, classes, 1)
 
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = frames.transpose(1, 2)  # (B, F, T)
@@ -63,7 +66,7 @@ class SkeletonActionNet(nn.Module):
         mean = (h * body).sum(dim=2) / count
         peak = (h * body - (1.0 - body) * 1e4).amax(dim=2)
         logits = self.classify(torch.cat([mean, peak], dim=1))
-        progress = torch.sigmoid(self.progress(h)).squeeze(1)
+        progress = torch.sigmoid(self.progress(h))
         return logits, progress
 
 

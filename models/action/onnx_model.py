@@ -17,9 +17,9 @@ WINDOW = 96  # frames on the FPS clock the model reads at once (3.2 s; its recep
 
 @dataclass(frozen=True)
 class ActionOutput:
-    """probabilities: (classes,) over the window; progress: (WINDOW,) per tick, the newest last:
-    entry i is the progress of the tick `lookahead` ticks before tick i (the model judges a frame
-    once it has seen how the movement went on)."""
+    """probabilities: (classes,) over the window; progress: (classes, WINDOW), each exercise's rep
+    progress per tick, the newest last: column i is the progress of the tick `lookahead` ticks
+    before tick i (the model judges a frame once it has seen how the movement went on)."""
 
     probabilities: np.ndarray
     progress: np.ndarray
