@@ -188,8 +188,8 @@ class ExerciseAnalyzer:
     def update(self, keypoints: np.ndarray | None, width: int, height: int, t: float,
                progress: float | None = None, exercising: float | None = None) -> list[Event]:
         """Feed one frame at time `t` (seconds); keypoints (17, 3) or None when nobody is seen;
-        progress: the learned model's rep progress of this exercise for this frame, exercising: its probability
-        that the person is doing this exercise (coaching.motion)."""
+        progress: the learned model's rep progress of this exercise for this frame, exercising:
+        its probability that the person is doing this exercise (coaching.motion)."""
         if self._started_t is None:
             self._started_t = t
         if keypoints is not None:

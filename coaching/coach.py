@@ -8,10 +8,10 @@ The learned skeleton model (coaching.motion) reads every frame: its class probab
 recognition, its rep progress for the exercise being counted (a row per exercise) drives
 counting. The model judges a frame's progress once it has seen 0.5 s more (its lookahead), so
 frames reach the analyzer that much later (each with the progress of the reading that made it
-due: one frame a reading at the camera's rate). Recognition
-needs a rep or so to be sure, so recent frames are kept and, when an exercise is recognised,
-those since its movement began are played through its new analyzer first: the reps done before
-the announcement are counted, not lost. A movement that ends with nothing recognised (the person
+due: one frame a reading at the camera's rate). Recognition needs a rep or so to be sure, so
+recent frames are kept and, when an exercise is recognised, those since its movement began are
+played through its new analyzer first: the reps done before the announcement are counted, not
+lost. A movement that ends with nothing recognised (the person
 pauses, or the recording or session ends) is judged whole (`Recognizer.settle`), so a set too short
 for the online decision is still named and counted; a movement the model is less sure of is named
 when the exercise's own joint-angle measure also moves as its reps do.

@@ -57,8 +57,8 @@ def frame_phase(spec: ExerciseSpec, keypoints: np.ndarray, width: int, height: i
 
 def learned_frame_phase(model: MotionModel, keypoints: np.ndarray, exercise: str) -> FramePhase:
     """rest / middle / turn of one frame by the learned model's rep progress of `exercise` (0 start
-    position, 1 turning point) for the frame held still over the model's whole window: below 1/3 is rest,
-    above 2/3 turn. The model learned progress 0 / 0.5 / 1 from labelled frames held still
+    position, 1 turning point) for the frame held still over the model's whole window: below 1/3
+    is rest, above 2/3 turn. The model learned progress 0 / 0.5 / 1 from labelled frames held still
     (training/dataset.py), so this reads it as it was taught; any view, any visible joints."""
     ticks = model.window + model.lookahead
     times = np.arange(ticks) / model.fps

@@ -2,10 +2,9 @@
 
 `MotionModel` is the port: anything that reads recent keypoints and says which exercise (class
 probabilities) and, for each exercise, each frame's rep progress (0 start position .. 1 turning
-point) fits;
-models.action.SkeletonActionModel is the shipped one. `MotionTracker` keeps the recent frames
-of the coached person and asks the model once per frame, so recognition and counting read the
-same model at the same moment, live and for a recorded set alike.
+point) fits; models.action.SkeletonActionModel is the shipped one. `MotionTracker` keeps the
+recent frames of the coached person and asks the model once per frame, so recognition and
+counting read the same model at the same moment, live and for a recorded set alike.
 """
 
 from __future__ import annotations
