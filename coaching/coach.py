@@ -11,10 +11,10 @@ frames reach the analyzer that much later (each with the progress of the reading
 due: one frame a reading at the camera's rate). Recognition needs a rep or so to be sure, so
 recent frames are kept and, when an exercise is recognised, those since its movement began are
 played through its new analyzer first: the reps done before the announcement are counted, not
-lost. A movement that ends with nothing recognised (the person
-pauses, or the recording or session ends) is judged whole (`Recognizer.settle`), so a set too short
-for the online decision is still named and counted; a movement the model is less sure of is named
-when the exercise's own joint-angle measure also moves as its reps do.
+lost. A movement that ends with nothing recognised (the person pauses, or the recording or
+session ends) is judged whole (`Recognizer.settle`), so a set too short for the online decision is
+still named and counted; a movement the model is less sure of is named when the exercise's own
+joint-angle measure also moves as its reps do.
 
 The exercise's own thresholds also watch for a rep the model is unsure of (`_watch`), so a set
 need not pause to be named: while nothing is recognised and the last 6 s read as a consistent but
@@ -207,7 +207,7 @@ class Coach:
         moving = _MOVING_OF[still]
         if self.exercise == moving:
             begun = self.analyzer.rep_since if self.analyzer is not None else None
-            pushing = t - max(self._counted_until, begun or float("-inf")) < _PLANK_LOOKBACK_S
+            pushing = t - max(self._counted_until, float("-inf") if begun is None else begun) < _PLANK_LOOKBACK_S
         else:
             pushing = self._moves_like(moving, max(self._switched_t, t - _PLANK_LOOKBACK_S) if since is None else since,
                                        t + 1.0)
