@@ -38,6 +38,7 @@ _PERIOD_RANGE_S = (0.3, 4.0)
 _PERIODIC_EVERY = 3
 _PERIOD_SPAN = 1.5  # while periodic, the swing is measured over this many periods (at least 1 s)
 _PERIOD_MIN_REP = 0.4  # and a rep may be as short as this share of a period
+_FAST_PERIOD_S = 1.5  # a set repeating at least this often is fast (the driver's fast_turn applies)
 
 
 @dataclass(slots=True)
@@ -210,7 +211,8 @@ class PhaseMachine:
 
     def _adapt(self, t: float, value: float) -> None:
         """Thresholds as fractions of the swing over the last adaptive_s seconds (at least
-        min_range); while the value repeats, over the last periods (at least periodic_min_range)."""
+        min_range); while the value repeats, over the last periods (at least periodic_min_range),
+        and in a fast set with the turning point at the driver's fast_turn of it."""
         d = self.driver
         assert d.adaptive_s is not None
         window_s, min_range = d.adaptive_s, d.min_range
@@ -230,13 +232,15 @@ class PhaseMachine:
         span = max(hi - lo, min_range)
         start = lo if not d.rest_high else hi  # the start position is the low end unless rest > turn
         step = span if not d.rest_high else -span
-        turn = start + d.turn * step
+        fast = self._period is not None and self._period <= _FAST_PERIOD_S
+        share = d.fast_turn if fast and d.fast_turn is not None else d.turn
+        turn = start + share * step
         if d.turn_at_least is not None:
             turn = max(turn, d.turn_at_least) if not d.rest_high else min(turn, d.turn_at_least)
         self._rest = (start + d.rest * step) * self._sign
         self._turn = turn * self._sign
         self._h = d.hysteresis * span
-        self._settle = _SETTLE_BAND * abs(d.rest - d.turn) * span
+        self._settle = _SETTLE_BAND * abs(d.rest - share) * span
 
     def _update_period(self, t: float, value: float) -> None:
         recent = self._recent_values

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 MEDIAN_FRAMES = 5
-_FUNDAMENTAL_SHARE = 0.9  # a shorter period whose repeat is this nearly as strong is the period
+# A shorter period whose repeat is this nearly as strong is the period. A fast set's reps alternate
+# deeper and shallower, so it repeats best every two reps: at 0.9 a 0.6 s push-up set read as
+# repeating every 1.2 s, and its reps as too short to count (docs/REAL_PEOPLE.md, 2026-12-07).
+_FUNDAMENTAL_SHARE = 0.7
 
 
 def median_filter(x: np.ndarray, width: int = MEDIAN_FRAMES) -> np.ndarray:

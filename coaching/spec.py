@@ -51,6 +51,9 @@ class PhaseDriver(_Spec):
         the smallest swing that makes a rep is this instead of min_range, the swing is measured
         over the last one and a half reps and reps as short as 0.4 of a period count: a fast
         set's small, regular swings are reps, a resting body's jitter does not repeat.
+        fast_turn: and while it repeats at least every 1.5 s (a fast set) the turning point is
+        this fraction of the swing instead of turn: a fast set's reps alternate deeper and
+        shallower, and the swing over one and a half reps is the deeper one's.
     """
 
     measure: str
@@ -63,6 +66,7 @@ class PhaseDriver(_Spec):
     min_range: float = Field(0.0, ge=0)
     turn_at_least: float | None = None
     periodic_min_range: float | None = Field(None, ge=0)
+    fast_turn: float | None = None
 
     @model_validator(mode="after")
     def _check(self) -> PhaseDriver:
@@ -70,6 +74,9 @@ class PhaseDriver(_Spec):
             raise ValueError(f"unknown measure {self.measure!r}")
         if abs(self.rest - self.turn) <= 2 * self.hysteresis:
             raise ValueError("rest and turn must be more than two hystereses apart")
+        low, high = sorted((self.rest, self.turn))
+        if self.fast_turn is not None and not low < self.fast_turn < high:
+            raise ValueError("fast_turn must lie between rest and turn")
         return self
 
     @property
