@@ -56,8 +56,8 @@ _DRIVER_PATIENCE_S = 0.5  # a driver unseen this long gives way to the next vali
 # 35% the body is at its start position, in the top 35% at the rep's turning point, and that at a
 # progress of 0.4 or more (tuned on the real development set's training side). While the progress
 # repeats itself (a set under way) swings down to 0.06 count: fast sets barely move it. In a fast
-# set (a rep every 1.5 s or less) the turning point is half the swing: every other rep reaches only
-# 0.5-0.65 of the deeper ones' swing.
+# set (a rep every 1.5 s or less) the turning point is half the swing: there every other rep often
+# swings only about two thirds as far as the one before.
 LEARNED_DRIVER = PhaseDriver(measure=MOTION_PROGRESS, rest=0.35, turn=0.65, hysteresis=0.1, adaptive_s=5.0,
                              min_range=0.25, turn_at_least=0.4, periodic_min_range=0.06, fast_turn=0.5)
 
