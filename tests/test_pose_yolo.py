@@ -45,7 +45,10 @@ def test_pipeline_is_a_pose_estimator(pipeline: PosePipeline) -> None:
 def test_bus_has_four_people_with_plausible_skeletons(pipeline: PosePipeline) -> None:
     image = cv2.imread(str(ultralytics_asset("bus.jpg")))
     people = pipeline.infer_2d(image)
-    assert len(people) == 4
+    # Unsure detections (continue_score_threshold up to score_threshold) only carry a tracked person
+    # on; the fp32 graph of CPUs without VNNI also finds the sliver of a fifth at the left edge (0.13).
+    sure = [p for p in people if p.score >= PoseOptions().score_threshold]
+    assert len(sure) == 4
     assert [p.score for p in people] == sorted((p.score for p in people), reverse=True)
     height, width = image.shape[:2]
     for person in people:
