@@ -47,7 +47,7 @@ def test_bus_has_four_people_with_plausible_skeletons(pipeline: PosePipeline) ->
     people = pipeline.infer_2d(image)
     # Unsure detections (continue_score_threshold up to score_threshold) only carry a tracked person
     # on; the fp32 graph of CPUs without VNNI also finds the sliver of a fifth at the left edge (0.13).
-    sure = [p for p in people if p.score >= PoseOptions().score_threshold]
+    sure = [p for p in people if p.score >= pipeline.options.score_threshold]
     assert len(sure) == 4
     assert [p.score for p in people] == sorted((p.score for p in people), reverse=True)
     height, width = image.shape[:2]
