@@ -163,7 +163,9 @@ async def test_an_end_of_turn_model_that_throws_leaves_the_words_to_decide(start
         raise RuntimeError("smart turn crashed")
 
     monkeypatch.setattr(loaded_hub.turn, "probability", explode)
-    server = await start_server(hub=loaded_hub)
+    # A cap no judgement needs to race: on a slow CPU, Whisper and the sentence model beside the
+    # speculative reply's voice took 1.8 s of a pause, and the default cap ended the turn first.
+    server = await start_server(hub=loaded_hub, models={"turn": {"silence_cap_ms": 8000}})
     client, mic = await voice_client(server)
     try:
         mic.play(spoken_question("How many reps did I do?"))

@@ -272,8 +272,7 @@ class Conversation:
         a little longer, or the silence cap. Smart Turn hears the audio while the sentence model
         reads the words; a model that throws leaves the others to decide."""
         assert self._turn_options is not None and self.listener is not None
-        loop = asyncio.get_running_loop()
-        sound = loop.run_in_executor(None, self.hub.turn.probability, audio)
+        sound = asyncio.ensure_future(self._turn_probability(audio))
         try:
             transcript = await asyncio.shield(heard)
             words: str | None = transcript.text
@@ -283,12 +282,7 @@ class Conversation:
         # mid-sentence pause it drops the dangling word to make a whole question of the rest.
         reading = (transcript.unclosed_text or words) if transcript is not None and words else None
         sentence_end = await self._sentence_end(reading) if reading else None
-        probability: float | None = None
-        try:
-            probability = await sound
-        except Exception as exc:
-            log.warning("session %s: end-of-turn model failed: %s", self.session.id, exc)
-            self.session.ctx.metrics.model_errors.labels("turn").inc()
+        probability = await sound
         if self._speculation is not spec:  # they went on speaking, or the silence cap ended the turn
             self.session.ctx.metrics.pause_judgements.labels("overtaken").inc()
             return
@@ -299,6 +293,17 @@ class Conversation:
             self.listener.end_pause_after(end_ms)
         else:
             self.listener.end_turn()
+
+    async def _turn_probability(self, audio: np.ndarray) -> float | None:
+        """Smart Turn's probability that the pause ends the turn; None if it throws, counted the
+        moment it does (not when the words are in): a judgement the silence cap overtakes still
+        shows the failure."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, self.hub.turn.probability, audio)
+        except Exception as exc:
+            log.warning("session %s: end-of-turn model failed: %s", self.session.id, exc)
+            self.session.ctx.metrics.model_errors.labels("turn").inc()
+            return None
 
     async def _sentence_end(self, words: str) -> float | None:
         """The sentence model's probability that `words` end a sentence; None without it or if it throws."""
