@@ -272,7 +272,7 @@ class Conversation:
         a little longer, or the silence cap. Smart Turn hears the audio while the sentence model
         reads the words; a model that throws leaves the others to decide."""
         assert self._turn_options is not None and self.listener is not None
-        sound = asyncio.ensure_future(self._turn_probability(audio))
+        sound = asyncio.ensure_future(self._probability("turn", self.hub.turn.probability, audio))
         try:
             transcript = await asyncio.shield(heard)
             words: str | None = transcript.text
@@ -294,27 +294,20 @@ class Conversation:
         else:
             self.listener.end_turn()
 
-    async def _turn_probability(self, audio: np.ndarray) -> float | None:
-        """Smart Turn's probability that the pause ends the turn; None if it throws, counted the
-        moment it does (not when the words are in): a judgement the silence cap overtakes still
-        shows the failure."""
-        try:
-            return await asyncio.get_running_loop().run_in_executor(None, self.hub.turn.probability, audio)
-        except Exception as exc:
-            log.warning("session %s: end-of-turn model failed: %s", self.session.id, exc)
-            self.session.ctx.metrics.model_errors.labels("turn").inc()
-            return None
-
     async def _sentence_end(self, words: str) -> float | None:
         """The sentence model's probability that `words` end a sentence; None without it or if it throws."""
         model = self.hub.sentence_end
-        if model is None:
-            return None
+        return None if model is None else await self._probability("sentence_end", model.probability, words)
+
+    async def _probability(self, family: str, model: Callable[[Any], float], heard: Any) -> float | None:
+        """An end-of-turn model's probability, off the event loop; None if it throws, logged and
+        counted the moment it does (not once the other opinions are in): a judgement the silence
+        cap overtakes still shows the failure."""
         try:
-            return await asyncio.get_running_loop().run_in_executor(None, model.probability, words)
+            return await asyncio.get_running_loop().run_in_executor(None, model, heard)
         except Exception as exc:
-            log.warning("session %s: sentence model failed: %s", self.session.id, exc)
-            self.session.ctx.metrics.model_errors.labels("sentence_end").inc()
+            log.warning("session %s: %s model failed: %s", self.session.id, family, exc)
+            self.session.ctx.metrics.model_errors.labels(family).inc()
             return None
 
     def _read_words_ahead(self, text: str) -> None:
