@@ -149,12 +149,14 @@ class FakeTts:
         self.chunks = 1
         self.languages = frozenset({"en"})
         self.spoken_in: list[str | None] = []
+        self.synthesised: list[str] = []  # each text whose every chunk has been taken
 
     def synthesize(self, text: str, language: str | None = None) -> Iterator[AudioChunk]:
         self.spoken_in.append(language)
         for _ in range(self.chunks):
             time.sleep(self.chunk_s)
             yield AudioChunk(np.full(1600, 1000, dtype=np.int16), self.sample_rate, text)
+        self.synthesised.append(text)
 
 
 @dataclass
@@ -442,13 +444,20 @@ async def test_speaking_over_the_reply_stops_it_and_starts_their_turn(rig: Rig) 
 
 
 async def _answer_queued_in_a_track(rig: Rig) -> ReplyAudioTrack:
-    """A 4 s answer synthesised at once into a track nobody takes frames from: still being heard."""
+    """An answer of 4 s a sentence, synthesised at once into a track nobody takes frames from: still
+    being heard. Returned once all of it is queued: the text is done before its last sentence is
+    synthesised, and a test comparing queued audio before and after must not see it grow."""
     track = ReplyAudioTrack()
     rig.host.reply_track = track
     rig.tts.chunks = 40
     await rig.say(6)
     await rig.silence(0.6)
-    await rig.until(lambda: any(m.done for m in rig.host.of(Reply)) and track.pending_seconds > 3)
+
+    def all_queued() -> bool:
+        said = rig.answers()
+        return bool(said) and "".join(rig.tts.synthesised).replace(" ", "") == said[-1].replace(" ", "")
+
+    await rig.until(all_queued)
     return track
 
 
