@@ -314,6 +314,10 @@ async def run(args: argparse.Namespace) -> None:
                     for outcome in ("confirmed", "abandoned")}
     finals = {source: registry.get_sample_value("coach_final_transcripts_total", {"source": source}) or 0
               for source in ("pause_partial", "whole_turn")}
+    judged = (registry.get_sample_value("coach_stage_latency_seconds_sum", {"stage": "pause_judgement"}) or 0,
+              registry.get_sample_value("coach_stage_latency_seconds_count", {"stage": "pause_judgement"}) or 0)
+    verdicts = {verdict: registry.get_sample_value("coach_pause_judgements_total", {"verdict": verdict}) or 0
+                for verdict in ("end", "wait", "wait_cap", "overtaken")}
     await person.call("close")
     await runner.cleanup()
     hub.close()
@@ -357,6 +361,10 @@ async def run(args: argparse.Namespace) -> None:
           f"{speculations['abandoned']:.0f} dropped unheard when the speech went on")
     print(f"final transcripts: {finals['pause_partial']:.0f} from the partial made at the pause, "
           f"{finals['whole_turn']:.0f} transcribed again at the end of the turn")
+    print("pauses judged (the end-of-turn models and the words): " + ", ".join(
+        f"{count:.0f} {verdict}" for verdict, count in verdicts.items())
+        + " (overtaken: the silence cap or more speech came before the judgement); "
+        f"{judged[0] / max(judged[1], 1) * 1000:.0f} ms a judgement on average, from the pause")
 
 
 def main() -> None:

@@ -272,6 +272,7 @@ class Conversation:
         a little longer, or the silence cap. Smart Turn hears the audio while the sentence model
         reads the words; a model that throws leaves the others to decide."""
         assert self._turn_options is not None and self.listener is not None
+        began = self.clock()
         sound = asyncio.ensure_future(self._probability("turn", self.hub.turn.probability, audio))
         try:
             transcript = await asyncio.shield(heard)
@@ -283,6 +284,8 @@ class Conversation:
         reading = (transcript.unclosed_text or words) if transcript is not None and words else None
         sentence_end = await self._sentence_end(reading) if reading else None
         probability = await sound
+        # Against the silence cap: a judgement slower than the cap never ends a turn.
+        self.session.ctx.metrics.stage_latency.labels("pause_judgement").observe(self.clock() - began)
         if self._speculation is not spec:  # they went on speaking, or the silence cap ended the turn
             self.session.ctx.metrics.pause_judgements.labels("overtaken").inc()
             return
