@@ -18,6 +18,26 @@ from realtime.server import create_app, start_app
 
 pin_caches()
 
+PARTS = ("offline", "rest")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--part", choices=PARTS, default=None,
+        help="only the tests marked offline (computation on recorded or generated data: no server, clock or "
+             "shared file, so two can run at once), or only the rest. scripts/test.sh runs the first part on "
+             "both cores (pytest-xdist), then the rest one at a time, where live media keeps to real time.")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    part = config.getoption("--part")
+    if part is None:
+        return
+    keep = [item for item in items if (item.get_closest_marker("offline") is not None) == (part == "offline")]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
+
 
 @pytest.fixture(scope="session")
 def pose_weights() -> Path:

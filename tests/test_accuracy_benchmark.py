@@ -20,6 +20,8 @@ from coaching.motion import load_default_model
 from tests.coaching_sequences import POSES, generate
 from training.real_data import real_data_root
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

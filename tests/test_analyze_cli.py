@@ -16,6 +16,8 @@ from tests.coaching_sequences import generate
 from tests.media import pose2sim_lunge_video, sports2d_demo_video
 from training.real_data import real_data_root
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 REPO = Path(__file__).resolve().parent.parent
 
 

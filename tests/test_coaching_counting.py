@@ -19,6 +19,8 @@ from coaching.signal import periodicity
 from coaching.spec import MOTION_PROGRESS, PhaseDriver
 from tests.coaching_sequences import Sequence, generate, still, walk
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 FPS = 30.0
 ADAPTIVE = PhaseDriver(measure=MOTION_PROGRESS, rest=0.35, turn=0.65, hysteresis=0.1, adaptive_s=5.0, min_range=0.25)
 

@@ -19,6 +19,8 @@ from coaching.spec import ExerciseSpec, FaultRule, PhaseDriver
 from tests.coaching_sequences import Sequence, generate
 from training.real_data import RealData, plank_image_aspect, real_data_root
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from coaching.analyzer import AnalyzerOptions, ExerciseAnalyzer
 from coaching.events import Event, FaultDetected, Guidance, HoldProgress, PhaseChanged, SetCompleted
@@ -10,6 +11,8 @@ from coaching.exercises import EXERCISES
 from coaching.guidance import GuidanceGate
 from coaching.skeleton import Joint
 from tests.coaching_sequences import Sequence, concat, generate, still
+
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
 
 
 def feed(exercise: str, frames, width: int = 640, height: int = 480,

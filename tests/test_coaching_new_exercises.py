@@ -19,6 +19,8 @@ from rag_index.vocabulary import exercise_id
 from tests.coaching_sequences import generate, still, walk
 from tests.test_coaching_faults import analyse, fault_counts
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 NEW = ["front_raise", "lateral_raise", "shoulder_shrug", "sit_up", "pull_up", "glute_bridge", "mountain_climber",
        "deadlift"]
 

@@ -23,6 +23,8 @@ from tests.coaching_sequences import ARM_STYLES, OTHER_MOVES, Sequence, concat, 
 from training.measured_progress import progress_from_measure
 from training.real_data import RealData, as_pixels, real_data_root
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

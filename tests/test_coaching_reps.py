@@ -14,6 +14,8 @@ from coaching.phases import PhaseMachine
 from coaching.spec import PhaseDriver
 from tests.coaching_sequences import DEFAULT_TEMPO, Sequence, concat, generate, still
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 REP_EXERCISES = [name for name, spec in EXERCISES.items() if spec.kind == "reps"]
 
 

@@ -20,6 +20,8 @@ from coaching.events import (
 from coaching.exercises import EXERCISES
 from tests.coaching_sequences import Sequence, concat, generate, still
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 
 def play(coach: Coach, seq: Sequence, t0: float = 0.0) -> list[Event]:
     events: list[Event] = []

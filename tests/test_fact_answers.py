@@ -22,6 +22,8 @@ from realtime.voice import fact_answers
 from realtime.voice.fact_answers import FactAnswerer, FactQuestion
 from tests.coaching_sequences import concat, generate, still
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 
 @pytest.fixture(scope="module")
 def answerer() -> FactAnswerer:

@@ -15,6 +15,8 @@ from rag_index.documents import CORPUS_DIR, load_corpus
 from rag_index.evaluation import Question, evaluate, load_questions
 from rag_index.retriever import Retriever
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 
 @pytest.fixture(scope="module")
 def questions() -> list[Question]:

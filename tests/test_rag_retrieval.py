@@ -8,6 +8,8 @@ import pytest
 
 from rag_index.retriever import Passage, Retriever, truncate_query
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
