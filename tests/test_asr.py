@@ -23,6 +23,8 @@ from models.vad import prepare_embedded as prepare_vad
 from models.asr.prepare import multilingual_model_dir, prepare_multilingual
 from tests.speech import espeak_speech, moonshine_speech, pad, piper_speech, white_noise
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 
 def words(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))

@@ -29,6 +29,9 @@ from models.caption import blip2 as blip2_module
 from models.caption import placement as placement_module
 from tests.tiny_blip2 import save_tiny_blip2
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
+
 @pytest.fixture(scope="module")
 def tiny_blip2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_blip2(tmp_path_factory.mktemp("tiny-blip2"))

@@ -12,6 +12,8 @@ from models.audio import resample
 from realtime.media.echo import EchoCanceller
 from tests.speech import piper_speech
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 REPLY = "Keep your chest up and push your knees out over your toes. Breathe in on the way down and out on the way up."
 
 

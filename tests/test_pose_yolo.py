@@ -17,6 +17,8 @@ from models.pose.pipeline import yolo_model_path
 from models.pose.prepare import pose_dir
 from tests.media import sports2d_demo_video, ultralytics_asset
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE, NOSE = 5, 6, 11, 12, 15, 16, 0
 
 

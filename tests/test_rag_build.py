@@ -30,6 +30,8 @@ from rag_index.retriever import Retriever
 from rag_index.store import EMBEDDINGS, MANIFEST, IndexUnavailable, read_manifest
 from rag_index.vocabulary import EXERCISES
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 
 def document(title: str, body: str, exercises: str = "[squat]", sources: str = '["A test source (2024)"]') -> str:
     return f"---\ntitle: {title}\nexercises: {exercises}\ntags: [test]\nsources: {sources}\n---\n{body}\n"

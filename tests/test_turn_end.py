@@ -21,6 +21,8 @@ from models.turn.sentence_end import spoken_words
 from realtime.voice.turn_end import pause_end_ms, words_closed, words_unfinished
 from tests.speech import pad, piper_speech, piper_speech_paused
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 OPTIONS = TurnOptions(threshold=0.5, words_after_ms=700, silence_cap_ms=1800, sentence_threshold=0.1)
 
 

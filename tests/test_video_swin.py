@@ -27,6 +27,8 @@ from models.video import (
 from models.video.checkpoint import CHECKPOINT_URLS, hash_prefix, verify_hash
 from models.video.swin3d import relative_position_index
 
+pytestmark = pytest.mark.offline  # scripts/test.sh runs it beside another offline test
+
 ROOT = Path(__file__).resolve().parent.parent
 TINY = SwinConfig(window_size=(2, 3, 3), embed_dim=8, depths=(2, 1), num_heads=(2, 2), num_classes=5)
 TINY_OPTIONS = VideoOptions(clip_length=8, input_size=32, device="cpu", threads=None)
