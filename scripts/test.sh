@@ -9,8 +9,8 @@ scripts/setup.sh --dev
 
 # The offline tests (computation on recorded or generated data, marked `offline`) run on both cores
 # at once; then the rest one at a time, where live servers, media and browsers keep to real time
-# and no test's timing may depend on another's load. Half the suite's time went to the offline
-# tests, one core idle. A part with no test among the arguments is no failure (pytest's exit 5).
+# and no test's timing may depend on another's load. More than half of the suite's time went to
+# the offline tests, one core idle. A part with no test among the arguments is no failure (exit 5).
 status=5
 for part in offline rest; do
   workers=()

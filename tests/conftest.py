@@ -33,9 +33,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     part = config.getoption("--part")
     if part is None:
         return
-    keep = [item for item in items if (item.get_closest_marker("offline") is not None) == (part == "offline")]
-    if len(keep) < len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    offline = part == "offline"
+    keep = [item for item in items if (item.get_closest_marker("offline") is not None) == offline]
+    drop = [item for item in items if (item.get_closest_marker("offline") is not None) != offline]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
         items[:] = keep
 
 
