@@ -33,9 +33,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     part = config.getoption("--part")
     if part is None:
         return
-    offline = part == "offline"
-    keep = [item for item in items if (item.get_closest_marker("offline") is not None) == offline]
-    drop = [item for item in items if (item.get_closest_marker("offline") is not None) != offline]
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        (keep if (item.get_closest_marker("offline") is not None) == (part == "offline") else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
