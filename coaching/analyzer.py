@@ -143,6 +143,7 @@ class ExerciseAnalyzer:
         self._counted_until = float("-inf")  # a rep counts only if its turning point came after this
         self._rest_frames: deque[FrameMeasures] = deque(maxlen=60)
         self._baselines: dict[str, float] = {}
+        self._start_position: dict[str, float] = {}  # each measure's baseline where it was last seen
         self._last_seen = float("-inf")
         self._started_t: float | None = None
         self.reps = 0
@@ -314,6 +315,7 @@ class ExerciseAnalyzer:
                 events += self._rep_done(step.rep, frame, self._rep_frames, self._driver)
             if ("rest", "away") in step.transitions:
                 self._baselines = self._rest_baselines()
+                self._start_position.update(self._baselines)
                 self._rep_frames = [frame]
             events += self._phase_events(step, frame)
             if not machine.busy:
@@ -410,7 +412,8 @@ class ExerciseAnalyzer:
     def _moved(self, rep: RepTiming) -> bool:
         """Did the body move the way this exercise moves during a rep the learned progress counted?
         The first of the exercise's own drivers measured on most of the rep's frames must swing
-        through _MIN_OWN_SWING of its rest-to-turn span (a shallow rep still does). True when the
+        toward its turning point through _MIN_OWN_SWING of its rest-to-turn span, from the start
+        position last seen or the rep's own least value (a shallow rep still does). True when the
         angles drive the count themselves (no learned model), or no driver's measure is seen.
 
         Not asked while the progress repeats itself (coaching.phases): fast sets barely move the
@@ -423,9 +426,19 @@ class ExerciseAnalyzer:
             smooth = _seen_series(driver, frames)
             if smooth is None:
                 continue
+            scale = 1.0
             if driver.relative:  # as a fraction of the running maximum, as the driver reads it
-                smooth = smooth / max(self._maxima[driver.measure].value or float(smooth.max()), 1e-6)
-            return float(smooth.max() - smooth.min()) >= _MIN_OWN_SWING * abs(driver.rest - driver.turn)
+                scale = max(self._maxima[driver.measure].value or float(smooth.max()), 1e-6)
+            sign = 1.0 if driver.turn > driver.rest else -1.0
+            toward_turn = sign * smooth / scale
+            origin = float(toward_turn.min())
+            # The swing counts from the start position too: at a few analysed frames a second, the
+            # frames back at the top can all lose the joint (hands at the frame's edge), so the
+            # position is the one last seen, the rest just left or one before it.
+            start = self._start_position.get(driver.measure)
+            if start is not None:
+                origin = min(origin, sign * start / scale)
+            return float(toward_turn.max()) - origin >= _MIN_OWN_SWING * abs(driver.rest - driver.turn)
         return True
 
     def _rep_done(self, rep: RepTiming, frame: FrameMeasures, frames: list[FrameMeasures],

@@ -214,6 +214,23 @@ def test_progress_that_swings_while_the_body_stands_still_counts_no_rep() -> Non
     assert reps_of(play(Coach("squat", motion=ScriptedMotion(progress)), standing.frames, standing.times)) == 0
 
 
+@pytest.mark.parametrize("seed", [8, 9])
+def test_a_rep_whose_way_back_up_hides_the_hands_counts_from_the_start_position(seed: int) -> None:
+    """A CPU without VNNI analyses about ten frames a second, and a phone's side view can leave a
+    push-up's hands at the frame's edge near the top: the elbow angle is seen in the start position
+    and near the bottom only. The swing a rep must show counts from the start position last seen,
+    so three slow push-ups count three (from the rep's own frames alone, one or two)."""
+    seq = generate("push_up", reps=3, view="side", seed=seed, tempo=(1.2, 0.2, 1.2, 1.0), tempo_jitter=0.0,
+                   lead_in_s=1.5)
+    assert seq.progress is not None
+    frames, times, progress = seq.frames.copy(), seq.times, seq.progress
+    near_the_top = (progress < 0.8) & (times > 1.5)
+    frames[np.ix_(near_the_top, [9, 10])] = (np.nan, np.nan, 0.0)  # both wrists
+    motion = ScriptedMotion(lambda t: 0.05 + 0.9 * float(np.interp(t, times, progress)), label="push_up")
+    every_third = slice(None, None, 3)
+    assert reps_of(play(Coach("push_up", motion=motion), frames[every_third], times[every_third])) == 3
+
+
 def test_shallow_reps_the_progress_misses_are_counted_and_called_shallow() -> None:
     """The shipped model reads shallow push-ups (elbows to ~100 degrees) as a plank and its progress
     stays flat: the push-up's own thresholds count them beside it, and its depth rule names them."""
