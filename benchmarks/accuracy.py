@@ -7,8 +7,8 @@ code a live session runs, so these figures are the product's, not a re-implement
     frame, then finish (as realtime/analyze.py analyse_sequence); 30 fps where a file gives none;
   * videos through the embedded pose model, the subject tracker and the coach, as
     FrameAnalyzer.process_image runs them (as analyse_video). Pose is the slow part (~35k frames on
-    2 cores), so each video's detected people per frame are cached under ~/.cache/coach-video-poses/,
-    (training/video_poses.py) keyed by the video's and the pose model's sha256, and replayed through
+    2 cores), so each video's detected people per frame are cached under ~/.cache/coach-video-poses/
+    (training/video_poses.py), keyed by the video's and the pose model's sha256, and replayed through
     FrameAnalyzer.process_people: tracking and coaching run anew on every run.
 
 Sections (--sections):

@@ -429,7 +429,7 @@ class ExerciseAnalyzer:
             scale = 1.0
             if driver.relative:  # as a fraction of the running maximum, as the driver reads it
                 scale = max(self._maxima[driver.measure].value or float(smooth.max()), 1e-6)
-            sign = 1.0 if driver.turn > driver.rest else -1.0
+            sign = -1.0 if driver.rest_high else 1.0
             toward_turn = sign * smooth / scale
             origin = float(toward_turn.min())
             # The swing counts from the start position too: at a few analysed frames a second, the
